@@ -1,0 +1,4 @@
+import { realDeps } from "./src/context.ts";
+import { main } from "./src/cli/main.ts";
+
+Deno.exit(await main(Deno.args, realDeps()));

@@ -1,0 +1,229 @@
+/**
+ * Parsing the command line: find the command (global flags may stand before or after it), then
+ * parse the rest strictly with the command's flags plus the global ones. Pure: no environment,
+ * no I/O.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { q, UsageError } from "../errors.ts";
+import { nearest } from "../config/schema.ts";
+import {
+  COMMANDS,
+  type CommandSpec,
+  type FlagValues,
+  GLOBAL_OPTIONS,
+  type GlobalFlags,
+  GROUPS,
+  type OptionSpec,
+} from "./spec.ts";
+
+export type Invocation =
+  | {
+    kind: "command";
+    spec: CommandSpec;
+    globals: GlobalFlags;
+    flags: FlagValues;
+    positionals: string[];
+  }
+  | { kind: "help"; topic: CommandSpec | string | undefined; globals: GlobalFlags }
+  | { kind: "version"; globals: GlobalFlags };
+
+const VALUE_FLAGS = new Set(
+  Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) =>
+    o.type === "string" ? [`--${name}`, ...(o.short ? [`-${o.short}`] : [])] : []
+  ),
+);
+
+/** Does this token name a global flag? (`--env`, `--env=x`, `-e`, `-edev`, `-vv`) */
+function isGlobalFlag(token: string): boolean {
+  if (token.startsWith("--")) return (token.slice(2).split("=")[0]!) in GLOBAL_OPTIONS;
+  const shorts = new Set(Object.values(GLOBAL_OPTIONS).map((o) => o.short));
+  return token.length > 1 && shorts.has(token[1]);
+}
+
+/** Global flags found before the command word, and the index of that word. */
+function scanLeading(args: string[], from: number): { globals: string[]; next: number } {
+  const globals: string[] = [];
+  let i = from;
+  while (i < args.length) {
+    const t = args[i]!;
+    if (t === "--" || !t.startsWith("-") || t === "-") break;
+    if (!isGlobalFlag(t)) {
+      throw new UsageError("UNKNOWN_FLAG", `unknown flag ${q(t)} before the command`, {
+        hint: "put command flags after the command, e.g. lmi auth token --format json",
+      });
+    }
+    globals.push(t);
+    if (VALUE_FLAGS.has(t) && i + 1 < args.length) {
+      globals.push(args[i + 1]!);
+      i++;
+    }
+    i++;
+  }
+  return { globals, next: i };
+}
+
+function findSpec(words: string[]): CommandSpec | undefined {
+  const key = words.join(" ");
+  return COMMANDS.find((c) =>
+    c.path.join(" ") === key || c.aliases?.some((a) => a.join(" ") === key)
+  );
+}
+
+export function commandNames(): string[] {
+  return COMMANDS.flatMap((c) => [c.path.join(" "), ...(c.aliases ?? []).map((a) => a.join(" "))]);
+}
+
+/** Parse `args` (without the program name). */
+export function parseInvocation(args: string[]): Invocation {
+  const lead = scanLeading(args, 0);
+  let i = lead.next;
+  const word = args[i];
+  const before = lead.globals;
+  if (word === undefined || word === "--") {
+    const globals = parseGlobals(before);
+    if (hasFlag(before, "version", "V")) return { kind: "version", globals };
+    return { kind: "help", topic: undefined, globals };
+  }
+  if (word === "help") {
+    const rest = args.slice(i + 1).filter((a) => !a.startsWith("-"));
+    return { kind: "help", topic: findSpec(rest) ?? rest[0], globals: parseGlobals(before) };
+  }
+  let words = [word];
+  i++;
+  if (word in GROUPS) {
+    const inner = scanLeading(args, i);
+    const sub = args[inner.next];
+    before.push(...inner.globals);
+    if (sub !== undefined && !sub.startsWith("-") && findSpec([word, sub])) {
+      words = [word, sub];
+      i = inner.next + 1;
+    } else if (sub === undefined || sub.startsWith("-")) {
+      if (hasFlag([...before, ...args.slice(i)], "help", "h") || sub === undefined) {
+        return { kind: "help", topic: word, globals: parseGlobals(before) };
+      }
+      throw new UsageError("MISSING_SUBCOMMAND", `"lmi ${word}" needs a subcommand`, {
+        hint: `run "lmi ${word} --help" to list them`,
+      });
+    } else {
+      const subs = COMMANDS.filter((c) => c.path[0] === word).map((c) => c.path[1]!);
+      const near = nearest(sub, subs);
+      throw new UsageError("UNKNOWN_COMMAND", `unknown command "lmi ${word} ${sub}"`, {
+        hint: near ? `did you mean "lmi ${word} ${near}"?` : `commands: ${subs.join(", ")}`,
+      });
+    }
+  }
+  const spec = findSpec(words);
+  if (!spec) {
+    const near = nearest(word, [...commandNames(), ...Object.keys(GROUPS), "help"]);
+    throw new UsageError("UNKNOWN_COMMAND", `unknown command ${q(word)}`, {
+      hint: near
+        ? `did you mean "lmi ${near}"? (run "lmi --help" for all commands)`
+        : 'run "lmi --help" for all commands',
+    });
+  }
+  const rest = [...before, ...args.slice(i)];
+  if (hasFlag(rest, "help", "h")) {
+    return { kind: "help", topic: spec, globals: parseGlobals(before) };
+  }
+  const { values, positionals } = parseStrict(rest, { ...GLOBAL_OPTIONS, ...spec.options }, spec);
+  if (positionals.length < spec.positionals.min || positionals.length > spec.positionals.max) {
+    const extra = positionals[spec.positionals.max];
+    throw new UsageError(
+      "BAD_ARGUMENTS",
+      extra !== undefined
+        ? `unexpected argument ${q(extra)}`
+        : `missing argument ${spec.positionals.names ?? ""}`.trim(),
+      { hint: `usage: ${spec.usage}` },
+    );
+  }
+  return { kind: "command", spec, globals: toGlobals(values), flags: values, positionals };
+}
+
+function hasFlag(tokens: string[], long: string, short: string): boolean {
+  for (const t of tokens) {
+    if (t === "--") return false;
+    if (t === `--${long}` || t === `-${short}`) return true;
+  }
+  return false;
+}
+
+function parseGlobals(tokens: string[]): GlobalFlags {
+  return toGlobals(parseStrict(tokens, GLOBAL_OPTIONS, undefined).values);
+}
+
+function parseStrict(
+  tokens: string[],
+  options: Record<string, OptionSpec>,
+  spec: CommandSpec | undefined,
+): { values: FlagValues; positionals: string[] } {
+  const config = Object.fromEntries(
+    Object.entries(options).map(([name, o]) => [
+      name,
+      {
+        type: o.type,
+        ...(o.short ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+      },
+    ]),
+  );
+  try {
+    const { values, positionals } = parseArgs({
+      args: tokens,
+      options: config,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as FlagValues, positionals };
+  } catch (err) {
+    throw usageFromParseError(err, options, spec);
+  }
+}
+
+function usageFromParseError(
+  err: unknown,
+  options: Record<string, OptionSpec>,
+  spec?: CommandSpec,
+): UsageError {
+  const e = err as { code?: string; message?: string };
+  const helpHint = spec ? `run "lmi ${spec.path.join(" ")} --help"` : 'run "lmi --help"';
+  const flag = /--[\w-]+/.exec(e.message ?? "")?.[0] ?? /'(-[^']+)'/.exec(e.message ?? "")?.[1] ??
+    "";
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const near = nearest(flag.replace(/^-+/, ""), Object.keys(options));
+      return new UsageError("UNKNOWN_FLAG", `unknown flag ${q(flag)}`, {
+        hint: near ? `did you mean "--${near}"? ${helpHint}` : helpHint,
+        cause: err,
+      });
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const needsValue = /argument missing/.test(e.message ?? "");
+      return new UsageError(
+        "BAD_FLAG_VALUE",
+        needsValue ? `flag ${q(flag)} needs a value` : `flag ${q(flag)} takes no value`,
+        {
+          hint: helpHint,
+          cause: err,
+        },
+      );
+    }
+    default:
+      return new UsageError("BAD_ARGUMENTS", (e.message ?? String(err)).split("\n")[0]!, {
+        hint: helpHint,
+        cause: err,
+      });
+  }
+}
+
+function toGlobals(values: FlagValues): GlobalFlags {
+  const g: GlobalFlags = {
+    verbose: Array.isArray(values.verbose) ? values.verbose.length : values.verbose ? 1 : 0,
+    json: values.json === true,
+    noColor: values["no-color"] === true,
+  };
+  if (typeof values.env === "string") g.env = values.env;
+  if (typeof values.config === "string") g.config = values.config;
+  return g;
+}

@@ -1,0 +1,36 @@
+/**
+ * Steps shared by commands: resolving the config and env from the flags, and writing JSON.
+ *
+ * @module
+ */
+import { loadConfig, type LoadedConfig } from "../config/load.ts";
+import { type ResolvedEnv, resolveEnv } from "../config/resolve.ts";
+import type { CommandContext } from "./spec.ts";
+
+/** Load the config file named by the flags / environment. */
+export function configFor(ctx: Pick<CommandContext, "deps" | "globals">): Promise<LoadedConfig> {
+  return loadConfig(ctx.deps, ctx.globals.config);
+}
+
+/** Load the config and resolve the env selected by --env / LMI_ENV / default_env. */
+export async function envFor(
+  ctx: Pick<CommandContext, "deps" | "globals" | "log">,
+  name?: string,
+): Promise<{ config: LoadedConfig; env: ResolvedEnv }> {
+  const config = await configFor(ctx);
+  const env = await resolveEnv(ctx.deps, config, name ?? ctx.globals.env);
+  registerSecrets(ctx, env);
+  return { config, env };
+}
+
+/** Make sure the env's secret values are redacted from anything printed. */
+export function registerSecrets(ctx: Pick<CommandContext, "log">, env: ResolvedEnv): void {
+  for (const ref of [env.auth.clientSecret, env.auth.password, env.auth.privateKey]) {
+    ctx.log.redactor.add(ref?.value);
+  }
+}
+
+/** Write a JSON document to stdout. */
+export async function writeJson(ctx: Pick<CommandContext, "deps">, value: unknown): Promise<void> {
+  await ctx.deps.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}

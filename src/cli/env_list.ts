@@ -1,0 +1,61 @@
+/**
+ * `lmi env list [--json]`: environments, their auth type and token state.
+ *
+ * @module
+ */
+import { listEnvNames, resolveNamedEnv, selectEnvName } from "../config/resolve.ts";
+import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
+import { configFor, writeJson } from "./common.ts";
+import type { CommandContext } from "./spec.ts";
+
+interface Row {
+  name: string;
+  selected: boolean;
+  auth_type: string;
+  base_url: string | null;
+  defined_by: string;
+  token: TokenState;
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const config = await configFor(ctx);
+  const selected = selectEnvName(ctx.deps, config, ctx.globals.env).name;
+  const rows: Row[] = [];
+  for (const name of await listEnvNames(ctx.deps, config)) {
+    const env = await resolveNamedEnv(ctx.deps, config, name);
+    rows.push({
+      name,
+      selected: name === selected,
+      auth_type: env.auth.type,
+      base_url: env.baseUrl ?? null,
+      defined_by: env.definedBy === "file" ? env.configPath! : "environment variables",
+      token: await inspectServiceToken(env, ctx),
+    });
+  }
+  if (ctx.globals.json) {
+    await writeJson(ctx, { config: config.path ?? null, envs: rows });
+    return 0;
+  }
+  if (rows.length === 0) {
+    ctx.log.say(
+      `No environments: ${
+        config.path ? `${config.path} defines none` : "no config file found"
+      }.\n` +
+        "Define one in lmi.toml ([envs.NAME]) or with LMI_ISSUER / LMI_TOKEN_URL and LMI_CLIENT_ID.",
+    );
+    return 0;
+  }
+  const table = [
+    ["", "NAME", "AUTH", "BASE URL", "TOKEN"],
+    ...rows.map((
+      r,
+    ) => [r.selected ? "*" : "", r.name, r.auth_type, r.base_url ?? "-", describeState(r.token)]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  const text = table.map((row) =>
+    row.map((c, i) => i === row.length - 1 ? c : c.padEnd(widths[i]!)).join("  ").trimEnd()
+  )
+    .join("\n");
+  await ctx.deps.stdout.write(text + "\n");
+  return 0;
+}

@@ -1,0 +1,97 @@
+/**
+ * `lmi env show [NAME] [--json]`: the env's resolved config and where each value came from.
+ * Secrets appear only as "set (VAR)" or "missing (VAR)".
+ *
+ * @module
+ */
+import { formatDuration } from "../config/duration.ts";
+import { formatSource, type Source } from "../config/dotenv.ts";
+import type { ResolvedEnv, SecretRef } from "../config/resolve.ts";
+import { envFor, writeJson } from "./common.ts";
+import type { CommandContext } from "./spec.ts";
+
+interface Entry {
+  key: string;
+  value: unknown;
+  source: string;
+}
+
+function secretText(ref: SecretRef): string {
+  return `${ref.value !== undefined && ref.value !== "" ? "set" : "missing"} (${ref.variable})`;
+}
+
+/** The rows env show prints, in a stable order. */
+export function describeEnv(env: ResolvedEnv): Entry[] {
+  const src = (key: string, fallback: Source = { kind: "default" }) =>
+    formatSource(env.sources[key] ?? fallback);
+  const rows: Entry[] = [
+    { key: "name", value: env.name, source: src("name") },
+    { key: "base_url", value: env.baseUrl ?? null, source: src("base_url") },
+    { key: "requires_sso", value: env.requiresSso, source: src("requires_sso") },
+    { key: "timeout", value: formatDuration(env.timeoutMs), source: src("timeout") },
+    { key: "retries", value: env.retries, source: src("retries") },
+    { key: "headers", value: env.headers, source: src("headers") },
+  ];
+  if (env.caFile) rows.push({ key: "ca_file", value: env.caFile, source: src("ca_file") });
+  const a = env.auth;
+  rows.push(
+    { key: "auth.type", value: a.type, source: src("auth.type") },
+    { key: "auth.issuer", value: a.issuer ?? null, source: src("auth.issuer") },
+    { key: "auth.token_url", value: a.tokenUrl ?? null, source: src("auth.token_url") },
+    { key: "auth.client_id", value: a.clientId ?? null, source: src("auth.client_id") },
+    { key: "auth.client_auth", value: a.clientAuth, source: src("auth.client_auth") },
+    { key: "auth.scopes", value: a.scopes, source: src("auth.scopes") },
+    { key: "auth.audience", value: a.audience ?? null, source: src("auth.audience") },
+    { key: "auth.resource", value: a.resource ?? null, source: src("auth.resource") },
+    { key: "auth.extra_params", value: a.extraParams, source: src("auth.extra_params") },
+    {
+      key: "auth.refresh_margin",
+      value: formatDuration(a.refreshMarginMs),
+      source: src("auth.refresh_margin"),
+    },
+  );
+  const secrets: Array<[string, string, SecretRef | undefined]> = [
+    ["auth.client_secret", "auth.client_secret_env", a.clientSecret],
+    ["auth.private_key", "auth.private_key_env", a.privateKey],
+    ["auth.username", "auth.username_env", a.username],
+    ["auth.password", "auth.password_env", a.password],
+  ];
+  for (const [key, refKey, ref] of secrets) {
+    if (!ref) continue;
+    const where = ref.source
+      ? formatSource(ref.source)
+      : `variable named by ${src(refKey).replace(/^default$/, "default name")}`;
+    rows.push({ key, value: secretText(ref), source: where });
+  }
+  if (a.command) rows.push({ key: "auth.command", value: a.command, source: src("auth.command") });
+  return rows;
+}
+
+function show(value: unknown): string {
+  if (value === null) return "-";
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { config, env } = await envFor(ctx, ctx.positionals[0]);
+  const rows = describeEnv(env);
+  if (ctx.globals.json) {
+    await writeJson(ctx, {
+      name: env.name,
+      config: config.path ?? null,
+      values: Object.fromEntries(rows.map((r) => [r.key, { value: r.value, source: r.source }])),
+    });
+    return 0;
+  }
+  const width = Math.max(...rows.map((r) => r.key.length));
+  const valueWidth = Math.min(48, Math.max(...rows.map((r) => show(r.value).length)));
+  const lines = [
+    `config: ${config.path ?? "(none: defined by environment variables)"}`,
+    ...rows.map((r) =>
+      `${r.key.padEnd(width)}  ${show(r.value).padEnd(valueWidth)}  ${r.source}`.trimEnd()
+    ),
+  ];
+  await ctx.deps.stdout.write(lines.join("\n") + "\n");
+  return 0;
+}

@@ -1,0 +1,157 @@
+/**
+ * The command table: names, usage, flags and a lazy loader per command. Kept free of heavy
+ * imports: the dispatcher reads it on every run, and each command's module is loaded only when
+ * that command runs.
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import type { Logger } from "../ui/log.ts";
+
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+  /** Placeholder for the value in help, e.g. "NAME". */
+  arg?: string;
+  desc: string;
+}
+
+export interface GlobalFlags {
+  env?: string;
+  config?: string;
+  verbose: number;
+  json: boolean;
+  noColor: boolean;
+}
+
+export type FlagValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+/** What every command's `run` receives. */
+export interface CommandContext {
+  deps: Deps;
+  log: Logger;
+  globals: GlobalFlags;
+  flags: FlagValues;
+  positionals: string[];
+}
+
+export interface CommandModule {
+  run(ctx: CommandContext): Promise<number>;
+}
+
+export interface CommandSpec {
+  path: string[];
+  summary: string;
+  usage: string;
+  description?: string;
+  options: Record<string, OptionSpec>;
+  positionals: { min: number; max: number; names?: string };
+  aliases?: string[][];
+  load(): Promise<CommandModule>;
+}
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  env: {
+    type: "string",
+    short: "e",
+    arg: "NAME",
+    desc: "environment to use (default: LMI_ENV, then default_env)",
+  },
+  config: {
+    type: "string",
+    short: "c",
+    arg: "PATH",
+    desc: "config file (default: LMI_CONFIG, nearest lmi.toml, user config)",
+  },
+  verbose: {
+    type: "boolean",
+    short: "v",
+    multiple: true,
+    desc: "more output on stderr: -v info, -vv debug with HTTP exchanges (redacted)",
+  },
+  json: { type: "boolean", desc: "machine-readable output where offered" },
+  "no-color": { type: "boolean", desc: "no colors (also NO_COLOR)" },
+  help: { type: "boolean", short: "h", desc: "show help" },
+  version: { type: "boolean", short: "V", desc: "show lmi's version" },
+};
+
+export const TOKEN_FORMATS = ["raw", "header", "json", "env", "exec-credential"] as const;
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    path: ["login"],
+    summary: "acquire and cache the env's token now (checks config and secrets)",
+    usage: "lmi login [--env NAME]",
+    options: {},
+    positionals: { min: 0, max: 0 },
+    load: () => import("./login.ts"),
+  },
+  {
+    path: ["logout"],
+    summary: "delete cached service tokens",
+    usage: "lmi logout [--env NAME | --all]",
+    options: { all: { type: "boolean", desc: "delete the cached tokens of every env" } },
+    positionals: { min: 0, max: 0 },
+    load: () => import("./logout.ts"),
+  },
+  {
+    path: ["auth", "token"],
+    aliases: [["token"]],
+    summary: "print a valid access token",
+    usage: "lmi auth token [--env NAME] [--format FORMAT] [--min-ttl DURATION] [--force]",
+    description:
+      "Prints a valid access token on stdout, from the cache when it is fresh enough.\n" +
+      "Formats: raw (default), header (Authorization: …), json, env (export lines),\n" +
+      "exec-credential (Kubernetes client.authentication.k8s.io ExecCredential).",
+    options: {
+      format: {
+        type: "string",
+        short: "f",
+        arg: "FORMAT",
+        desc: "raw | header | json | env | exec-credential",
+      },
+      "min-ttl": {
+        type: "string",
+        arg: "DURATION",
+        desc: "the token must stay valid at least this long (e.g. 5m)",
+      },
+      force: { type: "boolean", desc: "ignore the cached token and get a new one" },
+    },
+    positionals: { min: 0, max: 0 },
+    load: () => import("./auth_token.ts"),
+  },
+  {
+    path: ["auth", "status"],
+    summary: "show each env's token state (never prints a token)",
+    usage: "lmi auth status [--env NAME] [--json]",
+    description: "With --env: exit 1 when that env has no valid token.",
+    options: {},
+    positionals: { min: 0, max: 0 },
+    load: () => import("./auth_status.ts"),
+  },
+  {
+    path: ["env", "list"],
+    summary: "list environments, their auth type and token state",
+    usage: "lmi env list [--json]",
+    options: {},
+    positionals: { min: 0, max: 0 },
+    load: () => import("./env_list.ts"),
+  },
+  {
+    path: ["env", "show"],
+    summary: "show an env's resolved config and where each value came from",
+    usage: "lmi env show [NAME] [--json]",
+    options: {},
+    positionals: { min: 0, max: 1, names: "NAME" },
+    load: () => import("./env_show.ts"),
+  },
+];
+
+/** The command groups (`lmi auth …`, `lmi env …`). */
+export const GROUPS: Record<string, string> = {
+  auth: "tokens: print one, show status",
+  env: "environments: list, show resolved config",
+};
+
+export type InjectedContext = Pick<CommandContext, "deps" | "log" | "globals">;

@@ -1,0 +1,78 @@
+/**
+ * Variable lookup for `*_env` references: the process environment, then `.env.<env>`, then
+ * `.env` (each beside the config file, then in the current directory). Every answer says where
+ * it came from.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { parseEnv } from "node:util";
+import type { Deps } from "../context.ts";
+
+export interface Source {
+  kind: "flag" | "env" | "dotenv" | "file" | "default";
+  /** Flag name, variable name, or file path. */
+  detail?: string;
+}
+
+export function formatSource(source: Source): string {
+  switch (source.kind) {
+    case "flag":
+      return `flag ${source.detail}`;
+    case "env":
+      return `env var ${source.detail}`;
+    case "dotenv":
+    case "file":
+      return source.detail ?? source.kind;
+    case "default":
+      return "default";
+  }
+}
+
+interface Layer {
+  path: string;
+  vars: Record<string, string | undefined>;
+}
+
+export interface VarLookup {
+  get(name: string): { value: string; source: Source } | undefined;
+  /** The .env files that were read, strongest first. */
+  files: string[];
+}
+
+/** Read `.env.<env>` and `.env` from the given folders (missing files are empty). */
+export async function loadVarLookup(
+  deps: Pick<Deps, "env" | "cwd">,
+  dirs: string[],
+  envName: string,
+): Promise<VarLookup> {
+  const unique = [...new Set(dirs.map((d) => resolve(deps.cwd, d)))];
+  const paths = [
+    ...unique.map((d) => join(d, `.env.${envName}`)),
+    ...unique.map((d) => join(d, ".env")),
+  ];
+  const layers: Layer[] = [];
+  for (const path of paths) {
+    try {
+      layers.push({ path, vars: { ...parseEnv(await Deno.readTextFile(path)) } });
+    } catch {
+      // A missing or unreadable .env file adds nothing.
+    }
+  }
+  return {
+    files: layers.map((l) => l.path),
+    get(name) {
+      const fromProcess = deps.env(name);
+      if (fromProcess !== undefined) {
+        return { value: fromProcess, source: { kind: "env", detail: name } };
+      }
+      for (const layer of layers) {
+        const value = layer.vars[name];
+        if (value !== undefined) {
+          return { value, source: { kind: "dotenv", detail: `${name} in ${layer.path}` } };
+        }
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Durations in config and flags: `90s`, `5m`, `1h`, combinations such as `1h30m`, or a number of
+ * seconds (`90` or `"90"`).
+ *
+ * @module
+ */
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
+
+/** Parse a duration to milliseconds, or return `undefined` when it is not one. */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === "number") {
+    return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  }
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (text === "") return undefined;
+  let total = 0;
+  PART.lastIndex = 0;
+  while (PART.lastIndex < text.length) {
+    const start = PART.lastIndex;
+    const m = PART.exec(text);
+    if (!m || m.index !== start) return undefined;
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  }
+  return total;
+}
+
+/** A short human form: `45s`, `12m`, `3h05m`. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(s / 3600);
+  return `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+export const DURATION_HINT = 'a duration like "90s", "5m", "1h" or a number of seconds';

@@ -1,0 +1,110 @@
+/**
+ * Finding and reading the config file: `--config`, else `LMI_CONFIG`, else the nearest
+ * `lmi.toml` from the current directory up, else the user file. No file is fine.
+ *
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import type { Deps } from "../context.ts";
+import { loadToml } from "../deps.ts";
+import { ConfigError } from "../errors.ts";
+import { type FileConfig, validateConfig } from "./schema.ts";
+import { userConfigPath } from "./paths.ts";
+
+export type ConfigOrigin = "flag" | "LMI_CONFIG" | "nearest lmi.toml" | "user config";
+
+export interface LoadedConfig {
+  /** Absolute path of the file read, if any. */
+  path?: string;
+  origin?: ConfigOrigin;
+  file: FileConfig;
+}
+
+/** Locate the config file without reading it. */
+export async function findConfig(
+  deps: Pick<Deps, "env" | "cwd" | "os">,
+  flagPath: string | undefined,
+): Promise<{ path: string; origin: ConfigOrigin; required: boolean } | undefined> {
+  if (flagPath) return { path: resolve(deps.cwd, flagPath), origin: "flag", required: true };
+  const envPath = deps.env("LMI_CONFIG");
+  if (envPath) return { path: resolve(deps.cwd, envPath), origin: "LMI_CONFIG", required: true };
+  let dir = resolve(deps.cwd);
+  while (true) {
+    const candidate = join(dir, "lmi.toml");
+    if (await isFile(candidate)) {
+      return { path: candidate, origin: "nearest lmi.toml", required: true };
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  const user = userConfigPath(deps);
+  if (user && await isFile(user)) return { path: user, origin: "user config", required: false };
+  return undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Find, read, parse and validate the config. */
+export async function loadConfig(
+  deps: Pick<Deps, "env" | "cwd" | "os">,
+  flagPath: string | undefined,
+): Promise<LoadedConfig> {
+  const found = await findConfig(deps, flagPath);
+  if (!found) return { file: { envs: {} } };
+  let text: string;
+  try {
+    text = await Deno.readTextFile(found.path);
+  } catch (err) {
+    const how = found.origin === "flag" ? "--config" : found.origin;
+    if (err instanceof Deno.errors.NotFound) {
+      throw new ConfigError("CONFIG_NOT_FOUND", `config file not found: ${found.path}`, {
+        hint: `check the path given by ${how}`,
+        cause: err,
+      });
+    }
+    throw new ConfigError(
+      "CONFIG_UNREADABLE",
+      `cannot read config file ${found.path}: ${errText(err)}`,
+      {
+        hint: `check the file's permissions (path from ${how})`,
+        cause: err,
+      },
+    );
+  }
+  return { path: found.path, origin: found.origin, file: await parseConfigText(text, found.path) };
+}
+
+/** Parse and validate config source text. */
+export async function parseConfigText(text: string, path: string): Promise<FileConfig> {
+  const { parse, TomlError } = await loadToml();
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const first = err.message.split("\n")[0]!.replace(/^Invalid TOML document:\s*/, "");
+      throw new ConfigError(
+        "CONFIG_SYNTAX",
+        `${path}:${err.line}:${err.column}: invalid TOML: ${first}`,
+        {
+          hint: "fix the syntax at that line (TOML reference: https://toml.io)",
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+  return validateConfig(doc, path, text);
+}
+
+export function errText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

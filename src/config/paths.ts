@@ -1,0 +1,43 @@
+/**
+ * Where lmi's files live: the user config file, the token cache and the user data folder.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Deps } from "../context.ts";
+
+type PathDeps = Pick<Deps, "env" | "os">;
+
+function home(deps: PathDeps): string | undefined {
+  return deps.env("HOME") ?? deps.env("USERPROFILE");
+}
+
+/** The user config file: `$XDG_CONFIG_HOME/lmi/config.toml`, `%APPDATA%\lmi\config.toml`. */
+export function userConfigPath(deps: PathDeps): string | undefined {
+  if (deps.os === "windows") {
+    const appData = deps.env("APPDATA");
+    return appData ? join(appData, "lmi", "config.toml") : undefined;
+  }
+  const xdg = deps.env("XDG_CONFIG_HOME");
+  if (xdg) return join(xdg, "lmi", "config.toml");
+  const h = home(deps);
+  return h ? join(h, ".config", "lmi", "config.toml") : undefined;
+}
+
+/** `<cache>`: `LMI_CACHE_DIR`, else the platform cache folder. */
+export function cacheRoot(deps: PathDeps): string | undefined {
+  const explicit = deps.env("LMI_CACHE_DIR");
+  if (explicit) return explicit;
+  if (deps.os === "windows") return deps.env("LOCALAPPDATA");
+  const h = home(deps);
+  if (deps.os === "darwin") return h ? join(h, "Library", "Caches") : undefined;
+  const xdg = deps.env("XDG_CACHE_HOME");
+  if (xdg) return xdg;
+  return h ? join(h, ".cache") : undefined;
+}
+
+/** `<cache>/lmi/tokens`: service tokens, their locks and the issuers' JWKS. */
+export function tokenDir(deps: PathDeps): string | undefined {
+  const root = cacheRoot(deps);
+  return root ? join(root, "lmi", "tokens") : undefined;
+}

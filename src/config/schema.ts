@@ -1,0 +1,360 @@
+/**
+ * The config file's schema: types, defaults and validation of a parsed TOML document.
+ * Pure: takes the parsed object and the source text (for line numbers), returns typed data or
+ * throws a ConfigError naming the file, the key, the line and what would be valid.
+ *
+ * @module
+ */
+import { ConfigError, q } from "../errors.ts";
+import { DURATION_HINT, parseDuration } from "./duration.ts";
+
+export const AUTH_TYPES = ["client_credentials", "password", "sso", "command", "none"] as const;
+export type AuthType = typeof AUTH_TYPES[number];
+export const CLIENT_AUTHS = [
+  "client_secret_basic",
+  "client_secret_post",
+  "private_key_jwt",
+  "none",
+] as const;
+export type ClientAuth = typeof CLIENT_AUTHS[number];
+
+export const ENV_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+
+export interface FileAuth {
+  type?: AuthType;
+  issuer?: string;
+  token_url?: string;
+  client_id?: string;
+  client_secret_env?: string;
+  client_auth?: ClientAuth;
+  scopes?: string[];
+  audience?: string;
+  resource?: string;
+  extra_params?: Record<string, string>;
+  refresh_margin?: number; // ms
+  username_env?: string;
+  password_env?: string;
+  private_key_env?: string;
+  command?: string[];
+}
+
+export interface FileEnv {
+  base_url?: string;
+  requires_sso?: boolean;
+  timeout?: number; // ms
+  retries?: number;
+  headers?: Record<string, string>;
+  ca_file?: string;
+  auth?: FileAuth;
+}
+
+export interface FileSso {
+  issuer?: string;
+  client_id?: string;
+  client_secret_env?: string;
+  scopes?: string[];
+  redirect_port?: number;
+  redirect_host?: string;
+}
+
+export interface FileConfig {
+  default_env?: string;
+  sso?: FileSso;
+  envs: Record<string, FileEnv>;
+}
+
+type Kind = "string" | "boolean" | "integer" | "duration" | "strings" | "table" | "url";
+interface KeySpec {
+  kind: Kind;
+  oneOf?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+const ENV_KEYS: Record<string, KeySpec> = {
+  base_url: { kind: "url" },
+  requires_sso: { kind: "boolean" },
+  timeout: { kind: "duration" },
+  retries: { kind: "integer", min: 0, max: 10 },
+  headers: { kind: "table" },
+  ca_file: { kind: "string" },
+  auth: { kind: "table" },
+};
+const AUTH_KEYS: Record<string, KeySpec> = {
+  type: { kind: "string", oneOf: AUTH_TYPES },
+  issuer: { kind: "url" },
+  token_url: { kind: "url" },
+  client_id: { kind: "string" },
+  client_secret_env: { kind: "string" },
+  client_auth: { kind: "string", oneOf: CLIENT_AUTHS },
+  scopes: { kind: "strings" },
+  audience: { kind: "string" },
+  resource: { kind: "string" },
+  extra_params: { kind: "table" },
+  refresh_margin: { kind: "duration" },
+  username_env: { kind: "string" },
+  password_env: { kind: "string" },
+  private_key_env: { kind: "string" },
+  command: { kind: "strings" },
+};
+const SSO_KEYS: Record<string, KeySpec> = {
+  issuer: { kind: "url" },
+  client_id: { kind: "string" },
+  client_secret_env: { kind: "string" },
+  scopes: { kind: "strings" },
+  redirect_port: { kind: "integer", min: 0, max: 65535 },
+  redirect_host: { kind: "string", oneOf: ["127.0.0.1", "localhost", "[::1]"] },
+};
+const TOP_KEYS = ["default_env", "sso", "envs"];
+
+/** Keys that would hold a secret literally; the hint points at the `*_env` form. */
+const LITERAL_SECRETS: Record<string, string> = {
+  client_secret: "client_secret_env",
+  password: "password_env",
+  username: "username_env",
+  private_key: "private_key_env",
+  secret: "client_secret_env",
+};
+
+/** Validate a parsed TOML document. `text` is the file's source, used to find line numbers. */
+export function validateConfig(
+  doc: Record<string, unknown>,
+  file: string,
+  text: string,
+): FileConfig {
+  const v = new Validator(file, text);
+  for (const key of Object.keys(doc)) {
+    if (!TOP_KEYS.includes(key)) v.unknownKey([], key, TOP_KEYS);
+  }
+  const out: FileConfig = { envs: {} };
+  if (doc.default_env !== undefined) {
+    const name = v.value(["default_env"], doc.default_env, { kind: "string" }) as string;
+    if (!ENV_NAME.test(name)) v.fail(["default_env"], `invalid env name ${q(name)}`, ENV_NAME_HINT);
+    out.default_env = name;
+  }
+  if (doc.sso !== undefined) {
+    out.sso = v.table(["sso"], doc.sso, SSO_KEYS) as FileSso;
+  }
+  if (doc.envs !== undefined) {
+    const envs = v.value(["envs"], doc.envs, { kind: "table" }) as Record<string, unknown>;
+    for (const [name, raw] of Object.entries(envs)) {
+      if (!ENV_NAME.test(name)) {
+        v.fail(["envs", name], `invalid env name ${q(name)}`, ENV_NAME_HINT);
+      }
+      const env = v.table(["envs", name], raw, ENV_KEYS) as FileEnv & { auth?: unknown };
+      if (env.headers) env.headers = v.stringTable(["envs", name, "headers"], env.headers);
+      if (env.auth !== undefined) {
+        const auth = v.table(["envs", name, "auth"], env.auth, AUTH_KEYS) as FileAuth;
+        if (auth.extra_params) {
+          auth.extra_params = v.stringTable(
+            ["envs", name, "auth", "extra_params"],
+            auth.extra_params,
+          );
+        }
+        env.auth = auth;
+      }
+      out.envs[name] = env as FileEnv;
+    }
+  }
+  return out;
+}
+
+export const ENV_NAME_HINT =
+  "env names are lower-case letters, digits, '_' and '-', starting with a letter or digit";
+
+class Validator {
+  constructor(readonly file: string, readonly text: string) {}
+
+  fail(path: string[], message: string, hint: string): never {
+    const line = findKeyLine(this.text, path);
+    const where = line ? `${this.file}:${line}` : this.file;
+    throw new ConfigError("CONFIG_INVALID", `${where}: ${path.join(".")}: ${message}`, { hint });
+  }
+
+  unknownKey(parent: string[], key: string, valid: readonly string[]): never {
+    const secretKey = LITERAL_SECRETS[key];
+    if (secretKey && parent.at(-1) !== "headers") {
+      this.fail(
+        [...parent, key],
+        key === "username"
+          ? "the username is read from an environment variable"
+          : "secrets never live in the config file",
+        `name an environment variable instead: ${secretKey} = "MY_VAR" (it may be set in .env)`,
+      );
+    }
+    const near = nearest(key, valid);
+    this.fail(
+      [...parent, key],
+      "unknown key",
+      `${near ? `did you mean ${q(near)}? ` : ""}valid keys: ${valid.join(", ")}`,
+    );
+  }
+
+  table(path: string[], raw: unknown, keys: Record<string, KeySpec>): Record<string, unknown> {
+    const obj = this.value(path, raw, { kind: "table" }) as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(obj)) {
+      const spec = keys[key];
+      if (!spec) this.unknownKey(path, key, Object.keys(keys));
+      out[key] = this.value([...path, key], value, spec);
+    }
+    return out;
+  }
+
+  stringTable(path: string[], raw: unknown): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, value] of Object.entries(raw as Record<string, unknown>)) {
+      if (typeof value !== "string") {
+        this.fail(
+          [...path, k],
+          `expected a string, got ${describe(value)}`,
+          `write ${k} = "value"`,
+        );
+      }
+      out[k] = value;
+    }
+    return out;
+  }
+
+  value(path: string[], raw: unknown, spec: KeySpec): unknown {
+    switch (spec.kind) {
+      case "string":
+      case "url": {
+        if (typeof raw !== "string" || raw === "") {
+          this.fail(path, `expected a non-empty string, got ${describe(raw)}`, oneOfHint(spec));
+        }
+        if (spec.oneOf && !spec.oneOf.includes(raw)) {
+          this.fail(path, `invalid value ${q(raw)}`, oneOfHint(spec));
+        }
+        if (spec.kind === "url") {
+          let url: URL;
+          try {
+            url = new URL(raw);
+          } catch {
+            this.fail(
+              path,
+              `not a URL: ${q(raw)}`,
+              'write an absolute URL like "https://host/path"',
+            );
+          }
+          if (url.protocol !== "https:" && url.protocol !== "http:") {
+            this.fail(path, `unsupported URL scheme ${q(url.protocol)}`, "use an https:// URL");
+          }
+        }
+        return raw;
+      }
+      case "boolean":
+        if (typeof raw !== "boolean") {
+          this.fail(path, `expected true or false, got ${describe(raw)}`, "write true or false");
+        }
+        return raw;
+      case "integer": {
+        const n = typeof raw === "bigint" ? Number(raw) : raw;
+        const range = `a whole number from ${spec.min} to ${spec.max}`;
+        if (typeof n !== "number" || !Number.isInteger(n)) {
+          this.fail(path, `expected ${range}, got ${describe(raw)}`, `write ${range}`);
+        }
+        if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+          this.fail(path, `out of range: ${n}`, `write ${range}`);
+        }
+        return n;
+      }
+      case "duration": {
+        const ms = parseDuration(typeof raw === "bigint" ? Number(raw) : raw);
+        if (ms === undefined) {
+          this.fail(path, `invalid duration ${describe(raw)}`, `write ${DURATION_HINT}`);
+        }
+        return ms;
+      }
+      case "strings":
+        if (!Array.isArray(raw) || raw.some((s) => typeof s !== "string")) {
+          this.fail(path, `expected a list of strings, got ${describe(raw)}`, 'write ["a", "b"]');
+        }
+        return raw;
+      case "table":
+        if (typeof raw !== "object" || raw === null || Array.isArray(raw) || raw instanceof Date) {
+          this.fail(path, `expected a table, got ${describe(raw)}`, `write [${path.join(".")}]`);
+        }
+        return raw;
+    }
+  }
+}
+
+function oneOfHint(spec: KeySpec): string {
+  return spec.oneOf
+    ? `valid values: ${spec.oneOf.map((s) => q(s)).join(", ")}`
+    : 'write key = "value"';
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (value instanceof Date) return "a date";
+  if (value === null || value === undefined) return "nothing";
+  if (typeof value === "object") return "a table";
+  if (typeof value === "string") return q(value);
+  return `${typeof value === "bigint" ? "integer" : typeof value} ${String(value)}`;
+}
+
+/** The closest candidate by edit distance, when it is close enough to be a likely typo. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Best-effort line of `path` in TOML source: follows `[table]` headers and `key =` lines,
+ * including dotted keys and inline tables on one line. Returns undefined when unsure.
+ */
+export function findKeyLine(text: string, path: string[]): number | undefined {
+  const lines = text.split(/\r?\n/);
+  let table: string[] = [];
+  let fallback: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.replace(/#.*$/, "").trim();
+    const header = /^\[\[?\s*([^\]]+?)\s*\]\]?$/.exec(line);
+    if (header) {
+      table = splitKey(header[1]!);
+      if (samePath(table, path)) fallback ??= i + 1;
+      continue;
+    }
+    const kv = /^([A-Za-z0-9_."' -]+?)\s*=/.exec(line);
+    if (!kv) continue;
+    const full = [...table, ...splitKey(kv[1]!)];
+    if (samePath(full, path)) return i + 1;
+    // The key sits inside an inline table or dotted key on this line.
+    if (full.length < path.length && samePath(full, path.slice(0, full.length))) {
+      const rest = path.slice(full.length);
+      if (rest.every((k) => line.includes(k))) fallback = i + 1;
+    }
+  }
+  return fallback;
+}
+
+function splitKey(key: string): string[] {
+  return key.split(".").map((k) => k.trim().replace(/^["']|["']$/g, ""));
+}
+
+function samePath(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}

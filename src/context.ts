@@ -1,0 +1,82 @@
+/**
+ * The one dependencies object. Everything below the CLI edge reaches the outside world only
+ * through it (network, clock, environment, working directory, output streams, terminal state),
+ * so tests pass their own values and never stub globals.
+ *
+ * @module
+ */
+
+/** Somewhere to write bytes or text (stdout, stderr, or a test buffer). */
+export interface Output {
+  write(chunk: string | Uint8Array): Promise<void>;
+  /** Whether this stream is an interactive terminal. */
+  readonly isTerminal: boolean;
+}
+
+export interface Deps {
+  fetch: typeof globalThis.fetch;
+  /** Current time in milliseconds since the epoch. */
+  now(): number;
+  /** Read one environment variable. */
+  env(name: string): string | undefined;
+  /** All environment variables (for child processes). */
+  envAll(): Record<string, string>;
+  cwd: string;
+  os: typeof Deno.build.os;
+  stdout: Output;
+  stderr: Output;
+  /** Whether stdin is an interactive terminal. */
+  stdinIsTerminal: boolean;
+  /** Wait `ms` milliseconds (injected so retries and waits are tested without sleeping). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/** An {@link Output} over a Deno writer such as `Deno.stdout`. */
+export function writerOutput(
+  writer: { write(p: Uint8Array): Promise<number>; isTerminal(): boolean },
+): Output {
+  return {
+    isTerminal: writer.isTerminal(),
+    async write(chunk) {
+      let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+      while (bytes.length > 0) {
+        const n = await writer.write(bytes);
+        bytes = bytes.subarray(n);
+      }
+    },
+  };
+}
+
+/** Sleep that resolves early (rejecting) when `signal` aborts. */
+export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const id = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(id);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The real world, for the program's entry point. */
+export function realDeps(): Deps {
+  return {
+    fetch: globalThis.fetch.bind(globalThis),
+    now: () => Date.now(),
+    env: (name) => Deno.env.get(name),
+    envAll: () => Deno.env.toObject(),
+    cwd: Deno.cwd(),
+    os: Deno.build.os,
+    stdout: writerOutput(Deno.stdout),
+    stderr: writerOutput(Deno.stderr),
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    sleep: realSleep,
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Connecting to an authorization server: endpoint discovery (OpenID Connect discovery, then
+ * RFC 8414 metadata) or an explicit token URL, client authentication, and the openid-client
+ * configuration every grant uses. openid-client is only imported here and in grants.ts.
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import { loadOpenidClient, type OpenidClient } from "../deps.ts";
+import { ConfigError } from "../errors.ts";
+import type { ResolvedAuth, SecretRef } from "../config/resolve.ts";
+import { assertSecureEndpoint, createTransport, type Transport } from "../http/transport.ts";
+import type { Logger } from "../ui/log.ts";
+import { toLmiError } from "./errors.ts";
+
+export interface ServerInfo {
+  issuer: string;
+  token_endpoint: string;
+  jwks_uri?: string;
+  revocation_endpoint?: string;
+}
+
+export interface Connection {
+  lib: typeof OpenidClient;
+  config: OpenidClient.Configuration;
+  server: ServerInfo;
+  transport: Transport;
+}
+
+export interface ConnectOptions {
+  deps: Pick<Deps, "fetch" | "now">;
+  log: Logger;
+  timeoutMs: number;
+}
+
+/** The secret value of a reference, or a ConfigError naming the variable. */
+export function requireSecret(ref: SecretRef | undefined, what: string, envName: string): string {
+  if (ref?.value) return ref.value;
+  const variable = ref?.variable ?? "?";
+  throw new ConfigError(
+    "SECRET_MISSING",
+    `${what} variable ${variable} is not set or empty (env ${JSON.stringify(envName)})`,
+    {
+      hint:
+        `set ${variable} in the environment or in a .env / .env.${envName} file beside the config`,
+    },
+  );
+}
+
+/** Where the server's endpoints are: discovered from the issuer, or the explicit token_url. */
+export interface Server {
+  lib: typeof OpenidClient;
+  metadata: OpenidClient.ServerMetadata;
+  info: ServerInfo;
+  transport: Transport;
+  customFetch: OpenidClient.CustomFetch;
+}
+
+/** Find the server's endpoints (no client secret needed). */
+export async function resolveServer(
+  auth: ResolvedAuth,
+  envName: string,
+  options: ConnectOptions,
+): Promise<Server> {
+  const { deps, log, timeoutMs } = options;
+  if (!auth.issuer && !auth.tokenUrl) {
+    throw new ConfigError(
+      "CONFIG_INCOMPLETE",
+      `env ${JSON.stringify(envName)} has neither auth.issuer nor auth.token_url`,
+      {
+        hint:
+          "set issuer (for discovery) or token_url in the env's [auth] table (or LMI_ISSUER / LMI_TOKEN_URL)",
+      },
+    );
+  }
+  if (auth.issuer) assertSecureEndpoint(auth.issuer, "issuer");
+  if (auth.tokenUrl) assertSecureEndpoint(auth.tokenUrl, "token_url");
+  const lib = await loadOpenidClient();
+  const transport = createTransport(deps, { timeoutMs, log });
+  const customFetch =
+    ((url: string, init: RequestInit) => transport.fetch(url, init)) as OpenidClient.CustomFetch;
+  let metadata: OpenidClient.ServerMetadata;
+  if (auth.issuer) {
+    metadata = await discover(lib, auth.issuer, customFetch, transport, timeoutMs, log);
+    if (auth.tokenUrl) metadata = { ...metadata, token_endpoint: auth.tokenUrl };
+  } else {
+    metadata = { issuer: new URL(auth.tokenUrl!).origin, token_endpoint: auth.tokenUrl! };
+  }
+  if (!metadata.token_endpoint) {
+    throw new ConfigError(
+      "CONFIG_INCOMPLETE",
+      `the IdP's metadata for ${auth.issuer} has no token_endpoint`,
+      {
+        hint: "set token_url in the env's [auth] table",
+      },
+    );
+  }
+  assertSecureEndpoint(metadata.token_endpoint, "token endpoint");
+  const info: ServerInfo = { issuer: metadata.issuer, token_endpoint: metadata.token_endpoint };
+  if (metadata.jwks_uri && auth.issuer) info.jwks_uri = metadata.jwks_uri;
+  if (metadata.revocation_endpoint) info.revocation_endpoint = metadata.revocation_endpoint;
+  return { lib, metadata, info, transport, customFetch };
+}
+
+/** Check that the client can authenticate (id and secrets present) before any network call. */
+export async function prepareClientAuth(
+  auth: ResolvedAuth,
+  envName: string,
+): Promise<(lib: typeof OpenidClient) => OpenidClient.ClientAuth> {
+  if (!auth.clientId) {
+    throw new ConfigError(
+      "CONFIG_INCOMPLETE",
+      `env ${JSON.stringify(envName)} has no auth.client_id`,
+      {
+        hint: "set client_id in the env's [auth] table (or LMI_CLIENT_ID)",
+      },
+    );
+  }
+  return await clientAuthentication(auth, envName);
+}
+
+/** A client configuration for grants at `server`. */
+export function connect(
+  auth: ResolvedAuth,
+  server: Server,
+  clientAuth: (lib: typeof OpenidClient) => OpenidClient.ClientAuth,
+  timeoutMs: number,
+): Connection {
+  const { lib, metadata, customFetch } = server;
+  const config = new lib.Configuration(metadata, auth.clientId!, undefined, clientAuth(lib));
+  config[lib.customFetch] = customFetch;
+  config.timeout = Math.ceil(timeoutMs / 1000);
+  const insecure = (u: string) => new URL(u).protocol === "http:";
+  if (insecure(metadata.token_endpoint!) || (auth.issuer && insecure(auth.issuer))) {
+    lib.allowInsecureRequests(config); // loopback only: assertSecureEndpoint refused the rest
+  }
+  return { lib, config, server: server.info, transport: server.transport };
+}
+
+async function discover(
+  lib: typeof OpenidClient,
+  issuer: string,
+  customFetch: OpenidClient.CustomFetch,
+  transport: Transport,
+  timeoutMs: number,
+  log: Logger,
+): Promise<OpenidClient.ServerMetadata> {
+  const url = new URL(issuer);
+  const execute = url.protocol === "http:" ? [lib.allowInsecureRequests] : [];
+  const attempt = async (algorithm: "oidc" | "oauth2") => {
+    const c = await lib.discovery(url, "lmi", undefined, lib.None(), {
+      algorithm,
+      execute,
+      [lib.customFetch]: customFetch,
+      timeout: Math.ceil(timeoutMs / 1000),
+    });
+    return c.serverMetadata();
+  };
+  try {
+    return { ...await attempt("oidc") };
+  } catch (err) {
+    if (transport.last()?.status !== 404) throw discoveryError(err, transport);
+    log.info(`no OpenID Connect discovery document at ${issuer}; trying RFC 8414 metadata`);
+  }
+  try {
+    return { ...await attempt("oauth2") };
+  } catch (err) {
+    throw discoveryError(err, transport);
+  }
+}
+
+function discoveryError(err: unknown, transport: Transport) {
+  return toLmiError(err, {
+    what: "discovery request",
+    last: transport.last(),
+  });
+}
+
+async function clientAuthentication(
+  auth: ResolvedAuth,
+  envName: string,
+): Promise<(lib: typeof OpenidClient) => OpenidClient.ClientAuth> {
+  switch (auth.clientAuth) {
+    case "client_secret_basic": {
+      const secret = requireSecret(auth.clientSecret, "client secret", envName);
+      return (lib) => lib.ClientSecretBasic(secret);
+    }
+    case "client_secret_post": {
+      const secret = requireSecret(auth.clientSecret, "client secret", envName);
+      return (lib) => lib.ClientSecretPost(secret);
+    }
+    case "none":
+      return (lib) => lib.None();
+    case "private_key_jwt":
+      return await privateKeyJwt(auth, envName);
+  }
+}
+
+async function privateKeyJwt(
+  auth: ResolvedAuth,
+  envName: string,
+): Promise<(lib: typeof OpenidClient) => OpenidClient.ClientAuth> {
+  const { importPrivateKey } = await import("./private_key.ts");
+  const key = await importPrivateKey(
+    requireSecret(auth.privateKey, "private key", envName),
+    auth.privateKey!.variable,
+  );
+  return (lib) => lib.PrivateKeyJwt(key);
+}

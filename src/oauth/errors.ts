@@ -1,0 +1,101 @@
+/**
+ * Turning what goes wrong in a token or discovery request into lmi's typed errors: the IdP's
+ * HTTP status, OAuth `error` and `error_description`, and at most 200 characters of the body.
+ *
+ * @module
+ */
+import { AuthError, LmiError, NetworkError } from "../errors.ts";
+import type { Exchange } from "../http/transport.ts";
+
+export interface ErrorContext {
+  /** "token request", "refresh", "discovery" … */
+  what: string;
+  last: Exchange | undefined;
+  /** Hints for OAuth error codes (invalid_client → "check the secret in X"). */
+  hints?: Partial<Record<string, string>>;
+}
+
+interface OAuthErrorLike {
+  error: string;
+  error_description?: string;
+  status: number;
+}
+
+function findLmiError(err: unknown): LmiError | undefined {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof LmiError) return e;
+  }
+  return undefined;
+}
+
+function oauthBody(last: Exchange | undefined): OAuthErrorLike | undefined {
+  if (!last || last.status < 400) return undefined;
+  try {
+    const body = JSON.parse(last.body) as Record<string, unknown>;
+    if (typeof body.error === "string") {
+      return {
+        error: body.error,
+        status: last.status,
+        ...(typeof body.error_description === "string"
+          ? { error_description: body.error_description }
+          : {}),
+      };
+    }
+  } catch { /* not JSON */ }
+  return undefined;
+}
+
+/** At most 200 characters of the response body, on one line. */
+export function snippet(body: string): string {
+  const flat = body.replace(/\s+/g, " ").trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || "(empty body)";
+}
+
+/** Map any error from an IdP exchange to an LmiError. */
+export function toLmiError(err: unknown, ctx: ErrorContext): LmiError {
+  const known = findLmiError(err);
+  if (known) return known;
+  const e = err as Partial<OAuthErrorLike> & { code?: string; message?: string };
+  const oauth: OAuthErrorLike | undefined =
+    typeof e?.error === "string" && typeof e.status === "number"
+      ? e as OAuthErrorLike
+      : oauthBody(ctx.last);
+  if (oauth) {
+    const desc = oauth.error_description ? `: ${oauth.error_description}` : "";
+    return new AuthError(
+      "IDP_REJECTED",
+      `the IdP rejected the ${ctx.what} (HTTP ${oauth.status} ${oauth.error}${desc})`,
+      {
+        hint: ctx.hints?.[oauth.error] ??
+          "check the env's auth settings against the IdP's client configuration",
+        cause: err,
+        status: oauth.status,
+        oauthError: oauth.error,
+      },
+    );
+  }
+  if (e?.code === "OAUTH_TIMEOUT" || (err instanceof DOMException && err.name === "TimeoutError")) {
+    return new NetworkError("TIMEOUT", `the ${ctx.what} timed out`, {
+      hint: "check the network or raise the env's timeout",
+      cause: err,
+    });
+  }
+  const last = ctx.last;
+  const where = last ? ` (HTTP ${last.status} from ${last.url})` : "";
+  const body = last ? `: ${snippet(last.body)}` : "";
+  const cause = (err as { cause?: unknown })?.cause;
+  const detail = cause instanceof Error && cause.message !== e?.message
+    ? ` (${cause.message})`
+    : "";
+  const reason = e?.message ? `${e.message}${detail}` : "unexpected response";
+  return new AuthError(
+    "IDP_BAD_RESPONSE",
+    `unusable response to the ${ctx.what}${where}: ${reason}${body}`,
+    {
+      hint:
+        "the IdP answered with something that is not a valid OAuth response; check the URL and the IdP's health",
+      cause: err,
+      ...(last ? { status: last.status } : {}),
+    },
+  );
+}

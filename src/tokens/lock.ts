@@ -1,0 +1,65 @@
+/**
+ * A cross-process lock: an OS file lock (flock / LockFileEx) on a separate `<env>.lock` file.
+ * The OS releases it when the holder exits, however it exits, so no stale lock is ever deleted
+ * by hand. Waiting is bounded and reported.
+ *
+ * @module
+ */
+import { FailedError } from "../errors.ts";
+import { formatDuration } from "../config/duration.ts";
+
+export interface LockOptions {
+  /** Give up after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Called once if the lock is not free after `noticeAfterMs` (default 1 s). */
+  onWait?: () => void;
+  noticeAfterMs?: number;
+  /** What the holder is doing, for the timeout message. */
+  what: string;
+}
+
+export interface HeldLock {
+  release(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Take an exclusive lock on `path` (created 0600 if needed). */
+export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
+  const { timeoutMs = 60_000, noticeAfterMs = 1_000, onWait, what } = options;
+  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  let notice: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    if (onWait) notice = setTimeout(onWait, noticeAfterMs);
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    });
+    const result = await Promise.race([file.lock(true).then(() => "locked" as const), timedOut]);
+    if (result === "timeout") {
+      throw new FailedError(
+        "LOCK_TIMEOUT",
+        `gave up after ${formatDuration(timeoutMs)} waiting for another lmi process (${what})`,
+        { hint: `another lmi still holds ${path}; if it hangs, stop it (it may wait on an IdP)` },
+      );
+    }
+  } catch (err) {
+    try {
+      file.close();
+    } catch { /* already closed */ }
+    throw err;
+  } finally {
+    clearTimeout(notice);
+    clearTimeout(timer);
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    try {
+      file.unlockSync();
+    } finally {
+      file.close();
+    }
+  };
+  return { release, [Symbol.dispose]: release };
+}

@@ -1,0 +1,370 @@
+/**
+ * Service tokens (client credentials, password): one OS lock per env held across cache read,
+ * verification, refresh or acquisition, and cache write, so parallel callers make one token
+ * request and refresh-token rotation never races.
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import type { ResolvedEnv } from "../config/resolve.ts";
+import { tokenDir } from "../config/paths.ts";
+import { formatDuration } from "../config/duration.ts";
+import { AuthError, ConfigError, LmiError, q } from "../errors.ts";
+import type { Logger } from "../ui/log.ts";
+import {
+  ensurePrivateDir,
+  type EnvFiles,
+  envFiles,
+  readIfExists,
+  writeFileAtomic,
+} from "./files.ts";
+import { acquireLock, type HeldLock } from "./lock.ts";
+import {
+  CACHE_VERSION,
+  type CachedToken,
+  fingerprint,
+  isFresh,
+  jwtExpiry,
+  parseCachedToken,
+} from "./token_set.ts";
+import { createVerifier, type Verifier } from "./verify.ts";
+import type { Connection, Server } from "../oauth/client.ts";
+import type { TokenResponse } from "../oauth/grants.ts";
+
+export interface ServiceContext {
+  deps: Pick<Deps, "fetch" | "now" | "env" | "os">;
+  log: Logger;
+}
+
+export interface ServiceTokenOptions {
+  /** The token must stay valid at least this long (`--min-ttl`). */
+  minTtlMs?: number;
+  /** Ignore the cached token and get a new one (`--force`, `login`). */
+  force?: boolean;
+  /** Lock wait bound (default 60 s). */
+  lockTimeoutMs?: number;
+}
+
+/** A token ready to use. Times in ms since the epoch. */
+export interface TokenSet {
+  accessToken: string;
+  tokenType: string;
+  /** Undefined when the IdP gave no expiry and the token is not a JWT. */
+  expiresAt?: number;
+  scope?: string;
+  refreshToken?: string;
+  obtainedAt: number;
+}
+
+export interface TokenOutcome {
+  token: TokenSet;
+  /** Where it came from. */
+  from: "cache" | "refresh" | "grant";
+  /** Whether the cache now holds it. */
+  cached: boolean;
+}
+
+export const SERVICE_TYPES = ["client_credentials", "password"] as const;
+
+/** Get a valid token for a service env (client_credentials or password). */
+export async function getServiceToken(
+  env: ResolvedEnv,
+  ctx: ServiceContext,
+  options: ServiceTokenOptions = {},
+): Promise<TokenOutcome> {
+  const { deps, log } = ctx;
+  const auth = env.auth;
+  if (!(SERVICE_TYPES as readonly string[]).includes(auth.type)) {
+    throw new ConfigError(
+      "AUTH_TYPE_UNSUPPORTED",
+      `env ${q(env.name)} has auth type ${q(auth.type)}, not a service grant`,
+      {
+        hint: 'service tokens need auth.type "client_credentials" or "password"',
+      },
+    );
+  }
+  const fp = await fingerprint(auth);
+  const store = await openStore(env, ctx, options.lockTimeoutMs);
+  try {
+    const flow = new Flow(env, ctx, store.files);
+    const cached = options.force ? undefined : await readCached(store.files, fp, log);
+    if (cached) {
+      const verdict = await flow.verifier.verify(cached.access_token, auth.audience);
+      if (!verdict.ok) {
+        log.info(`discarding the cached token for env ${q(env.name)}: ${verdict.reason}`);
+      } else if (isFresh(cached, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
+        log.info(
+          `using the cached token for env ${q(env.name)} (valid for ${
+            formatDuration(Date.parse(cached.expires_at) - deps.now())
+          })`,
+        );
+        return { token: fromCached(cached), from: "cache", cached: true };
+      }
+      if (verdict.ok && cached.refresh_token) {
+        try {
+          log.info(`refreshing the token for env ${q(env.name)}`);
+          const response = await flow.refresh(cached.refresh_token);
+          return await flow.finish(response, "refresh", fp, cached.refresh_token);
+        } catch (err) {
+          if (!(err instanceof LmiError)) throw err;
+          log.info(`refresh failed (${err.message}); requesting a new token`);
+        }
+      }
+    }
+    const response = await flow.grant();
+    return await flow.finish(response, "grant", fp);
+  } finally {
+    store.lock?.release();
+  }
+}
+
+interface Store {
+  files?: EnvFiles;
+  lock?: HeldLock;
+}
+
+/** Open the env's cache folder and take its lock; without a usable folder, go on uncached. */
+async function openStore(
+  env: ResolvedEnv,
+  ctx: ServiceContext,
+  lockTimeoutMs?: number,
+): Promise<Store> {
+  const { log } = ctx;
+  const dir = tokenDir(ctx.deps);
+  if (!dir) {
+    log.warnOnce(
+      "no-cache",
+      "no cache folder (set LMI_CACHE_DIR or HOME); the token will not be cached",
+    );
+    return {};
+  }
+  const files = envFiles(dir, env.name);
+  try {
+    await ensurePrivateDir(dir);
+  } catch (err) {
+    log.warnOnce(
+      "cache-dir",
+      `cannot use the token cache folder ${dir}: ${message(err)}; the token will not be cached`,
+    );
+    return {};
+  }
+  let lock: HeldLock;
+  try {
+    lock = await acquireLock(files.lock, {
+      what: `getting a token for env ${q(env.name)}`,
+      ...(lockTimeoutMs !== undefined ? { timeoutMs: lockTimeoutMs } : {}),
+      onWait: () =>
+        log.say(
+          `lmi: waiting for another lmi process to finish getting a token for env ${q(env.name)}…`,
+        ),
+    });
+  } catch (err) {
+    if (err instanceof LmiError) throw err;
+    log.warnOnce(
+      "cache-lock",
+      `cannot lock ${files.lock}: ${message(err)}; the token will not be cached`,
+    );
+    return {};
+  }
+  return { files, lock };
+}
+
+/** The cached entry if present, well-formed, private and for this config; otherwise undefined. */
+async function readCached(
+  files: EnvFiles | undefined,
+  fp: string,
+  log: Logger,
+): Promise<CachedToken | undefined> {
+  if (!files) return undefined;
+  let text: string | undefined;
+  try {
+    text = await readIfExists(files.token);
+    if (text !== undefined && Deno.build.os !== "windows") {
+      const mode = (await Deno.stat(files.token)).mode;
+      if (mode !== null && (mode & 0o077) !== 0) {
+        log.warn(
+          `ignoring ${files.token}: its mode ${
+            (mode & 0o777).toString(8)
+          } lets others read it; getting a new token`,
+        );
+        return undefined;
+      }
+    }
+  } catch (err) {
+    log.warn(`cannot read the token cache ${files.token}: ${message(err)}; getting a new token`);
+    return undefined;
+  }
+  if (text === undefined) return undefined;
+  const parsed = parseCachedToken(text);
+  if ("invalid" in parsed) {
+    log.warn(
+      `ignoring a corrupt token cache file ${files.token} (${parsed.invalid}); getting a new token`,
+    );
+    return undefined;
+  }
+  if (parsed.fingerprint !== fp) {
+    log.info("the cached token was issued for a different configuration; getting a new one");
+    return undefined;
+  }
+  return parsed;
+}
+
+function fromCached(c: CachedToken): TokenSet {
+  const t: TokenSet = {
+    accessToken: c.access_token,
+    tokenType: c.token_type,
+    expiresAt: Date.parse(c.expires_at),
+    obtainedAt: Date.parse(c.obtained_at),
+  };
+  if (c.scope !== undefined) t.scope = c.scope;
+  if (c.refresh_token !== undefined) t.refreshToken = c.refresh_token;
+  return t;
+}
+
+function toCached(t: TokenSet & { expiresAt: number }, fp: string): CachedToken {
+  const c: CachedToken = {
+    version: CACHE_VERSION,
+    fingerprint: fp,
+    access_token: t.accessToken,
+    token_type: t.tokenType,
+    expires_at: new Date(t.expiresAt).toISOString(),
+    obtained_at: new Date(t.obtainedAt).toISOString(),
+  };
+  if (t.scope !== undefined) c.scope = t.scope;
+  if (t.refreshToken !== undefined) c.refresh_token = t.refreshToken;
+  return c;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The network side of one token call; protocol code is imported only when first needed. */
+class Flow {
+  readonly verifier: Verifier;
+  #server?: Promise<Server>;
+  #conn?: Promise<Connection>;
+
+  constructor(
+    readonly env: ResolvedEnv,
+    readonly ctx: ServiceContext,
+    readonly files: EnvFiles | undefined,
+  ) {
+    this.verifier = createVerifier({
+      path: files?.jwks,
+      fetch: (input, init) => this.#transportFetch(input, init),
+      now: ctx.deps.now,
+      log: ctx.log,
+      issuerKeys: async () => {
+        const server = await this.server();
+        const { issuer, jwks_uri } = server.info;
+        return jwks_uri ? { issuer, jwks_uri } : undefined;
+      },
+    });
+  }
+
+  async #transportFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    return (await this.server()).transport.fetch(input, init);
+  }
+
+  server(): Promise<Server> {
+    return this.#server ??= import("../oauth/client.ts").then((m) =>
+      m.resolveServer(this.env.auth, this.env.name, this.#connectOptions())
+    );
+  }
+
+  #connectOptions() {
+    return { deps: this.ctx.deps, log: this.ctx.log, timeoutMs: this.env.timeoutMs };
+  }
+
+  connection(): Promise<Connection> {
+    return this.#conn ??= (async () => {
+      const m = await import("../oauth/client.ts");
+      const clientAuth = await m.prepareClientAuth(this.env.auth, this.env.name);
+      return m.connect(this.env.auth, await this.server(), clientAuth, this.env.timeoutMs);
+    })();
+  }
+
+  async grant(): Promise<TokenResponse> {
+    const { auth, name } = this.env;
+    const grants = await import("../oauth/grants.ts");
+    const m = await import("../oauth/client.ts");
+    // Secrets are checked before any network call, so a missing variable is reported as such.
+    await m.prepareClientAuth(auth, name);
+    if (auth.type === "password") {
+      m.requireSecret(auth.username, "username", name);
+      m.requireSecret(auth.password, "password", name);
+    }
+    const conn = await this.connection();
+    this.ctx.log.info(
+      `requesting a token for env ${q(name)} (${auth.type}) from ${conn.server.token_endpoint}`,
+    );
+    return auth.type === "password"
+      ? grants.password(conn, auth, name)
+      : grants.clientCredentials(conn, auth);
+  }
+
+  async refresh(refreshToken: string): Promise<TokenResponse> {
+    const grants = await import("../oauth/grants.ts");
+    return grants.refresh(await this.connection(), this.env.auth, refreshToken);
+  }
+
+  /** Check a new token, work out its expiry, cache it. */
+  async finish(
+    response: TokenResponse,
+    from: "refresh" | "grant",
+    fp: string,
+    previousRefreshToken?: string,
+  ): Promise<TokenOutcome> {
+    const { deps, log } = this.ctx;
+    log.redactor.add(response.access_token);
+    log.redactor.add(response.refresh_token);
+    if (!response.access_token || response.access_token === "undefined") {
+      throw new AuthError("IDP_BAD_RESPONSE", "the IdP's token response has no access_token", {
+        hint: "check the token endpoint URL",
+      });
+    }
+    const verdict = await this.verifier.verify(response.access_token, this.env.auth.audience);
+    if (!verdict.ok) {
+      throw new AuthError(
+        "TOKEN_VERIFICATION_FAILED",
+        `the new access token failed verification: ${verdict.reason}`,
+        {
+          hint: verdict.reason.includes("clock")
+            ? "check this machine's clock (timedatectl / ntp)"
+            : "check issuer and audience in the env's config against what the IdP issues",
+        },
+      );
+    }
+    if (!verdict.verified) log.debug(`access token not verified: ${verdict.note}`);
+    const now = deps.now();
+    const candidates = [
+      response.expires_in !== undefined ? now + response.expires_in * 1000 : undefined,
+      verdict.ok && verdict.verified ? verdict.exp : jwtExpiry(response.access_token),
+    ].filter((v): v is number => v !== undefined);
+    const token: TokenSet = {
+      accessToken: response.access_token,
+      tokenType: response.token_type,
+      obtainedAt: now,
+    };
+    if (candidates.length > 0) token.expiresAt = Math.min(...candidates);
+    if (response.scope !== undefined) token.scope = response.scope;
+    const refreshToken = response.refresh_token ?? previousRefreshToken;
+    if (refreshToken !== undefined) token.refreshToken = refreshToken;
+    let cached = false;
+    if (this.files && token.expiresAt !== undefined) {
+      try {
+        await writeFileAtomic(
+          this.files.token,
+          JSON.stringify(toCached({ ...token, expiresAt: token.expiresAt }, fp), null, 2) + "\n",
+        );
+        cached = true;
+      } catch (err) {
+        log.warn(`could not write the token cache ${this.files.token}: ${message(err)}`);
+      }
+    } else if (token.expiresAt === undefined) {
+      log.info("the IdP gave no expiry for this token; it is not cached");
+    }
+    return { token, from, cached };
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The cached form of a service token and the pure rules about it: fingerprint, freshness, parsing
+ * a cache file.
+ *
+ * @module
+ */
+import type { ResolvedAuth } from "../config/resolve.ts";
+
+export const CACHE_VERSION = 1;
+
+/** What `<cache>/lmi/tokens/<env>.json` holds. Times are ISO 8601 UTC. */
+export interface CachedToken {
+  version: number;
+  fingerprint: string;
+  access_token: string;
+  token_type: string;
+  expires_at: string;
+  scope?: string;
+  refresh_token?: string;
+  obtained_at: string;
+}
+
+/**
+ * A hash of everything that decides which token the IdP issues: auth type, issuer/token_url,
+ * client id, scopes, audience, resource, plus the extra params and (password grant) the
+ * username variable's value. A different fingerprint means the cached token is not for this
+ * config.
+ */
+export async function fingerprint(auth: ResolvedAuth): Promise<string> {
+  const material = JSON.stringify([
+    auth.type,
+    auth.issuer ?? null,
+    auth.tokenUrl ?? null,
+    auth.clientId ?? null,
+    [...auth.scopes].sort(),
+    auth.audience ?? null,
+    auth.resource ?? null,
+    Object.entries(auth.extraParams).sort(([a], [b]) => a.localeCompare(b)),
+    auth.username?.value ?? null,
+  ]);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material));
+  return "sha256:" +
+    [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Milliseconds the token stays valid from `now`. */
+export function remainingMs(token: CachedToken, now: number): number {
+  return Date.parse(token.expires_at) - now;
+}
+
+/** Whether the token may be used: it must outlive both the refresh margin and the minimum TTL. */
+export function isFresh(token: CachedToken, now: number, marginMs: number, minTtlMs = 0): boolean {
+  return remainingMs(token, now) > Math.max(marginMs, minTtlMs);
+}
+
+/** Parse a cache file's text. Returns a reason string when it is not a valid cache entry. */
+export function parseCachedToken(text: string): CachedToken | { invalid: string } {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { invalid: "not valid JSON" };
+  }
+  if (typeof data !== "object" || data === null) return { invalid: "not a JSON object" };
+  const d = data as Record<string, unknown>;
+  if (d.version !== CACHE_VERSION) {
+    return { invalid: `unsupported version ${JSON.stringify(d.version)}` };
+  }
+  for (const key of ["fingerprint", "access_token", "token_type", "expires_at", "obtained_at"]) {
+    if (typeof d[key] !== "string" || d[key] === "") return { invalid: `missing ${key}` };
+  }
+  for (const key of ["scope", "refresh_token"]) {
+    if (d[key] !== undefined && typeof d[key] !== "string") return { invalid: `bad ${key}` };
+  }
+  if (Number.isNaN(Date.parse(d.expires_at as string))) return { invalid: "bad expires_at" };
+  return d as unknown as CachedToken;
+}
+
+/** Is this string a compact JWS (three base64url parts)? */
+export function looksLikeJwt(token: string): boolean {
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token) && token.startsWith("eyJ");
+}
+
+/** The `exp` claim of a JWT without verifying it, in ms; undefined when absent or unreadable. */
+export function jwtExpiry(token: string): number | undefined {
+  try {
+    const payload = token.split(".")[1]!;
+    const json = atob(
+      payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="),
+    );
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === "number" ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Redaction of secrets from everything lmi prints for people (stderr, logs, error messages).
+ *
+ * Two layers: exact values lmi knows are secret (client secrets, passwords, tokens it handled),
+ * registered as they are read or received; and patterns that catch secrets lmi never saw by value
+ * (JWTs, `Authorization` / `Cookie` header values, sensitive form and JSON fields).
+ *
+ * @module
+ */
+
+export const REDACTED = "[REDACTED]";
+
+const SENSITIVE_KEYS = [
+  "access_token",
+  "refresh_token",
+  "id_token",
+  "client_secret",
+  "password",
+  "client_assertion",
+  "assertion",
+  "code_verifier",
+  "device_code",
+  "code",
+  "subject_token",
+  "actor_token",
+  "private_key",
+  "token",
+];
+const KEY_ALT = SENSITIVE_KEYS.join("|");
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // JWT / JWS / JWE compact serialisations.
+  [
+    /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?/g,
+    REDACTED,
+  ],
+  // Header lines: Authorization, Proxy-Authorization, Cookie, Set-Cookie.
+  [
+    /\b((?:proxy-)?authorization|cookie|set-cookie)(["']?\s*[:=]\s*["']?)[^\r\n"']+/gi,
+    `$1$2${REDACTED}`,
+  ],
+  // Auth schemes written without a header name.
+  [/\b(Bearer|Basic|DPoP)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`],
+  // JSON fields: "access_token": "…"
+  [new RegExp(`("(?:${KEY_ALT})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, "gi"), `$1"${REDACTED}"`],
+  // Form / query fields: refresh_token=…
+  [new RegExp(`(^|[?&\\s])((?:${KEY_ALT})=)[^&\\s"']+`, "gi"), `$1$2${REDACTED}`],
+  // PEM private keys.
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
+];
+
+/** Remembers secret values and removes them, and secret-looking patterns, from text. */
+export class Redactor {
+  #values = new Set<string>();
+  #sorted: string[] | undefined;
+
+  /** Register a secret value (and its URL- and base64-encoded forms). Short values are ignored. */
+  add(value: string | undefined): void {
+    if (value === undefined || value.length < 4) return;
+    for (const v of [value, encodeURIComponent(value), formEncode(value)]) this.#values.add(v);
+    this.#sorted = undefined;
+  }
+
+  /** The text with every registered value and every secret pattern replaced by `[REDACTED]`. */
+  redact(text: string): string {
+    this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const value of this.#sorted) out = out.split(value).join(REDACTED);
+    for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
+    return out;
+  }
+}
+
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}

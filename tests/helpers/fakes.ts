@@ -1,0 +1,57 @@
+/** In-memory stand-ins for the dependencies object: captured output, a settable clock. */
+import type { Deps, Output } from "../../src/context.ts";
+import { createLogger, type Logger } from "../../src/ui/log.ts";
+import { Redactor } from "../../src/ui/redact.ts";
+
+export interface Captured extends Output {
+  text(): string;
+}
+
+export function captured(isTerminal = false): Captured {
+  const chunks: string[] = [];
+  const dec = new TextDecoder();
+  return {
+    isTerminal,
+    write(chunk) {
+      chunks.push(typeof chunk === "string" ? chunk : dec.decode(chunk));
+      return Promise.resolve();
+    },
+    text: () => chunks.join(""),
+  };
+}
+
+export interface FakeDeps extends Deps {
+  stdout: Captured;
+  stderr: Captured;
+  clock: { now: number };
+}
+
+export function fakeDeps(options: {
+  env?: Record<string, string>;
+  cwd?: string;
+  fetch?: typeof globalThis.fetch;
+  now?: number;
+} = {}): FakeDeps {
+  const env = options.env ?? {};
+  const clock = { now: options.now ?? Date.parse("2026-01-01T00:00:00Z") };
+  return {
+    fetch: options.fetch ?? (() => Promise.reject(new Error("no network in this test"))),
+    now: () => clock.now,
+    env: (name) => env[name],
+    envAll: () => ({ ...env }),
+    cwd: options.cwd ?? "/nonexistent",
+    os: Deno.build.os,
+    stdout: captured(),
+    stderr: captured(),
+    stdinIsTerminal: false,
+    sleep: (ms) => {
+      clock.now += ms;
+      return Promise.resolve();
+    },
+    clock,
+  };
+}
+
+export function testLogger(deps: FakeDeps, level = 0): Logger {
+  return createLogger({ level, color: false, stderr: deps.stderr, redactor: new Redactor() });
+}
