@@ -33,18 +33,22 @@ export interface Deps {
 
 const encoder = new TextEncoder();
 
-/** An {@link Output} over a Deno writer such as `Deno.stdout`. */
+/**
+ * An {@link Output} over a Deno writer such as `Deno.stdout`. Writes are synchronous: a CLI's
+ * output is small, and the first asynchronous operation of a process costs a thread-pool start.
+ */
 export function writerOutput(
-  writer: { write(p: Uint8Array): Promise<number>; isTerminal(): boolean },
+  writer: { writeSync(p: Uint8Array): number; isTerminal(): boolean },
 ): Output {
   return {
     isTerminal: writer.isTerminal(),
-    async write(chunk) {
+    write(chunk) {
       let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
       while (bytes.length > 0) {
-        const n = await writer.write(bytes);
+        const n = writer.writeSync(bytes);
         bytes = bytes.subarray(n);
       }
+      return Promise.resolve();
     },
   };
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { FlagError, parseFlags } from "./flags.ts";
 import { q, UsageError } from "../errors.ts";
 import { nearest } from "../config/schema.ts";
 import {
@@ -158,61 +158,36 @@ function parseStrict(
   options: Record<string, OptionSpec>,
   spec: CommandSpec | undefined,
 ): { values: FlagValues; positionals: string[] } {
-  const config = Object.fromEntries(
-    Object.entries(options).map(([name, o]) => [
-      name,
-      {
-        type: o.type,
-        ...(o.short ? { short: o.short } : {}),
-        ...(o.multiple ? { multiple: true } : {}),
-      },
-    ]),
-  );
   try {
-    const { values, positionals } = parseArgs({
-      args: tokens,
-      options: config,
-      strict: true,
-      allowPositionals: true,
-    });
-    return { values: values as FlagValues, positionals };
+    return parseFlags(tokens, options);
   } catch (err) {
-    throw usageFromParseError(err, options, spec);
+    throw usageFromFlagError(err, options, spec);
   }
 }
 
-function usageFromParseError(
+function usageFromFlagError(
   err: unknown,
   options: Record<string, OptionSpec>,
   spec?: CommandSpec,
-): UsageError {
-  const e = err as { code?: string; message?: string };
+): unknown {
+  if (!(err instanceof FlagError)) return err;
   const helpHint = spec ? `run "lmi ${spec.path.join(" ")} --help"` : 'run "lmi --help"';
-  const flag = /--[\w-]+/.exec(e.message ?? "")?.[0] ?? /'(-[^']+)'/.exec(e.message ?? "")?.[1] ??
-    "";
-  switch (e.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
-      const near = nearest(flag.replace(/^-+/, ""), Object.keys(options));
-      return new UsageError("UNKNOWN_FLAG", `unknown flag ${q(flag)}`, {
+  switch (err.code) {
+    case "UNKNOWN_FLAG": {
+      const near = err.flag.startsWith("--")
+        ? nearest(err.flag.slice(2), Object.keys(options))
+        : undefined;
+      return new UsageError("UNKNOWN_FLAG", `unknown flag ${q(err.flag)}`, {
         hint: near ? `did you mean "--${near}"? ${helpHint}` : helpHint,
-        cause: err,
       });
     }
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
-      const needsValue = /argument missing/.test(e.message ?? "");
-      return new UsageError(
-        "BAD_FLAG_VALUE",
-        needsValue ? `flag ${q(flag)} needs a value` : `flag ${q(flag)} takes no value`,
-        {
-          hint: helpHint,
-          cause: err,
-        },
-      );
-    }
-    default:
-      return new UsageError("BAD_ARGUMENTS", (e.message ?? String(err)).split("\n")[0]!, {
+    case "MISSING_VALUE":
+      return new UsageError("BAD_FLAG_VALUE", `flag ${q(err.flag)} needs a value`, {
         hint: helpHint,
-        cause: err,
+      });
+    case "UNEXPECTED_VALUE":
+      return new UsageError("BAD_FLAG_VALUE", `flag ${q(err.flag)} takes no value`, {
+        hint: helpHint,
       });
   }
 }

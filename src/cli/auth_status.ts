@@ -27,8 +27,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   } else {
     const config = await configFor(ctx);
     statuses = [];
-    for (const name of await listEnvNames(ctx.deps, config)) {
-      const env = await resolveNamedEnv(ctx.deps, config, name);
+    for (const name of listEnvNames(ctx.deps, config)) {
+      const env = resolveNamedEnv(ctx.deps, config, name);
       statuses.push({ name, auth_type: env.auth.type, token: await inspectServiceToken(env, ctx) });
     }
   }

@@ -18,7 +18,7 @@ export async function envFor(
   name?: string,
 ): Promise<{ config: LoadedConfig; env: ResolvedEnv }> {
   const config = await configFor(ctx);
-  const env = await resolveEnv(ctx.deps, config, name ?? ctx.globals.env);
+  const env = resolveEnv(ctx.deps, config, name ?? ctx.globals.env);
   registerSecrets(ctx, env);
   return { config, env };
 }

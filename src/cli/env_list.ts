@@ -21,8 +21,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const config = await configFor(ctx);
   const selected = selectEnvName(ctx.deps, config, ctx.globals.env).name;
   const rows: Row[] = [];
-  for (const name of await listEnvNames(ctx.deps, config)) {
-    const env = await resolveNamedEnv(ctx.deps, config, name);
+  for (const name of listEnvNames(ctx.deps, config)) {
+    const env = resolveNamedEnv(ctx.deps, config, name);
     rows.push({
       name,
       selected: name === selected,

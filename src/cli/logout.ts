@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { readdir } from "node:fs/promises";
 import { tokenDir } from "../config/paths.ts";
 import { selectEnvName } from "../config/resolve.ts";
 import { q, UsageError } from "../errors.ts";
@@ -63,7 +62,8 @@ export async function run(ctx: CommandContext): Promise<number> {
 
 async function cachedEnvNames(dir: string): Promise<string[]> {
   try {
-    const entries = await readdir(dir);
+    const entries: string[] = [];
+    for await (const entry of Deno.readDir(dir)) if (entry.isFile) entries.push(entry.name);
     return entries.filter((f) => f.endsWith(".json") && !f.endsWith(".jwks.json")).map((f) =>
       f.slice(0, -5)
     ).sort();

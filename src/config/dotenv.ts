@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { parseEnv } from "node:util";
+import { join, resolve } from "../util/path.ts";
+import { parseDotenv } from "./dotenv_parse.ts";
 import type { Deps } from "../context.ts";
 
 export interface Source {
@@ -41,11 +41,11 @@ export interface VarLookup {
 }
 
 /** Read `.env.<env>` and `.env` from the given folders (missing files are empty). */
-export async function loadVarLookup(
+export function loadVarLookup(
   deps: Pick<Deps, "env" | "cwd">,
   dirs: string[],
   envName: string,
-): Promise<VarLookup> {
+): VarLookup {
   const unique = [...new Set(dirs.map((d) => resolve(deps.cwd, d)))];
   const paths = [
     ...unique.map((d) => join(d, `.env.${envName}`)),
@@ -54,7 +54,7 @@ export async function loadVarLookup(
   const layers: Layer[] = [];
   for (const path of paths) {
     try {
-      layers.push({ path, vars: { ...parseEnv(await Deno.readTextFile(path)) } });
+      layers.push({ path, vars: parseDotenv(Deno.readTextFileSync(path)) });
     } catch {
       // A missing or unreadable .env file adds nothing.
     }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, normalize, resolve } from "../util/path.ts";
 import type { Deps } from "../context.ts";
 import { loadToml } from "../deps.ts";
 import { ConfigError } from "../errors.ts";
@@ -28,7 +28,7 @@ export async function findConfig(
   if (flagPath) return { path: resolve(deps.cwd, flagPath), origin: "flag", required: true };
   const envPath = deps.env("LMI_CONFIG");
   if (envPath) return { path: resolve(deps.cwd, envPath), origin: "LMI_CONFIG", required: true };
-  let dir = resolve(deps.cwd);
+  let dir = normalize(deps.cwd);
   while (true) {
     const candidate = join(dir, "lmi.toml");
     if (await isFile(candidate)) {
@@ -39,13 +39,14 @@ export async function findConfig(
     dir = parent;
   }
   const user = userConfigPath(deps);
-  if (user && await isFile(user)) return { path: user, origin: "user config", required: false };
+  if (user && isFile(user)) return { path: user, origin: "user config", required: false };
   return undefined;
 }
 
-async function isFile(path: string): Promise<boolean> {
+// Sync file system calls on the start-up path: the first async one costs a thread-pool start.
+function isFile(path: string): boolean {
   try {
-    return (await Deno.stat(path)).isFile;
+    return Deno.statSync(path).isFile;
   } catch {
     return false;
   }
@@ -60,7 +61,7 @@ export async function loadConfig(
   if (!found) return { file: { envs: {} } };
   let text: string;
   try {
-    text = await Deno.readTextFile(found.path);
+    text = Deno.readTextFileSync(found.path);
   } catch (err) {
     const how = found.origin === "flag" ? "--config" : found.origin;
     if (err instanceof Deno.errors.NotFound) {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import type { Deps } from "../context.ts";
 
 type PathDeps = Pick<Deps, "env" | "os">;

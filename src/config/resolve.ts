@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../util/path.ts";
 import type { Deps } from "../context.ts";
 import { ConfigError, q, UsageError } from "../errors.ts";
 import type { LoadedConfig } from "./load.ts";
@@ -120,29 +120,29 @@ export function varLookupFor(
   deps: Pick<Deps, "env" | "cwd">,
   config: LoadedConfig,
   envName: string,
-): Promise<VarLookup> {
+): VarLookup {
   const dirs = config.path ? [dirname(config.path), deps.cwd] : [deps.cwd];
   return loadVarLookup(deps, dirs, envName);
 }
 
 /** Resolve the env selected by flag/env var/default. */
-export async function resolveEnv(
+export function resolveEnv(
   deps: Pick<Deps, "env" | "cwd">,
   config: LoadedConfig,
   flagEnv: string | undefined,
-): Promise<ResolvedEnv> {
+): ResolvedEnv {
   const selected = selectEnvName(deps, config, flagEnv);
-  return await resolveNamedEnv(deps, config, selected.name, selected.source);
+  return resolveNamedEnv(deps, config, selected.name, selected.source);
 }
 
 /** Resolve a named env. Throws ConfigError for an unknown env. */
-export async function resolveNamedEnv(
+export function resolveNamedEnv(
   deps: Pick<Deps, "env" | "cwd">,
   config: LoadedConfig,
   name: string,
   nameSource: Source = { kind: "flag", detail: "--env" },
-): Promise<ResolvedEnv> {
-  const lookup = await varLookupFor(deps, config, name);
+): ResolvedEnv {
+  const lookup = varLookupFor(deps, config, name);
   const fileEnv = config.file.envs[name];
   if (fileEnv) return fromFile(name, nameSource, fileEnv, config, lookup);
   if (envConfigPresent(lookup)) return fromVariables(name, nameSource, lookup);
@@ -331,14 +331,14 @@ function fromVariables(name: string, nameSource: Source, lookup: VarLookup): Res
 }
 
 /** All env names known: the file's, plus the one defined by variables if any. */
-export async function listEnvNames(
+export function listEnvNames(
   deps: Pick<Deps, "env" | "cwd">,
   config: LoadedConfig,
-): Promise<string[]> {
+): string[] {
   const names = Object.keys(config.file.envs);
   const selected = selectEnvName(deps, config, undefined);
   if (!names.includes(selected.name)) {
-    const lookup = await varLookupFor(deps, config, selected.name);
+    const lookup = varLookupFor(deps, config, selected.name);
     if (envConfigPresent(lookup)) names.push(selected.name);
   }
   return names;

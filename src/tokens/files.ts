@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 
 /** Paths of one env's cache entry, its lock and its issuer's JWKS. */
 export interface EnvFiles {

@@ -84,6 +84,25 @@ export async function getServiceToken(
     );
   }
   const fp = await fingerprint(auth);
+  const dir = tokenDir(deps);
+  const files = dir ? envFiles(dir, env.name) : undefined;
+  // Fast path, without the lock: cache files are replaced whole (rename), so a fresh, verified
+  // token read here is as good as one read under the lock. Anything else takes the lock.
+  if (!options.force && files) {
+    const quick = readCacheQuietly(files, fp);
+    if (quick) {
+      const flow = new Flow(env, ctx, files);
+      const verdict = await flow.verifier.verify(quick.access_token, auth.audience);
+      if (verdict.ok && isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
+        log.info(
+          `using the cached token for env ${q(env.name)} (valid for ${
+            formatDuration(Date.parse(quick.expires_at) - deps.now())
+          })`,
+        );
+        return { token: fromCached(quick), from: "cache", cached: true };
+      }
+    }
+  }
   const store = await openStore(env, ctx, options.lockTimeoutMs);
   try {
     const flow = new Flow(env, ctx, store.files);
@@ -93,11 +112,7 @@ export async function getServiceToken(
       if (!verdict.ok) {
         log.info(`discarding the cached token for env ${q(env.name)}: ${verdict.reason}`);
       } else if (isFresh(cached, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
-        log.info(
-          `using the cached token for env ${q(env.name)} (valid for ${
-            formatDuration(Date.parse(cached.expires_at) - deps.now())
-          })`,
-        );
+        log.info(`another lmi process got the token for env ${q(env.name)}; using it`);
         return { token: fromCached(cached), from: "cache", cached: true };
       }
       if (verdict.ok && cached.refresh_token) {
@@ -115,6 +130,21 @@ export async function getServiceToken(
     return await flow.finish(response, "grant", fp);
   } finally {
     store.lock?.release();
+  }
+}
+
+/** The cached entry when it is readable, private and for this config; no warnings (fast path). */
+function readCacheQuietly(files: EnvFiles, fp: string): CachedToken | undefined {
+  try {
+    const text = Deno.readTextFileSync(files.token);
+    if (Deno.build.os !== "windows") {
+      const mode = Deno.statSync(files.token).mode;
+      if (mode !== null && (mode & 0o077) !== 0) return undefined;
+    }
+    const parsed = parseCachedToken(text);
+    return "invalid" in parsed || parsed.fingerprint !== fp ? undefined : parsed;
+  } catch {
+    return undefined;
   }
 }
 

@@ -9,7 +9,7 @@
 import { loadJose } from "../deps.ts";
 import { assertSecureEndpoint } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
-import { readIfExists, writeFileAtomic } from "./files.ts";
+import { writeFileAtomic } from "./files.ts";
 import { looksLikeJwt } from "./token_set.ts";
 
 /** Accepted clock difference between lmi's machine and the IdP, in seconds. */
@@ -46,12 +46,11 @@ export function createVerifier(options: VerifierOptions) {
   const { path, log } = options;
   let memory: JwksCacheEntry | undefined;
 
-  async function readEntry(): Promise<JwksCacheEntry | undefined> {
+  function readEntry(): JwksCacheEntry | undefined {
     if (memory) return memory;
     if (!path) return undefined;
     try {
-      const text = await readIfExists(path);
-      if (!text) return undefined;
+      const text = Deno.readTextFileSync(path);
       const entry = JSON.parse(text) as JwksCacheEntry;
       if (
         typeof entry.issuer !== "string" || typeof entry.jwks_uri !== "string" ||
@@ -60,8 +59,10 @@ export function createVerifier(options: VerifierOptions) {
         return undefined;
       }
       return memory = entry;
-    } catch {
-      log.info(`ignoring unreadable JWKS cache ${path}`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        log.info(`ignoring unreadable JWKS cache ${path}`);
+      }
       return undefined;
     }
   }
@@ -92,7 +93,7 @@ export function createVerifier(options: VerifierOptions) {
     async verify(token: string, audience: string | undefined): Promise<Verdict> {
       if (!looksLikeJwt(token)) return { ok: true, verified: false, note: "opaque token" };
       const jose = await loadJose();
-      let entry = await readEntry();
+      let entry = readEntry();
       let refetched = false;
       if (!entry) {
         const keys = await options.issuerKeys();

@@ -1,4 +1,10 @@
-import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "../helpers/assert.ts";
 import { join } from "node:path";
 import { formatDuration, parseDuration } from "../../src/config/duration.ts";
 import { loadConfig, parseConfigText } from "../../src/config/load.ts";
@@ -132,7 +138,7 @@ Deno.test("config lookup and env resolution", async (t) => {
   });
   await t.step("secrets: process env, then .env.<env>, then .env; provenance of each", async () => {
     const deps = fakeDeps({ cwd: sub, env: { LMI_DEV_PASSWORD: "pw-process" } });
-    const env = await resolveEnv(deps, await loadConfig(deps, undefined), undefined);
+    const env = resolveEnv(deps, await loadConfig(deps, undefined), undefined);
     assertEquals(env.name, "dev");
     assertEquals(formatSource(env.sources.name!), `${join(project, "lmi.toml")} (default_env)`);
     assertEquals(env.auth.clientSecret?.value, "from-dotenv");
@@ -147,14 +153,14 @@ Deno.test("config lookup and env resolution", async (t) => {
   await t.step("--env beats LMI_ENV beats default_env; *_env names a variable", async () => {
     const deps = fakeDeps({ cwd: sub, env: { LMI_ENV: "dev", PROD_SECRET: "s" } });
     const loaded = await loadConfig(deps, undefined);
-    const prod = await resolveEnv(deps, loaded, "prod");
+    const prod = resolveEnv(deps, loaded, "prod");
     assertEquals(prod.name, "prod");
     assertEquals(prod.auth.clientSecret, {
       variable: "PROD_SECRET",
       value: "s",
       source: { kind: "env", detail: "PROD_SECRET" },
     });
-    assertEquals((await resolveEnv(deps, loaded, undefined)).sources.name, {
+    assertEquals((resolveEnv(deps, loaded, undefined)).sources.name, {
       kind: "env",
       detail: "LMI_ENV",
     });
@@ -162,9 +168,9 @@ Deno.test("config lookup and env resolution", async (t) => {
   await t.step("unknown env and bad env names", async () => {
     const deps = fakeDeps({ cwd: sub });
     const loaded = await loadConfig(deps, undefined);
-    const err = await assertRejects(() => resolveEnv(deps, loaded, "prd"), ConfigError);
+    const err = assertThrows(() => resolveEnv(deps, loaded, "prd"), ConfigError);
     assertMatch(err.hint!, /did you mean "prod"/);
-    await assertRejects(() => resolveEnv(deps, loaded, "../etc"), UsageError, "invalid env name");
+    assertThrows(() => resolveEnv(deps, loaded, "../etc"), UsageError, "invalid env name");
   });
   await t.step("an env from LMI_* variables alone", async () => {
     const deps = fakeDeps({
@@ -177,7 +183,7 @@ Deno.test("config lookup and env resolution", async (t) => {
         LMI_BASE_URL: "https://api",
       },
     });
-    const env = await resolveEnv(deps, await loadConfig(deps, undefined), undefined);
+    const env = resolveEnv(deps, await loadConfig(deps, undefined), undefined);
     assertEquals(env.name, "default");
     assertEquals(env.definedBy, "environment");
     assertEquals(env.auth.type, "client_credentials");
@@ -185,7 +191,7 @@ Deno.test("config lookup and env resolution", async (t) => {
     assertEquals(env.auth.clientSecret?.value, "sec");
     assertEquals(env.sources["auth.client_id"], { kind: "env", detail: "LMI_CLIENT_ID" });
     const bad = fakeDeps({ cwd: root, env: { LMI_CLIENT_ID: "x", LMI_AUTH_TYPE: "magic" } });
-    await assertRejects(
+    assertThrows(
       () => resolveEnv(bad, { file: { envs: {} } }, undefined),
       ConfigError,
       "LMI_AUTH_TYPE",

@@ -110,7 +110,7 @@ Deno.test("a changed config misses the cache (fingerprint)", async () => {
     CC.replace('["api.read"]', '["api.read", "api.write"]'),
     s.config.path,
   );
-  const env = await resolveNamedEnv(s.deps, { ...s.config, file: changed }, "dev");
+  const env = resolveNamedEnv(s.deps, { ...s.config, file: changed }, "dev");
   const r = await getServiceToken(env, { deps: s.deps, log: testLogger(s.deps) });
   assertEquals([r.from, r.token.accessToken], ["grant", "at-2"]);
   assertEquals(s.idp.requests[1]!.get("scope"), "api.read api.write");

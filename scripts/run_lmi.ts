@@ -1,0 +1,72 @@
+/**
+ * Starting the lmi program as a subprocess exactly as users run it from source: `deno run` with
+ * the permission set from deno.json and nothing more. Used by the demo and the end-to-end tests.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { permissionFlags } from "./permissions.ts";
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const MAIN = join(REPO, "main.ts");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: string;
+}
+
+/** The command line that starts lmi with `args`. */
+export function lmiCommand(args: string[]): { cmd: string; args: string[] } {
+  return {
+    cmd: Deno.execPath(),
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      `--config=${join(REPO, "deno.json")}`,
+      ...permissionFlags(),
+      MAIN,
+      ...args,
+    ],
+  };
+}
+
+/** Run lmi with a clean environment (`env` only) and capture its output. */
+export async function runLmi(
+  args: string[],
+  env: Record<string, string>,
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const { cmd, args: full } = lmiCommand(args);
+  const child = new Deno.Command(cmd, {
+    args: full,
+    clearEnv: true,
+    env: { ...env, ...options.env },
+    cwd: options.cwd ?? env.HOME ?? REPO,
+    stdin: options.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Deno's own cache folder, so a child with another HOME still finds the npm packages. */
+export function denoDir(): string {
+  return Deno.env.get("DENO_DIR") ??
+    join(Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? "/root", ".cache"), "deno");
+}

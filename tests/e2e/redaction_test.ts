@@ -1,0 +1,91 @@
+/**
+ * The redaction sweep: every command of the service-token issue at -vv, with known secret
+ * values, must not print a secret, password, access or refresh token, except the token that
+ * `auth token` was asked to print, on stdout.
+ */
+import { join } from "node:path";
+import { assertEquals, assertNotIncludes } from "../helpers/assert.ts";
+import { sandbox } from "../helpers/cli.ts";
+import { startDevIdp } from "../../scripts/dev_idp.ts";
+
+Deno.test("no secret or token appears in any output at -vv", async () => {
+  await using idp = await startDevIdp();
+  await using box = await sandbox({
+    SVC_SECRET: idp.clients.basic.secret,
+    PW_SECRET: idp.clients.password.secret,
+    PW_USER: idp.users.alice.username,
+    PW_PASS: idp.users.alice.password,
+  });
+  await box.writeConfig(`default_env = "dev"
+[envs.dev.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.basic.id}"
+client_secret_env = "SVC_SECRET"
+client_auth = "client_secret_post"
+[envs.pw.auth]
+type = "password"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.password.id}"
+client_secret_env = "PW_SECRET"
+username_env = "PW_USER"
+password_env = "PW_PASS"
+`);
+  const runs: Array<[string[], boolean]> = [
+    [["login", "-vv"], false],
+    [["login", "-vv", "-e", "pw"], false],
+    [["auth", "token", "-vv", "--force"], true],
+    [["auth", "token", "-vv", "-e", "pw", "--min-ttl", "2h"], true],
+    [["auth", "token", "-vv", "-e", "pw", "--format", "json"], true],
+    [["auth", "token", "-vv", "--format", "header"], true],
+    [["auth", "status", "-vv"], false],
+    [["auth", "status", "-vv", "--json", "-e", "pw"], false],
+    [["env", "list", "-vv"], false],
+    [["env", "list", "-vv", "--json"], false],
+    [["env", "show", "-vv", "pw"], false],
+    [["env", "show", "-vv", "--json"], false],
+    [["auth", "token", "-vv", "-e", "pw"], true],
+    [["auth", "token", "-vv", "-e", "pw"], true],
+    [["logout", "-vv", "-e", "pw"], false],
+    [["logout", "-vv", "--all"], false],
+    [["auth", "token", "-vv", "--force"], true],
+  ];
+  const form = (v: string) => new URLSearchParams({ v }).toString().slice(2);
+  const basic = (id: string, secret: string) => btoa(`${form(id)}:${form(secret)}`);
+  const secrets = new Set([
+    idp.clients.basic.secret,
+    idp.clients.password.secret,
+    idp.users.alice.password,
+    basic(idp.clients.password.id, idp.clients.password.secret),
+  ]);
+  const tokenFile = (env: string) => join(box.cacheDir, "lmi", "tokens", `${env}.json`);
+  const seenTokens = new Set<string>();
+  const outputs: Array<{ args: string[]; stdout: string; stderr: string; printed: string }> = [];
+  for (const [args, printsToken] of runs) {
+    const r = await box.run(args);
+    assertEquals(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    let printed = "";
+    if (printsToken) {
+      printed = args.includes("json")
+        ? JSON.parse(r.stdout).access_token
+        : r.stdout.trim().replace(/^Authorization: Bearer /, "");
+    }
+    for (const env of ["dev", "pw"]) {
+      try {
+        const cached = JSON.parse(await Deno.readTextFile(tokenFile(env)));
+        seenTokens.add(cached.access_token);
+        if (cached.refresh_token) seenTokens.add(cached.refresh_token);
+      } catch { /* not cached at this point */ }
+    }
+    outputs.push({ args, stdout: r.stdout, stderr: r.stderr, printed });
+  }
+  assertEquals(seenTokens.size > 4, true, "the sweep saw several access and refresh tokens");
+  for (const o of outputs) {
+    for (const secret of [...secrets, ...seenTokens]) {
+      assertNotIncludes(o.stderr, secret, `stderr of lmi ${o.args.join(" ")} leaks a secret`);
+      if (secret !== o.printed) {
+        assertNotIncludes(o.stdout, secret, `stdout of lmi ${o.args.join(" ")} leaks a secret`);
+      }
+    }
+  }
+});

@@ -1,0 +1,356 @@
+/**
+ * Service tokens end to end: the real lmi program (spawned with deno.json's permission set)
+ * against the real development IdP (oidc-provider, in this process).
+ */
+import { join } from "node:path";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotEquals,
+  assertNotIncludes,
+  assertStringIncludes,
+} from "../helpers/assert.ts";
+import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
+
+function ccConfig(idp: DevIdp, extra = "", env = "dev"): string {
+  return `default_env = "${env}"
+[envs.${env}]
+base_url = "${idp.apiUrl}"
+[envs.${env}.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.basic.id}"
+client_secret_env = "SVC_SECRET"
+scopes = ["api.read"]
+${extra}
+`;
+}
+
+function pwConfig(idp: DevIdp, extra = ""): string {
+  return `[envs.pw.auth]
+type = "password"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.password.id}"
+client_secret_env = "PW_SECRET"
+username_env = "PW_USER"
+password_env = "PW_PASS"
+scopes = ["api.read"]
+${extra}
+`;
+}
+
+async function world(idp: DevIdp, toml: string): Promise<Sandbox> {
+  const box = await sandbox({
+    SVC_SECRET: idp.clients.basic.secret,
+    PW_SECRET: idp.clients.password.secret,
+    PW_USER: idp.users.alice.username,
+    PW_PASS: idp.users.alice.password,
+  });
+  await box.writeConfig(toml);
+  return box;
+}
+
+function tokenFile(box: Sandbox, env: string) {
+  return join(box.cacheDir, "lmi", "tokens", `${env}.json`);
+}
+
+function decodeJwt(token: string): Record<string, unknown> {
+  const payload = token.split(".")[1]!;
+  return JSON.parse(
+    new TextDecoder().decode(
+      Uint8Array.from(atob(payload.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
+    ),
+  );
+}
+
+Deno.test("service tokens against the dev IdP", async (t) => {
+  await using idp = await startDevIdp();
+
+  await t.step(
+    "20 parallel `auth token` on a cold cache make exactly one token request",
+    async () => {
+      await using box = await world(idp, ccConfig(idp));
+      idp.stats.reset();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => box.run(["auth", "token"])),
+      );
+      for (const r of results) assertEquals(r.code, 0, r.stderr);
+      const tokens = new Set(results.map((r) => r.stdout.trim()));
+      assertEquals(tokens.size, 1);
+      assertEquals(idp.stats.tokenRequests, 1);
+      const claims = decodeJwt([...tokens][0]!);
+      assertEquals(claims.iss, idp.issuer);
+    },
+  );
+
+  await t.step(
+    "the cache: 0700 folder, 0600 file, no secret inside, reused when warm",
+    async () => {
+      await using box = await world(idp, ccConfig(idp) + pwConfig(idp));
+      const first = await box.run(["auth", "token"]);
+      const pw = await box.run(["auth", "token", "--env", "pw"]);
+      assertEquals([first.code, pw.code], [0, 0], first.stderr + pw.stderr);
+      idp.stats.reset();
+      const again = await box.run(["auth", "token"]);
+      assertEquals(again.stdout, first.stdout);
+      assertEquals(idp.stats.tokenRequests, 0);
+      const dir = join(box.cacheDir, "lmi", "tokens");
+      assertEquals((await Deno.stat(dir)).mode! & 0o777, 0o700);
+      for (const env of ["dev", "pw"]) {
+        const file = tokenFile(box, env);
+        assertEquals((await Deno.stat(file)).mode! & 0o777, 0o600);
+        const text = await Deno.readTextFile(file);
+        for (
+          const secret of [
+            idp.clients.basic.secret,
+            idp.clients.password.secret,
+            idp.users.alice.password,
+          ]
+        ) {
+          assertNotIncludes(text, secret);
+        }
+        const data = JSON.parse(text);
+        assertEquals(
+          Object.keys(data).sort().filter((k) => !["refresh_token", "scope"].includes(k)),
+          [
+            "access_token",
+            "expires_at",
+            "fingerprint",
+            "obtained_at",
+            "token_type",
+            "version",
+          ],
+        );
+      }
+      assert(
+        JSON.parse(await Deno.readTextFile(tokenFile(box, "pw"))).refresh_token,
+        "password grant stores its refresh token",
+      );
+    },
+  );
+
+  await t.step(
+    "a token inside the refresh margin is renewed; --min-ttl and --force too",
+    async () => {
+      await using box = await world(idp, ccConfig(idp));
+      const first = (await box.run(["auth", "token"])).stdout;
+      idp.stats.reset();
+      await box.writeConfig(ccConfig(idp, 'refresh_margin = "2h"'));
+      const renewed = await box.run(["auth", "token", "-v"]);
+      assertEquals(renewed.code, 0, renewed.stderr);
+      assertNotEquals(renewed.stdout, first);
+      assertEquals(idp.stats.tokenRequests, 1);
+      await box.writeConfig(ccConfig(idp));
+      assertEquals((await box.run(["auth", "token"])).stdout, renewed.stdout);
+      assertNotEquals((await box.run(["auth", "token", "--min-ttl", "2h"])).stdout, renewed.stdout);
+      const before = idp.stats.tokenRequests;
+      await box.run(["auth", "token", "--force"]);
+      assertEquals(idp.stats.tokenRequests, before + 1);
+    },
+  );
+
+  await t.step("a changed scope in the config misses the cache", async () => {
+    await using box = await world(idp, ccConfig(idp));
+    const first = (await box.run(["auth", "token"])).stdout;
+    await box.writeConfig(ccConfig(idp).replace('["api.read"]', '["api.read", "api.write"]'));
+    idp.stats.reset();
+    const second = await box.run(["auth", "token"]);
+    assertEquals(idp.stats.tokenRequests, 1);
+    assertNotEquals(second.stdout, first);
+    assertEquals((decodeJwt(second.stdout.trim())).scope, "api.read api.write");
+  });
+
+  await t.step(
+    "password grant: the refresh token is used when the token needs renewing",
+    async () => {
+      await using box = await world(idp, pwConfig(idp));
+      const first = await box.run(["auth", "token", "-e", "pw"]);
+      assertEquals(first.code, 0, first.stderr);
+      assertEquals((decodeJwt(first.stdout.trim())).sub, idp.users.alice.sub);
+      const rt1 = JSON.parse(await Deno.readTextFile(tokenFile(box, "pw"))).refresh_token;
+      idp.stats.reset();
+      const renewed = await box.run(["auth", "token", "-e", "pw", "--min-ttl", "2h", "-v"]);
+      assertEquals(renewed.code, 0, renewed.stderr);
+      assertEquals(idp.stats.byGrant, { refresh_token: 1 });
+      const rt2 = JSON.parse(await Deno.readTextFile(tokenFile(box, "pw"))).refresh_token;
+      assertNotEquals(rt2, rt1, "the rotated refresh token is saved");
+    },
+  );
+
+  await t.step("a cached JWT with an altered signature is discarded and re-acquired", async () => {
+    await using box = await world(idp, ccConfig(idp));
+    await box.run(["auth", "token"]);
+    const file = tokenFile(box, "dev");
+    const data = JSON.parse(await Deno.readTextFile(file));
+    const [h, p, sig] = data.access_token.split(".");
+    const flipped = sig[5] === "A" ? "B" : "A";
+    data.access_token = `${h}.${p}.${sig.slice(0, 5)}${flipped}${sig.slice(6)}`;
+    await Deno.writeTextFile(file, JSON.stringify(data), { mode: 0o600 });
+    idp.stats.reset();
+    const r = await box.run(["auth", "token", "-v"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertNotEquals(r.stdout.trim(), data.access_token);
+    assertMatch(r.stderr, /discarding the cached token .*signature/);
+    assertEquals(idp.stats.tokenRequests, 1);
+  });
+
+  await t.step("a corrupt cache file is a miss with a warning, then repaired", async () => {
+    await using box = await world(idp, ccConfig(idp));
+    await box.run(["auth", "token"]);
+    await Deno.writeTextFile(tokenFile(box, "dev"), '{"version":1,"access_tok', { mode: 0o600 });
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(r.stderr, /warning: ignoring a corrupt token cache file/);
+    assertEquals(
+      JSON.parse(await Deno.readTextFile(tokenFile(box, "dev"))).access_token,
+      r.stdout.trim(),
+    );
+  });
+
+  await t.step("a cache from another config (fingerprint) is a miss", async () => {
+    await using box = await world(idp, ccConfig(idp));
+    await box.run(["auth", "token"]);
+    const data = JSON.parse(await Deno.readTextFile(tokenFile(box, "dev")));
+    data.fingerprint = "sha256:0000";
+    await Deno.writeTextFile(tokenFile(box, "dev"), JSON.stringify(data), { mode: 0o600 });
+    idp.stats.reset();
+    assertEquals((await box.run(["auth", "token"])).code, 0);
+    assertEquals(idp.stats.tokenRequests, 1);
+  });
+
+  await t.step(
+    "a cache folder that cannot be written: the token is still printed, with a warning",
+    async () => {
+      await using box = await world(idp, ccConfig(idp));
+      const blocker = join(box.dir, "not-a-dir");
+      await Deno.writeTextFile(blocker, "x");
+      const r = await box.run(["auth", "token"], { env: { LMI_CACHE_DIR: blocker } });
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.stdout.split(".").length, 3);
+      assertMatch(r.stderr, /warning: cannot use the token cache folder/);
+    },
+  );
+
+  await t.step("client_secret_post, RFC 8414 discovery, explicit token_url", async () => {
+    await using oauthOnly = await startDevIdp({ discovery: "oauth" });
+    const toml = `[envs.post.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.post.id}"
+client_secret_env = "POST_SECRET"
+client_auth = "client_secret_post"
+[envs.rfc8414.auth]
+type = "client_credentials"
+issuer = "${oauthOnly.issuer}"
+client_id = "${oauthOnly.clients.basic.id}"
+client_secret_env = "OAUTH_SECRET"
+[envs.direct.auth]
+type = "client_credentials"
+token_url = "${idp.tokenUrl}"
+client_id = "${idp.clients.basic.id}"
+client_secret_env = "SVC_SECRET"
+`;
+    await using box = await world(idp, toml);
+    const env = {
+      POST_SECRET: idp.clients.post.secret,
+      OAUTH_SECRET: oauthOnly.clients.basic.secret,
+    };
+    for (const name of ["post", "rfc8414", "direct"]) {
+      const r = await box.run(["auth", "token", "-e", name], { env });
+      assertEquals(r.code, 0, `${name}: ${r.stderr}`);
+      assert(r.stdout.trim().length > 20);
+    }
+  });
+
+  await t.step("audience, resource and extra_params reach the token request", async () => {
+    await using box = await world(
+      idp,
+      ccConfig(
+        idp,
+        `audience = "${idp.resource}"\nresource = "${idp.resource}"\nextra_params = { tenant = "acme" }`,
+      ),
+    );
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((decodeJwt(r.stdout.trim())).aud, idp.resource);
+  });
+
+  await t.step("output formats", async () => {
+    await using box = await world(idp, ccConfig(idp));
+    const raw = (await box.run(["auth", "token"])).stdout.trim();
+    assertEquals(
+      (await box.run(["token", "--format", "header"])).stdout,
+      `Authorization: Bearer ${raw}\n`,
+    );
+    const json = JSON.parse((await box.run(["auth", "token", "--json"])).stdout);
+    assertEquals([json.access_token, json.token_type, json.env], [raw, "Bearer", "dev"]);
+    const exec = JSON.parse(
+      (await box.run(["auth", "token", "--format", "exec-credential"])).stdout,
+    );
+    assertEquals([exec.kind, exec.status.token], ["ExecCredential", raw]);
+    assertMatch(exec.status.expirationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assertStringIncludes(
+      (await box.run(["auth", "token", "--format", "env"])).stdout,
+      `export LMI_TOKEN='${raw}'`,
+    );
+  });
+
+  await t.step("login, auth status, env list, logout", async () => {
+    await using box = await world(idp, ccConfig(idp) + pwConfig(idp));
+    const none = await box.run(["auth", "status", "--env", "dev"]);
+    assertEquals(none.code, 1);
+    assertMatch(none.stdout, /env dev \(client_credentials\): no token cached/);
+    const login = await box.run(["login"]);
+    assertEquals(login.code, 0, login.stderr);
+    assertMatch(login.stderr, /Logged in to env "dev"/);
+    assertEquals(login.stdout, "");
+    const status = await box.run(["auth", "status", "--env", "dev", "--json"]);
+    assertEquals(status.code, 0, status.stderr);
+    const doc = JSON.parse(status.stdout);
+    assertEquals(doc.envs[0].token.state, "valid");
+    assertEquals(doc.envs[0].token.verified, true);
+    const list = await box.run(["env", "list"]);
+    assertMatch(list.stdout, /\* +dev +client_credentials +http:\/\/127\.0\.0\.1:\d+ +valid/);
+    assertMatch(list.stdout, /pw +password .* no token cached/);
+    const out = await box.run(["logout"]);
+    assertEquals(out.code, 0);
+    assertMatch(out.stderr, /Removed the cached token of env "dev"/);
+    assertEquals((await box.run(["auth", "status", "-e", "dev"])).code, 1);
+    await box.run(["login", "-e", "pw"]);
+    await box.run(["login", "-e", "dev"]);
+    assertMatch(
+      (await box.run(["logout", "--all"])).stderr,
+      /Removed cached tokens of "dev", "pw"/,
+    );
+  });
+
+  await t.step("env show: provenance, and secrets only as set/missing", async () => {
+    await using box = await world(idp, ccConfig(idp) + pwConfig(idp));
+    await Deno.writeTextFile(join(box.home, ".env.pw"), `PW_USER=${idp.users.alice.username}\n`);
+    const r = await box.run(["env", "show", "pw", "--json"], { env: { PW_PASS: "", PW_USER: "" } });
+    assertEquals(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assertEquals(doc.values["auth.client_secret"].value, "set (PW_SECRET)");
+    assertEquals(doc.values["auth.client_secret"].source, "env var PW_SECRET");
+    assertEquals(doc.values["auth.password"].value, "missing (PW_PASS)");
+    assertEquals(doc.values["auth.type"].source, join(box.home, "lmi.toml"));
+    assertEquals(doc.values.timeout, { value: "30s", source: "default" });
+    assertNotIncludes(r.stdout, idp.clients.password.secret);
+  });
+
+  await t.step("an env defined by LMI_* variables alone, no config file", async () => {
+    await using box = await sandbox({
+      LMI_ISSUER: idp.issuer,
+      LMI_CLIENT_ID: idp.clients.basic.id,
+      LMI_CLIENT_SECRET: idp.clients.basic.secret,
+      LMI_SCOPES: "api.read api.write",
+    });
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((decodeJwt(r.stdout.trim())).scope, "api.read api.write");
+    const show = await box.run(["env", "show", "--json"]);
+    assertEquals(JSON.parse(show.stdout).values["auth.client_id"].source, "env var LMI_CLIENT_ID");
+  });
+});

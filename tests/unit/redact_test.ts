@@ -1,0 +1,46 @@
+import { assertEquals, assertNotIncludes, assertStringIncludes } from "../helpers/assert.ts";
+import { Redactor } from "../../src/ui/redact.ts";
+
+Deno.test("redaction", async (t) => {
+  const r = new Redactor();
+  r.add("s3cr3t+value/=");
+  await t.step("known values, raw and URL-encoded", () => {
+    const out = r.redact("secret s3cr3t+value/= and s3cr3t%2Bvalue%2F%3D and s3cr3t%2Bvalue%2F%3D");
+    assertNotIncludes(out, "s3cr3t");
+  });
+  await t.step("JWTs, Authorization and cookies, sensitive fields", () => {
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+    const text = [
+      `token ${jwt}`,
+      "authorization: Basic dXNlcjpwYXNz",
+      "Cookie: session=abcdef123456",
+      "set-cookie: id=zzz; HttpOnly",
+      '{"refresh_token":"rt-opaque-123","access_token":"at-opaque","scope":"a"}',
+      "grant_type=password&username=bob&password=hunter22&client_secret=xyz123",
+      "Bearer opaque-access-token-123",
+    ].join("\n");
+    const out = r.redact(text);
+    for (
+      const secret of [
+        jwt,
+        "dXNlcjpwYXNz",
+        "abcdef123456",
+        "id=zzz",
+        "rt-opaque-123",
+        "at-opaque",
+        "hunter22",
+        "xyz123",
+        "opaque-access-token-123",
+      ]
+    ) {
+      assertNotIncludes(out, secret);
+    }
+    assertStringIncludes(out, "username=bob");
+    assertStringIncludes(out, '"scope":"a"');
+  });
+  await t.step("short values are not registered (they would mangle text)", () => {
+    const short = new Redactor();
+    short.add("ab");
+    assertEquals(short.redact("about"), "about");
+  });
+});
