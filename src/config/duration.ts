@@ -30,6 +30,7 @@ export function parseDuration(value: unknown): number | undefined {
 
 /** A short human form: `45s`, `12m`, `3h05m`. */
 export function formatDuration(ms: number): string {
+  if (ms > 0 && ms < 1000) return `${Math.round(ms)}ms`;
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;

@@ -1,0 +1,11 @@
+/**
+ * Every third-party module used by the scripts and the tests, pinned to an exact version. Nothing
+ * else under scripts/ or tests/ imports `npm:` specifiers directly.
+ *
+ * `oidc-provider` ships no TypeScript types: its exports are untyped here, and dev_idp.ts
+ * describes the small part of its API it uses with its own interfaces.
+ *
+ * @module
+ */
+export { default as Provider, errors as oidcErrors } from "npm:oidc-provider@9.13.3";
+export * as jose from "npm:jose@6.2.17";

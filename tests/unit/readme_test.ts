@@ -1,0 +1,32 @@
+/** The README's commands stay true: the pinned Deno version and the program's permissions. */
+import { join } from "../../src/util/path.ts";
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { permissionFlags } from "../../scripts/permissions.ts";
+import { REPO } from "../../scripts/run_lmi.ts";
+
+const readme = await Deno.readTextFile(join(REPO, "README.md"));
+const version = (await Deno.readTextFile(join(REPO, ".deno-version"))).trim();
+
+function commandAfter(marker: string): string {
+  const lines = readme.split("\n");
+  const at = lines.findIndex((l) => l.includes(`<!-- ${marker} -->`));
+  assert(at >= 0, `README has a ${marker} marker`);
+  return lines.slice(at + 1).find((l) => /^[a-z]/.test(l))!;
+}
+
+Deno.test("README: the demo and test commands use the pinned Deno version", () => {
+  assertEquals(commandAfter("demo-command"), `npx -y deno@${version} task demo`);
+  assertEquals(commandAfter("test-command"), `npx -y deno@${version} task test`);
+  for (const m of readme.matchAll(/deno@(\d+\.\d+\.\d+)/g)) assertEquals(m[1], version);
+});
+
+Deno.test("README: `deno run` from a URL lists exactly the program's permissions", () => {
+  assertStringIncludes(readme, `deno run ${permissionFlags().join(" ")} https://`);
+});
+
+Deno.test("deno.json: the compile task uses the same permission set", async () => {
+  const config = JSON.parse(await Deno.readTextFile(join(REPO, "deno.json")));
+  assertStringIncludes(config.tasks.compile, "scripts/compile.ts");
+  const compile = await Deno.readTextFile(join(REPO, "scripts", "compile.ts"));
+  assertStringIncludes(compile, "permissionFlags()");
+});
