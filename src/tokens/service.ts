@@ -27,7 +27,7 @@ import {
   jwtExpiry,
   parseCachedToken,
 } from "./token_set.ts";
-import { createVerifier, type Verifier } from "./verify.ts";
+import { createVerifier, type Verdict, type Verifier } from "./verify.ts";
 import type { Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
 
@@ -41,6 +41,11 @@ export interface ServiceTokenOptions {
   minTtlMs?: number;
   /** Ignore the cached token and get a new one (`--force`, `login`). */
   force?: boolean;
+  /**
+   * A token the API refused (401): if the cache still holds it, it is discarded and a new one
+   * acquired; if another process already replaced it, the replacement is used.
+   */
+  rejectedToken?: string;
   /** Lock wait bound (default 60 s). */
   lockTimeoutMs?: number;
 }
@@ -90,7 +95,7 @@ export async function getServiceToken(
   // token read here is as good as one read under the lock. Anything else takes the lock.
   if (!options.force && files) {
     const quick = readCacheQuietly(files, fp);
-    if (quick) {
+    if (quick && quick.access_token !== options.rejectedToken) {
       const flow = new Flow(env, ctx, files);
       const verdict = await flow.verifier.verify(quick.access_token, auth.audience);
       if (verdict.ok && isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
@@ -108,8 +113,13 @@ export async function getServiceToken(
     const flow = new Flow(env, ctx, store.files);
     const cached = options.force ? undefined : await readCached(store.files, fp, log);
     if (cached) {
-      const verdict = await flow.verifier.verify(cached.access_token, auth.audience);
-      if (!verdict.ok) {
+      const rejected = cached.access_token === options.rejectedToken;
+      const verdict: Verdict = rejected
+        ? { ok: true, verified: false }
+        : await flow.verifier.verify(cached.access_token, auth.audience);
+      if (rejected) {
+        log.info(`the API refused the cached token for env ${q(env.name)}; getting a new one`);
+      } else if (!verdict.ok) {
         log.info(`discarding the cached token for env ${q(env.name)}: ${verdict.reason}`);
       } else if (isFresh(cached, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
         log.info(`another lmi process got the token for env ${q(env.name)}; using it`);

@@ -220,3 +220,13 @@ Deno.test("plain http to a non-loopback token endpoint is refused", async () => 
   assertMatch((err as Error).message, /refusing to send credentials over plain http/);
   assertEquals(s.idp.requests.length, 0);
 });
+
+Deno.test("a token the API refused is replaced once, not by every caller", async () => {
+  await using s = await setup(CC);
+  assertEquals((await s.get()).token.accessToken, "at-1");
+  const renewed = await s.get({ rejectedToken: "at-1" });
+  assertEquals([renewed.from, renewed.token.accessToken], ["grant", "at-2"]);
+  const other = await s.get({ rejectedToken: "at-1" });
+  assertEquals([other.from, other.token.accessToken], ["cache", "at-2"]);
+  assertEquals(s.idp.requests.length, 2);
+});

@@ -1,0 +1,216 @@
+/**
+ * The authenticated fetch every API call goes through: URLs resolved against base_url, the token
+ * and the env's headers sent only to base_url's origin (and dropped on a redirect elsewhere), one
+ * retry with a new token after a 401, retries with backoff for idempotent requests, a timeout on
+ * every request, and `User-Agent: lmi/<version>`.
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import type { ResolvedEnv } from "../config/resolve.ts";
+import { formatDuration } from "../config/duration.ts";
+import type { TokenSet } from "../tokens/service.ts";
+import type { Logger } from "../ui/log.ts";
+import { tokenTypeLabel } from "../ui/token_output.ts";
+import { VERSION } from "../version.ts";
+import { networkError } from "./transport.ts";
+import {
+  backoffMs,
+  isConnectionReset,
+  isIdempotent,
+  RETRY_AFTER_CAP_MS,
+  RETRY_STATUSES,
+  retryAfterMs,
+} from "./retry.ts";
+import { resolveTarget } from "./url.ts";
+
+/** Supplies tokens: the current one, or a new one when the API refused `rejectedToken`. */
+export type TokenSource = (options: { rejectedToken?: string }) => Promise<TokenSet>;
+
+export interface AuthedFetchOptions {
+  env: ResolvedEnv;
+  deps: Pick<Deps, "fetch" | "now" | "sleep"> & { random?: () => number };
+  log: Logger;
+  /** Undefined for envs without authentication. */
+  token?: TokenSource;
+  /** Extra `fetch` init for every request (e.g. a Deno HttpClient for ca_file / proxies). */
+  client?: Deno.HttpClient;
+}
+
+export type AuthedFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+const MAX_REDIRECTS = 10;
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+
+/** A fetch bound to one env. */
+export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
+  const { env, deps, log } = options;
+  const random = deps.random ?? Math.random;
+
+  return async (input, init = {}) => {
+    const request = input instanceof Request ? input : undefined;
+    const target = resolveTarget(env.baseUrl, request ? request.url : String(input), env.name);
+    const method = (init.method ?? request?.method ?? "GET").toUpperCase();
+    const headers = new Headers(request?.headers);
+    for (const [k, v] of new Headers(init.headers)) headers.set(k, v);
+    if (!headers.has("user-agent")) headers.set("user-agent", `lmi/${VERSION}`);
+    if (target.sameOrigin) {
+      for (const [k, v] of Object.entries(env.headers)) if (!headers.has(k)) headers.set(k, v);
+    }
+    let body: BodyInit | null | undefined = init.body ??
+      (request?.body ? await request.arrayBuffer() : undefined);
+    const replayable = !(body instanceof ReadableStream);
+    if (body instanceof FormData || body instanceof URLSearchParams || body instanceof Blob) {
+      // Serialise once so every attempt sends the same bytes with the same content type.
+      const r = new Response(body);
+      if (!headers.has("content-type") && r.headers.get("content-type")) {
+        headers.set("content-type", r.headers.get("content-type")!);
+      }
+      body = await r.arrayBuffer();
+    }
+
+    let token: TokenSet | undefined;
+    const useToken = target.sameOrigin && options.token !== undefined &&
+      !headers.has("authorization");
+    if (useToken) token = await options.token!({});
+    let retried401 = false;
+    for (let attempt = 0;; attempt++) {
+      if (useToken && token) {
+        headers.set("authorization", `${tokenTypeLabel(token.tokenType)} ${token.accessToken}`);
+      }
+      let response: Response;
+      try {
+        response = await sendFollowingRedirects(
+          target.url,
+          method,
+          headers,
+          body,
+          init.signal ?? undefined,
+        );
+      } catch (err) {
+        if (isIdempotent(method) && attempt < env.retries && replayable && isConnectionReset(err)) {
+          const wait = backoffMs(attempt, random);
+          log.info(
+            `connection to ${target.url.origin} dropped; retrying in ${formatDuration(wait)}`,
+          );
+          await deps.sleep(wait);
+          continue;
+        }
+        throw err;
+      }
+      if (response.status === 401 && useToken && !retried401) {
+        if (!replayable) {
+          log.warn(
+            "the API answered 401; not retried with a new token: the request body is a stream that cannot be replayed",
+          );
+          return response;
+        }
+        retried401 = true;
+        await response.body?.cancel();
+        log.info("the API answered 401; retrying once with a new token");
+        token = await options.token!({ rejectedToken: token!.accessToken });
+        attempt--;
+        continue;
+      }
+      if (
+        RETRY_STATUSES.has(response.status) && isIdempotent(method) && attempt < env.retries &&
+        replayable
+      ) {
+        const asked = retryAfterMs(response.headers.get("retry-after"), deps.now());
+        if (asked === undefined || asked <= RETRY_AFTER_CAP_MS) {
+          const wait = asked ?? backoffMs(attempt, random);
+          await response.body?.cancel();
+          log.info(
+            `${response.status} from ${target.url.href}; retry ${
+              attempt + 1
+            } of ${env.retries} in ${formatDuration(wait)}`,
+          );
+          await deps.sleep(wait);
+          continue;
+        }
+      }
+      return response;
+    }
+  };
+
+  /** One request, following redirects by hand so credentials never cross to another origin. */
+  async function sendFollowingRedirects(
+    start: URL,
+    method: string,
+    headers: Headers,
+    body: BodyInit | null | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    let url = start;
+    let currentMethod = method;
+    let currentBody = body;
+    const currentHeaders = new Headers(headers);
+    for (let hop = 0;; hop++) {
+      const response = await sendOnce(url, currentMethod, currentHeaders, currentBody, signal);
+      const location = response.headers.get("location");
+      if (
+        ![301, 302, 303, 307, 308].includes(response.status) || !location || hop >= MAX_REDIRECTS
+      ) return response;
+      await response.body?.cancel();
+      const next = new URL(location, url);
+      if (next.origin !== url.origin) {
+        for (const h of CREDENTIAL_HEADERS) currentHeaders.delete(h);
+        for (const h of Object.keys(env.headers)) currentHeaders.delete(h);
+      }
+      if (
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && currentMethod === "POST")
+      ) {
+        currentMethod = currentMethod === "HEAD" ? "HEAD" : "GET";
+        currentBody = undefined;
+        currentHeaders.delete("content-type");
+        currentHeaders.delete("content-length");
+      }
+      log.debug(`following a ${response.status} redirect to ${next.href}`);
+      url = next;
+    }
+  }
+
+  async function sendOnce(
+    url: URL,
+    method: string,
+    headers: Headers,
+    body: BodyInit | null | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException("timed out", "TimeoutError")),
+      env.timeoutMs,
+    );
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (log.level >= 2) {
+      log.debug(`> ${method} ${url.href}`);
+      for (const [k, v] of headers) log.debug(`> ${k}: ${v}`);
+    }
+    const started = deps.now();
+    try {
+      const response = await deps.fetch(url, {
+        method,
+        headers,
+        body: body ?? null,
+        redirect: "manual",
+        signal: controller.signal,
+        ...(options.client ? { client: options.client } : {}),
+      } as RequestInit);
+      if (log.level >= 2) {
+        log.debug(`< ${response.status} ${response.statusText} (${deps.now() - started} ms)`);
+        for (const [k, v] of response.headers) log.debug(`< ${k}: ${v}`);
+      }
+      return response;
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      const timedOut = controller.signal.aborted;
+      throw networkError(err, url.href, timedOut ? env.timeoutMs : undefined);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Request URLs against an env's base_url. A relative path is appended to the base URL's path
+ * (`https://h/api` + `/users` and + `users` both give `https://h/api/users`), keeping the query.
+ * A full URL is used as given; credentials go only to the base URL's origin.
+ *
+ * @module
+ */
+import { ConfigError, q, UsageError } from "../errors.ts";
+
+export interface Target {
+  url: URL;
+  /** Whether the URL is on base_url's origin (and so may receive the token and env headers). */
+  sameOrigin: boolean;
+}
+
+/** Resolve `target` (a path or a full URL) against `baseUrl`. */
+export function resolveTarget(
+  baseUrl: string | undefined,
+  target: string,
+  envName: string,
+): Target {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      throw new UsageError("BAD_URL", `not a valid URL: ${q(target)}`, {
+        hint: "write a full URL or a path like /users",
+      });
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new UsageError("BAD_URL", `unsupported URL scheme ${q(url.protocol)}`, {
+        hint: "use http:// or https://",
+      });
+    }
+    return { url, sameOrigin: baseUrl !== undefined && url.origin === new URL(baseUrl).origin };
+  }
+  if (baseUrl === undefined) {
+    throw new ConfigError(
+      "NO_BASE_URL",
+      `env ${q(envName)} has no base_url, so ${q(target)} cannot be resolved`,
+      {
+        hint: `set base_url in [envs.${envName}] (or LMI_BASE_URL), or give a full URL`,
+      },
+    );
+  }
+  const base = new URL(baseUrl);
+  const cut = target.search(/[?#]/);
+  const path = (cut < 0 ? target : target.slice(0, cut)).replace(/^\/+/, "");
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const url = new URL(base.origin);
+  url.pathname = path ? `${basePath}/${path}` : basePath || "/";
+  const suffix = cut < 0 ? "" : target.slice(cut);
+  const queryIndex = suffix.indexOf("?");
+  const hashIndex = suffix.indexOf("#");
+  if (queryIndex >= 0) {
+    url.search = suffix.slice(queryIndex, hashIndex > queryIndex ? hashIndex : undefined);
+  }
+  if (hashIndex >= 0) url.hash = suffix.slice(hashIndex);
+  return { url, sameOrigin: true };
+}
