@@ -253,7 +253,6 @@ interface OidcProvider {
     result: Record<string, unknown>,
     options?: { mergeWithLastSubmission?: boolean },
   ): Promise<string>;
-  on(event: string, listener: (...args: unknown[]) => void): void;
 }
 
 interface OidcError extends Error {
@@ -710,7 +709,16 @@ async function createProvider(setup: ProviderSetup): Promise<OidcProvider> {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Any confidential client may introspect any token; a public one only its own.
+        allowedPolicy: (
+          _ctx: unknown,
+          client: { clientId: string; clientAuthMethod: string },
+          token: { clientId?: string },
+        ) =>
+          Promise.resolve(client.clientAuthMethod !== "none" || token.clientId === client.clientId),
+      },
       revocation: { enabled: true },
       deviceFlow: { enabled: true },
       resourceIndicators: {
@@ -986,12 +994,23 @@ async function startApi(state: ApiState, closing: AbortSignal): Promise<ApiHandl
     }
   });
   const port = await listening.promise;
-  return { port, close: () => server.shutdown() };
+  return {
+    port,
+    // Deno.serve can only shut down gracefully, and a response stuck on a client that stopped
+    // reading (without closing) would hold shutdown() forever: wait at most a second for it. The
+    // listener is closed at once either way, and shutdown ends once that client lets go.
+    close: async () => {
+      const grace = new AbortController();
+      await Promise.race([server.shutdown(), sleep(1000, grace.signal)]);
+      grace.abort();
+    },
+  };
 }
 
 function unauthorized(description: string): Response {
+  const quoted = description.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, " ");
   return json({ error: "invalid_token", error_description: description }, 401, {
-    "www-authenticate": `Bearer error="invalid_token", error_description="${description}"`,
+    "www-authenticate": `Bearer error="invalid_token", error_description="${quoted}"`,
   });
 }
 
@@ -1001,7 +1020,8 @@ async function apiHandler(
   closing: AbortSignal,
 ): Promise<Response> {
   const url = new URL(req.url);
-  const bodyText = new TextDecoder().decode(await req.arrayBuffer());
+  const bodyBytes = new Uint8Array(await req.arrayBuffer());
+  const bodyText = new TextDecoder().decode(bodyBytes);
   const authorization = req.headers.get("authorization");
   const headers = redactedHeaders(req.headers);
   const query = Object.fromEntries(url.searchParams);
@@ -1011,7 +1031,7 @@ async function apiHandler(
     query,
     hasAuthorization: authorization !== null,
     headers,
-    bodyBytes: new TextEncoder().encode(bodyText).byteLength,
+    bodyBytes: bodyBytes.byteLength,
   };
   const scheme = authorization?.trim().split(/\s+/)[0];
   if (scheme) record.authorizationScheme = scheme;
@@ -1057,7 +1077,8 @@ async function apiHandler(
     if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DELAY_MS) {
       return json({ error: "invalid_request", error_description: "ms must be 0-600000" }, 400);
     }
-    await sleep(ms, AbortSignal.any([req.signal, closing]));
+    // Not req.signal: reading it makes Deno.serve warn about its legacy abort behaviour.
+    await sleep(ms, closing);
     return json({ ok: true });
   }
   const status = /^\/status\/(\d+)$/.exec(path);
@@ -1085,24 +1106,39 @@ async function apiHandler(
   return json({ error: "not_found" }, 404);
 }
 
-/** `total` bytes (0, 1, … 255, 0, …) in chunks of 64 KiB; errors out if the IdP closes. */
+/**
+ * `total` bytes (0, 1, … 255, 0, …) in chunks of 64 KiB. Closing the IdP errors the stream, so
+ * that a client that stopped reading cannot hold up close().
+ */
 function byteStream(total: number, closing: AbortSignal): ReadableStream<Uint8Array> {
   const pattern = new Uint8Array(BYTES_CHUNK).map((_, i) => i % 256);
   let sent = 0;
+  let onClose = () => {};
+  const done = () => closing.removeEventListener("abort", onClose);
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      onClose = () => {
+        done();
+        try {
+          controller.error(new Error("the dev IdP is closing"));
+        } catch {
+          // already closed
+        }
+      };
+      if (closing.aborted) onClose();
+      else closing.addEventListener("abort", onClose, { once: true });
+    },
     pull(controller) {
-      if (closing.aborted) {
-        controller.error(new Error("the dev IdP is closing"));
-        return;
-      }
       const n = Math.min(BYTES_CHUNK, total - sent);
       if (n <= 0) {
+        done();
         controller.close();
         return;
       }
       controller.enqueue(pattern.slice(0, n));
       sent += n;
     },
+    cancel: done,
   }, { highWaterMark: 1 });
 }
 
@@ -1131,7 +1167,15 @@ if (import.meta.main) {
   if (values.discovery !== undefined) {
     options.discovery = values.discovery as "oidc" | "oauth";
   }
-  const idp = await startDevIdp(options);
+  // Listen for signals before starting, so that an early one still stops cleanly.
+  const running: { idp?: DevIdp } = {};
+  const stop = async () => {
+    await running.idp?.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  const idp = running.idp = await startDevIdp(options);
   const { stats: _stats, faults: _faults, api: _api, ...details } = idp;
   console.log(JSON.stringify(
     {
@@ -1148,10 +1192,4 @@ if (import.meta.main) {
     null,
     2,
   ));
-  const stop = async () => {
-    await idp.close();
-    Deno.exit(0);
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
 }

@@ -35,9 +35,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (ctx.globals.json) await writeJson(ctx, { envs: statuses });
   else if (statuses.length === 0) ctx.log.say("No environments configured (see lmi env list)");
   else {
-    for (const s of statuses) {
-      ctx.log.say(`env ${s.name} (${s.auth_type}): ${describeState(s.token)}`);
-    }
+    const lines = statuses.map((s) =>
+      `env ${s.name} (${s.auth_type}): ${describeState(s.token)}\n`
+    );
+    await ctx.deps.stdout.write(lines.join(""));
   }
   const wanted = ctx.globals.env !== undefined ? statuses[0] : undefined;
   return wanted && wanted.token.state !== "valid" ? 1 : 0;

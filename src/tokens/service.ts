@@ -129,7 +129,11 @@ export async function getServiceToken(
         try {
           log.info(`refreshing the token for env ${q(env.name)}`);
           const response = await flow.refresh(cached.refresh_token);
-          return await flow.finish(response, "refresh", fp, cached.refresh_token);
+          return warnShortLived(
+            await flow.finish(response, "refresh", fp, cached.refresh_token),
+            options.minTtlMs,
+            ctx,
+          );
         } catch (err) {
           if (!(err instanceof LmiError)) throw err;
           log.info(`refresh failed (${err.message}); requesting a new token`);
@@ -137,7 +141,7 @@ export async function getServiceToken(
       }
     }
     const response = await flow.grant();
-    return await flow.finish(response, "grant", fp);
+    return warnShortLived(await flow.finish(response, "grant", fp), options.minTtlMs, ctx);
   } finally {
     store.lock?.release();
   }
@@ -156,6 +160,23 @@ function readCacheQuietly(files: EnvFiles, fp: string): CachedToken | undefined 
   } catch {
     return undefined;
   }
+}
+
+/** Say so when a new token cannot live as long as --min-ttl asks (the IdP's lifetime is shorter). */
+function warnShortLived(
+  outcome: TokenOutcome,
+  minTtlMs: number | undefined,
+  ctx: ServiceContext,
+): TokenOutcome {
+  const { expiresAt } = outcome.token;
+  if (minTtlMs && expiresAt !== undefined && expiresAt - ctx.deps.now() < minTtlMs) {
+    ctx.log.warn(
+      `the new token is valid for ${
+        formatDuration(expiresAt - ctx.deps.now())
+      }, less than --min-ttl ${formatDuration(minTtlMs)} (the IdP's token lifetime is shorter)`,
+    );
+  }
+  return outcome;
 }
 
 interface Store {
