@@ -1,35 +1,10 @@
 /**
- * The Deno permissions the lmi program needs, as command-line flags, read from the one place
- * they are written: the "lmi" permission set in deno.json. Used by the demo, the tests that spawn
- * the CLI, and the compile task, so a permission missing from the release binary fails here first.
+ * Prints the lmi program's permission flags (from deno.json's "lmi" permission set).
  *
  * @module
  */
-import config from "../deno.json" with { type: "json" };
+import { permissionFlags } from "../src/permissions.ts";
 
-type PermissionValue = boolean | string[];
-
-const FLAG: Record<string, string> = {
-  read: "--allow-read",
-  write: "--allow-write",
-  env: "--allow-env",
-  net: "--allow-net",
-  run: "--allow-run",
-  sys: "--allow-sys",
-  ffi: "--allow-ffi",
-  import: "--allow-import",
-};
-
-/** `--allow-…` flags for `deno run` / `deno compile`. */
-export function permissionFlags(): string[] {
-  const set = (config as { permissions: { lmi: Record<string, PermissionValue> } }).permissions.lmi;
-  return Object.entries(set).flatMap(([name, value]) => {
-    const flag = FLAG[name];
-    if (!flag) throw new Error(`unknown permission ${name} in deno.json`);
-    if (value === true) return [flag];
-    if (Array.isArray(value) && value.length > 0) return [`${flag}=${value.join(",")}`];
-    return [];
-  });
-}
+export { permissionFlags };
 
 if (import.meta.main) console.log(permissionFlags().join(" "));

@@ -27,6 +27,8 @@ export interface Deps {
   stderr: Output;
   /** Whether stdin is an interactive terminal. */
   stdinIsTerminal: boolean;
+  /** All of stdin (for `-d @-`). */
+  readStdin(): Promise<Uint8Array<ArrayBuffer>>;
   /** Wait `ms` milliseconds (injected so retries and waits are tested without sleeping). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -81,6 +83,7 @@ export function realDeps(): Deps {
     stdout: writerOutput(Deno.stdout),
     stderr: writerOutput(Deno.stderr),
     stdinIsTerminal: Deno.stdin.isTerminal(),
+    readStdin: () => new Response(Deno.stdin.readable).bytes(),
     sleep: realSleep,
   };
 }

@@ -27,7 +27,8 @@ export type Invocation =
     positionals: string[];
   }
   | { kind: "help"; topic: CommandSpec | string | undefined; globals: GlobalFlags }
-  | { kind: "version"; globals: GlobalFlags };
+  | { kind: "version"; globals: GlobalFlags }
+  | { kind: "plugin"; name: string; args: string[]; globals: GlobalFlags };
 
 const VALUE_FLAGS = new Set(
   Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) =>
@@ -116,6 +117,10 @@ export function parseInvocation(args: string[]): Invocation {
   }
   const spec = findSpec(words);
   if (!spec) {
+    if (/^[a-z0-9][a-z0-9_-]*$/.test(word)) {
+      // Not one of ours: a plugin (lmi-NAME on PATH) gets every argument after its name.
+      return { kind: "plugin", name: word, args: args.slice(i), globals: parseGlobals(before) };
+    }
     const near = nearest(word, [...commandNames(), ...Object.keys(GROUPS), "help"]);
     throw new UsageError("UNKNOWN_COMMAND", `unknown command ${q(word)}`, {
       hint: near

@@ -6,7 +6,7 @@
 import { DURATION_HINT, parseDuration } from "../config/duration.ts";
 import { q, UsageError } from "../errors.ts";
 import { formatToken, type TokenFormat } from "../ui/token_output.ts";
-import { acquireToken } from "./acquire.ts";
+import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
 import { type CommandContext, TOKEN_FORMATS } from "./spec.ts";
 

@@ -6,6 +6,7 @@
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { type ResolvedEnv, resolveEnv } from "../config/resolve.ts";
 import type { CommandContext } from "./spec.ts";
+import { registerEnvSecrets } from "../client.ts";
 
 /** Load the config file named by the flags / environment. */
 export function configFor(ctx: Pick<CommandContext, "deps" | "globals">): Promise<LoadedConfig> {
@@ -19,15 +20,8 @@ export async function envFor(
 ): Promise<{ config: LoadedConfig; env: ResolvedEnv }> {
   const config = await configFor(ctx);
   const env = resolveEnv(ctx.deps, config, name ?? ctx.globals.env);
-  registerSecrets(ctx, env);
+  registerEnvSecrets(ctx.log.redactor, env);
   return { config, env };
-}
-
-/** Make sure the env's secret values are redacted from anything printed. */
-export function registerSecrets(ctx: Pick<CommandContext, "log">, env: ResolvedEnv): void {
-  for (const ref of [env.auth.clientSecret, env.auth.password, env.auth.privateKey]) {
-    ctx.log.redactor.add(ref?.value);
-  }
 }
 
 /** Write a JSON document to stdout. */

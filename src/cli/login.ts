@@ -4,7 +4,7 @@
  * @module
  */
 import { q } from "../errors.ts";
-import { acquireToken } from "./acquire.ts";
+import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
 

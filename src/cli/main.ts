@@ -24,10 +24,14 @@ export async function main(args: string[], deps: Deps): Promise<number> {
       case "version":
         await deps.stdout.write(`lmi ${VERSION}\n`);
         return ExitCode.ok;
+      case "plugin": {
+        const { runPlugin } = await import("./plugin.ts");
+        return await runPlugin({ deps, log, globals: inv.globals }, inv.name, inv.args);
+      }
       case "help":
         await deps.stdout.write(
           inv.topic === undefined
-            ? mainHelp()
+            ? mainHelp(await pluginSummaries(deps))
             : typeof inv.topic === "string"
             ? groupHelp(inv.topic)
             : commandHelp(inv.topic),
@@ -49,6 +53,11 @@ export async function main(args: string[], deps: Deps): Promise<number> {
   } finally {
     await log.flush();
   }
+}
+
+async function pluginSummaries(deps: Deps): Promise<Array<[string, string]>> {
+  const { listPlugins } = await import("./child.ts");
+  return [...listPlugins(deps)].map(([name, path]) => [name, `runs ${path}`]);
 }
 
 function makeLogger(deps: Deps, redactor: Redactor, globals: GlobalFlags): Logger {

@@ -131,6 +131,58 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./auth_status.ts"),
   },
   {
+    path: ["request"],
+    summary: "authenticated request to the env's API; body to stdout",
+    usage: "lmi request [-X METHOD] PATH|URL [-H 'K: V']... [-d DATA|@FILE|@-] [-i] [--env NAME]",
+    description:
+      "A PATH is appended to the env's base_url. The token and the env's headers go only to\n" +
+      "base_url's origin. A non-2xx answer prints its body, says the status on stderr, exits 1.",
+    options: {
+      method: {
+        type: "string",
+        short: "X",
+        arg: "METHOD",
+        desc: "GET (default; POST with -d), HEAD, PUT, PATCH, DELETE, OPTIONS",
+      },
+      header: {
+        type: "string",
+        short: "H",
+        multiple: true,
+        arg: "'K: V'",
+        desc: "add a request header (repeatable)",
+      },
+      data: {
+        type: "string",
+        short: "d",
+        arg: "DATA",
+        desc: "request body: text, @FILE, or @- for stdin",
+      },
+      include: {
+        type: "boolean",
+        short: "i",
+        desc: "print the status line and headers before the body",
+      },
+    },
+    positionals: { min: 1, max: 1, names: "PATH|URL" },
+    load: () => import("./request.ts"),
+  },
+  {
+    path: ["exec"],
+    summary: "run a command with LMI_TOKEN, LMI_BASE_URL and LMI_ENV set",
+    usage: "lmi exec [--env NAME] [--min-ttl DURATION] -- CMD [ARGS...]",
+    description: "The command's stdin, stdout and stderr are lmi's; its exit code is lmi's.\n" +
+      "The token stays valid at least --min-ttl (default 5m).",
+    options: {
+      "min-ttl": {
+        type: "string",
+        arg: "DURATION",
+        desc: "the token must stay valid at least this long (default 5m)",
+      },
+    },
+    positionals: { min: 1, max: Infinity, names: "CMD" },
+    load: () => import("./exec.ts"),
+  },
+  {
     path: ["env", "list"],
     summary: "list environments, their auth type and token state",
     usage: "lmi env list [--json]",

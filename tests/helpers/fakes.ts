@@ -44,6 +44,7 @@ export function fakeDeps(options: {
     stdout: captured(),
     stderr: captured(),
     stdinIsTerminal: false,
+    readStdin: () => Promise.resolve(new Uint8Array()),
     sleep: (ms) => {
       clock.now += ms;
       return Promise.resolve();

@@ -41,7 +41,7 @@ Deno.test("usage errors are exit code 2 with a hint", async (t) => {
     assertMatch(err.hint!, /did you mean "--force"/);
   });
   await t.step("unknown command and subcommand", () => {
-    assertMatch(usage(["statsu"]).message, /unknown command "statsu"/);
+    assertMatch(usage(["Bad!"]).message, /unknown command "Bad!"/);
     assertMatch(usage(["auth", "tokn"]).hint!, /did you mean "lmi auth token"/);
   });
   await t.step("missing flag value, flag given a value it cannot take", () => {
@@ -57,6 +57,15 @@ Deno.test("usage errors are exit code 2 with a hint", async (t) => {
       /unknown flag "--format" before the command/,
     );
   });
+});
+
+Deno.test("an unknown command is a plugin that gets every argument after its name", () => {
+  const inv = parseInvocation(["--env", "dev", "hello", "--env", "x", "-v"]);
+  assertEquals(inv.kind === "plugin" && [inv.name, inv.args, inv.globals.env], ["hello", [
+    "--env",
+    "x",
+    "-v",
+  ], "dev"]);
 });
 
 Deno.test("help and version", () => {

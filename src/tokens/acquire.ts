@@ -10,7 +10,7 @@ import {
   type ServiceContext,
   type ServiceTokenOptions,
   type TokenOutcome,
-} from "../tokens/service.ts";
+} from "./service.ts";
 
 export async function acquireToken(
   env: ResolvedEnv,

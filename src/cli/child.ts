@@ -1,0 +1,102 @@
+/**
+ * Running another program with lmi's variables (exec and plugins): stdio inherited, SIGINT and
+ * SIGTERM forwarded, its exit code returned. Finding programs on PATH (with PATHEXT on Windows).
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import { q, UsageError } from "../errors.ts";
+import { join } from "../util/path.ts";
+
+/** Where `name` is on PATH, or undefined. */
+export function findOnPath(deps: Pick<Deps, "env" | "os">, name: string): string | undefined {
+  const windows = deps.os === "windows";
+  const dirs = (deps.env("PATH") ?? "").split(windows ? ";" : ":").filter(Boolean);
+  const exts = windows
+    ? ["", ...(deps.env("PATHEXT") ?? ".EXE;.CMD;.BAT").split(";").map((e) => e.toLowerCase())]
+    : [""];
+  for (const dir of dirs) {
+    for (const ext of exts) {
+      const candidate = join(dir, name + ext);
+      try {
+        const info = Deno.statSync(candidate);
+        if (info.isFile && (windows || info.mode === null || (info.mode & 0o111) !== 0)) {
+          return candidate;
+        }
+      } catch { /* not here */ }
+    }
+  }
+  return undefined;
+}
+
+/** Every `lmi-NAME` program on PATH, by NAME. */
+export function listPlugins(deps: Pick<Deps, "env" | "os">): Map<string, string> {
+  const windows = deps.os === "windows";
+  const found = new Map<string, string>();
+  for (const dir of (deps.env("PATH") ?? "").split(windows ? ";" : ":").filter(Boolean)) {
+    try {
+      for (const entry of Deno.readDirSync(dir)) {
+        const m = /^lmi-([a-z0-9][a-z0-9_-]*?)(\.exe|\.cmd)?$/i.exec(entry.name);
+        if (m && !found.has(m[1]!) && findOnPath(deps, `lmi-${m[1]}`)) {
+          found.set(m[1]!, join(dir, entry.name));
+        }
+      }
+    } catch { /* unreadable PATH entry */ }
+  }
+  return found;
+}
+
+/** Run `cmd args` with `env` added, forward signals, return its exit code. */
+export async function runChild(
+  deps: Pick<Deps, "envAll">,
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<number> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(cmd, {
+      args,
+      env: { ...deps.envAll(), ...env },
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new UsageError("COMMAND_NOT_FOUND", `command not found: ${q(cmd)}`, {
+        hint: "check the command name and PATH",
+      });
+    }
+    if (err instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError("COMMAND_NOT_RUNNABLE", `cannot run ${q(cmd)}: permission denied`, {
+        hint: "check that the file is executable",
+      });
+    }
+    throw err;
+  }
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
+  const handlers = signals.map((signal) => {
+    const handler = () => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+    };
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
+  });
+  try {
+    const status = await child.status;
+    return status.signal ? 128 + signalNumber(status.signal) : status.code;
+  } finally {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+  }
+}
+
+function signalNumber(signal: Deno.Signal): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[
+    signal
+  ] ?? 1;
+}

@@ -1,0 +1,153 @@
+/**
+ * `lmi request [-X METHOD] PATH|URL [-H 'K: V']... [-d DATA|@FILE|@-] [-i] [--env NAME]`:
+ * an authenticated request to the env's API. The body goes to stdout as it arrives; a non-2xx
+ * answer still prints its body, says the status on stderr and exits 1.
+ *
+ * @module
+ */
+import { envClient } from "../client.ts";
+import { FailedError, q, UsageError } from "../errors.ts";
+import { snippet } from "../oauth/errors.ts";
+import { envFor } from "./common.ts";
+import type { CommandContext } from "./spec.ts";
+
+export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export interface RequestOptions {
+  method: string;
+  target: string;
+  headers: Headers;
+  data?: { source: "inline" | "file" | "stdin"; path?: string; text?: string };
+  include: boolean;
+}
+
+/** Flags → options (no I/O). */
+export function parseOptions(ctx: Pick<CommandContext, "flags" | "positionals">): RequestOptions {
+  const data = ctx.flags.data as string | undefined;
+  const method = ((ctx.flags.method as string | undefined) ?? (data !== undefined ? "POST" : "GET"))
+    .toUpperCase();
+  if (!METHODS.includes(method)) {
+    throw new UsageError("BAD_METHOD", `unknown method ${q(method)}`, {
+      hint: `use one of ${METHODS.join(", ")}`,
+    });
+  }
+  const headers = new Headers();
+  for (const raw of (ctx.flags.header as string[] | undefined) ?? []) {
+    const colon = raw.indexOf(":");
+    const name = colon > 0 ? raw.slice(0, colon).trim() : "";
+    if (!name || !TOKEN_CHARS.test(name)) {
+      throw new UsageError("BAD_HEADER", `malformed header ${q(raw)}`, {
+        hint: `write -H "Name: value"`,
+      });
+    }
+    try {
+      headers.append(name, raw.slice(colon + 1).trim());
+    } catch {
+      throw new UsageError("BAD_HEADER", `malformed header value in ${q(name)}`, {
+        hint: "header values are one line of text",
+      });
+    }
+  }
+  const options: RequestOptions = {
+    method,
+    target: ctx.positionals[0]!,
+    headers,
+    include: ctx.flags.include === true,
+  };
+  if (data !== undefined) {
+    if (data === "@-") options.data = { source: "stdin" };
+    else if (data.startsWith("@")) options.data = { source: "file", path: data.slice(1) };
+    else options.data = { source: "inline", text: data };
+  }
+  return options;
+}
+
+async function readBody(
+  ctx: CommandContext,
+  data: NonNullable<RequestOptions["data"]>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  switch (data.source) {
+    case "inline":
+      return new TextEncoder().encode(data.text);
+    case "stdin":
+      return await ctx.deps.readStdin();
+    case "file":
+      try {
+        return await Deno.readFile(data.path!);
+      } catch (err) {
+        throw new UsageError(
+          "BAD_DATA_FILE",
+          `cannot read ${q(data.path)}: ${err instanceof Error ? err.message : err}`,
+          {
+            hint: "check the path after @ (use @- for stdin)",
+          },
+        );
+      }
+  }
+}
+
+function guessContentType(body: Uint8Array<ArrayBuffer>): string {
+  try {
+    JSON.parse(new TextDecoder().decode(body));
+    return "application/json";
+  } catch {
+    return "application/x-www-form-urlencoded";
+  }
+}
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const options = parseOptions(ctx);
+  const { env } = await envFor(ctx);
+  const client = envClient(env, ctx);
+  let body: Uint8Array<ArrayBuffer> | undefined;
+  if (options.data) {
+    body = await readBody(ctx, options.data);
+    if (!options.headers.has("content-type")) {
+      options.headers.set("content-type", guessContentType(body));
+    }
+  }
+  const response = await client.fetch(options.target, {
+    method: options.method,
+    headers: options.headers,
+    ...(body ? { body } : {}),
+  });
+  const out = ctx.deps.stdout;
+  if (options.include) {
+    const lines = [`HTTP/1.1 ${response.status} ${response.statusText}`];
+    for (const [k, v] of response.headers) lines.push(`${k}: ${v}`);
+    await out.write(lines.join("\r\n") + "\r\n\r\n");
+  }
+  const ok = response.status >= 200 && response.status < 300;
+  const isJson = /\bjson\b/i.test(response.headers.get("content-type") ?? "");
+  if (!ok || (ctx.globals.json && isJson)) {
+    const text = await response.text();
+    await out.write(ctx.globals.json && isJson ? prettyJson(text) : text);
+    if (!ok) {
+      throw new FailedError(
+        "HTTP_STATUS",
+        `HTTP ${response.status} ${response.statusText} from ${options.method} ${
+          response.url || options.target
+        }: ${snippet(text)}`,
+        {
+          hint: response.status === 401 || response.status === 403
+            ? "the API refused the token: check the env's scopes and audience (lmi env show)"
+            : "the body is on stdout",
+        },
+      );
+    }
+    return 0;
+  }
+  if (response.body) {
+    for await (const chunk of response.body) await out.write(chunk);
+  }
+  return 0;
+}
+
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2) + "\n";
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * lmi as a library: authenticated calls to a platform env, with the same config, token cache
+ * and lock as the `lmi` program.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "./mod.ts";
+ *
+ * const api = await createClient({ env: "dev" });
+ * const res = await api.fetch("/users?limit=10");
+ * console.log(res.status, await res.json());
+ * ```
+ *
+ * @module
+ */
+import { realDeps } from "./context.ts";
+import { loadConfig } from "./config/load.ts";
+import { resolveEnv } from "./config/resolve.ts";
+import { parseDuration } from "./config/duration.ts";
+import { envClient, registerEnvSecrets } from "./client.ts";
+import { createLogger } from "./ui/log.ts";
+import { Redactor } from "./ui/redact.ts";
+import { UsageError } from "./errors.ts";
+
+export {
+  AuthError,
+  ConfigError,
+  ExitCode,
+  FailedError,
+  LmiError,
+  NetworkError,
+  UsageError,
+} from "./errors.ts";
+
+/** Options of {@link createClient}. */
+export interface ClientOptions {
+  /** The env to use; default: `LMI_ENV`, then the config's `default_env`, then "default". */
+  env?: string;
+  /** Config file; default: `LMI_CONFIG`, the nearest lmi.toml, the user config. */
+  configPath?: string;
+  /** The fetch used for IdP and API calls (default: the global fetch). */
+  fetch?: typeof globalThis.fetch;
+  /** The clock, in ms since the epoch (default: `Date.now`). */
+  now?: () => number;
+  /** Warnings and -v/-vv style diagnostics on stderr: 0 (default) warnings only, 1 info, 2 debug. */
+  verbosity?: number;
+}
+
+/** Options of {@link Client.token} and {@link getToken}. */
+export interface TokenOptions {
+  /** The token must stay valid at least this long: "5m", "90s", or milliseconds as a number. */
+  minTtl?: string | number;
+  /** Ignore the cached token and get a new one. */
+  force?: boolean;
+}
+
+/** What {@link createClient} returns. */
+export interface Client {
+  /**
+   * `fetch` for the env's API: relative URLs resolve against `base_url`; the token and the env's
+   * headers are sent to `base_url`'s origin only; a 401 gets one retry with a new token;
+   * idempotent requests are retried on 429/502/503/504 and connection resets.
+   */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** A valid access token for the env. */
+  token(options?: TokenOptions): Promise<string>;
+  /** The env this client is bound to. */
+  env: { name: string; baseUrl: string | undefined; authType: string };
+}
+
+function minTtlMs(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "number") return value;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    throw new UsageError("BAD_DURATION", `invalid minTtl ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+/**
+ * Create a client for an env, resolved like the `lmi` program does (config lookup, `.env`
+ * files, `LMI_*` variables).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "./mod.ts";
+ *
+ * const api = await createClient({ env: "prod" });
+ * const token = await api.token({ minTtl: "5m" });
+ * console.log(api.env.baseUrl, token.length > 0);
+ * ```
+ */
+export async function createClient(options: ClientOptions = {}): Promise<Client> {
+  const base = realDeps();
+  const deps = {
+    ...base,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+  const noColor = (deps.env("NO_COLOR") ?? "") !== "" || !deps.stderr.isTerminal;
+  const log = createLogger({
+    level: options.verbosity ?? 0,
+    color: !noColor,
+    stderr: deps.stderr,
+    redactor: new Redactor(),
+  });
+  const config = await loadConfig(deps, options.configPath);
+  const env = resolveEnv(deps, config, options.env);
+  registerEnvSecrets(log.redactor, env);
+  const client = envClient(env, { deps, log });
+  return {
+    fetch: client.fetch,
+    async token(opts = {}) {
+      const ms = minTtlMs(opts.minTtl);
+      const t = await client.token({
+        ...(ms !== undefined ? { minTtlMs: ms } : {}),
+        ...(opts.force ? { force: true } : {}),
+      });
+      return t.accessToken;
+    },
+    env: { name: env.name, baseUrl: env.baseUrl, authType: env.auth.type },
+  };
+}
+
+/**
+ * A valid access token for an env, from the cache when it is fresh enough.
+ *
+ * @example
+ * ```ts
+ * import { getToken } from "./mod.ts";
+ *
+ * const token = await getToken("dev", { minTtl: "1m" });
+ * console.log(token.length > 0);
+ * ```
+ */
+export async function getToken(
+  env?: string,
+  options: TokenOptions & Omit<ClientOptions, "env"> = {},
+): Promise<string> {
+  const client = await createClient({ ...options, ...(env !== undefined ? { env } : {}) });
+  return await client.token(options);
+}
