@@ -31,10 +31,10 @@ export async function runPlugin(
   const program = findOnPath(ctx.deps, `lmi-${name}`);
   if (!program) {
     const candidates = [
+      ...listPlugins(ctx.deps).keys(),
       ...commandNames(),
       ...Object.keys(GROUPS),
       "help",
-      ...listPlugins(ctx.deps).keys(),
     ];
     const near = nearest(name, candidates);
     throw new UsageError("UNKNOWN_COMMAND", `unknown command ${q(name)} (no lmi-${name} on PATH)`, {
