@@ -102,6 +102,8 @@ export interface DevIdp {
     post: DevIdpClient;
     password: DevIdpClient;
     public: { id: string; redirectUri: string };
+    /** private_key_jwt client (client_credentials): its private key as a PKCS#8 PEM. */
+    jwt: { id: string; privateKeyPem: string };
   };
   users: { alice: DevIdpUser };
   stats: {
@@ -461,6 +463,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   }
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
+  const jwtClient = await clientKeyPair();
   const jwksUri = `${issuer}/jwks`;
   const jwks = jose.createRemoteJWKSet(new URL(jwksUri));
   apiState.verify = async (token) =>
@@ -468,7 +471,12 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
 
   let provider: OidcProvider;
   try {
-    provider = await createProvider({ issuer, resource, accessTokenTtl });
+    provider = await createProvider({
+      issuer,
+      resource,
+      accessTokenTtl,
+      jwtClientKey: jwtClient.publicJwk,
+    });
   } catch (err) {
     await closeNodeServer(server);
     await api.close();
@@ -535,6 +543,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       post: { ...CLIENTS.post },
       password: { ...CLIENTS.password },
       public: { ...CLIENTS.public },
+      jwt: { id: JWT_CLIENT_ID, privateKeyPem: jwtClient.privateKeyPem },
     },
     users: { alice: { ...ALICE } },
     stats,
@@ -591,10 +600,23 @@ interface ProviderSetup {
   issuer: string;
   resource: string;
   accessTokenTtl: number;
+  /** Public key of the private_key_jwt client. */
+  jwtClientKey: Record<string, unknown>;
+}
+
+const JWT_CLIENT_ID = "svc-jwt";
+
+/** A key pair for the private_key_jwt client: the public JWK registered, the PEM handed out. */
+async function clientKeyPair(): Promise<
+  { publicJwk: Record<string, unknown>; privateKeyPem: string }
+> {
+  const { publicKey, privateKey } = await jose.generateKeyPair(SIGNING_ALG, { extractable: true });
+  const publicJwk = { ...await jose.exportJWK(publicKey), alg: SIGNING_ALG, use: "sig" };
+  return { publicJwk, privateKeyPem: await jose.exportPKCS8(privateKey) };
 }
 
 async function createProvider(setup: ProviderSetup): Promise<OidcProvider> {
-  const { issuer, resource, accessTokenTtl } = setup;
+  const { issuer, resource, accessTokenTtl, jwtClientKey } = setup;
   const { privateKey } = await jose.generateKeyPair(SIGNING_ALG, { extractable: true });
   const jwk = await jose.exportJWK(privateKey);
   jwk.kid = await jose.calculateJwkThumbprint(jwk);
@@ -671,6 +693,16 @@ async function createProvider(setup: ProviderSetup): Promise<OidcProvider> {
         response_types: [],
         redirect_uris: [],
         token_endpoint_auth_method: "client_secret_post",
+      },
+      {
+        client_id: JWT_CLIENT_ID,
+        client_name: "Service client (private_key_jwt)",
+        grant_types: ["client_credentials"],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: "private_key_jwt",
+        token_endpoint_auth_signing_alg: SIGNING_ALG,
+        jwks: { keys: [jwtClientKey] },
       },
       {
         client_id: CLIENTS.password.id,

@@ -27,7 +27,7 @@ export function envClient(env: ResolvedEnv, ctx: { deps: Deps; log: Logger }): E
   const hasAuth = env.auth.type !== "none";
   const fetch = createAuthedFetch({
     env,
-    deps: ctx.deps,
+    deps: { ...ctx.deps, fetch: ctx.deps.fetchFor(env.caFile) },
     log: ctx.log,
     ...(hasAuth
       ? { token: ({ rejectedToken }) => token(rejectedToken ? { rejectedToken } : {}) }

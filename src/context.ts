@@ -6,6 +6,8 @@
  * @module
  */
 
+import { trustingFetch } from "./http/tls.ts";
+
 /** Somewhere to write bytes or text (stdout, stderr, or a test buffer). */
 export interface Output {
   write(chunk: string | Uint8Array): Promise<void>;
@@ -15,6 +17,11 @@ export interface Output {
 
 export interface Deps {
   fetch: typeof globalThis.fetch;
+  /**
+   * The fetch for an env's API and token endpoint: trusting the OS certificate store and the
+   * env's `ca_file` on top of Deno's defaults.
+   */
+  fetchFor(caFile: string | undefined): typeof globalThis.fetch;
   /** Current time in milliseconds since the epoch. */
   now(): number;
   /** Read one environment variable. */
@@ -73,10 +80,13 @@ export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** The real world, for the program's entry point. */
 export function realDeps(): Deps {
+  const fetch = globalThis.fetch.bind(globalThis);
+  const env = (name: string) => Deno.env.get(name);
   return {
-    fetch: globalThis.fetch.bind(globalThis),
+    fetch,
+    fetchFor: (caFile) => trustingFetch({ fetch, env, os: Deno.build.os }, caFile),
     now: () => Date.now(),
-    env: (name) => Deno.env.get(name),
+    env,
     envAll: () => Deno.env.toObject(),
     cwd: Deno.cwd(),
     os: Deno.build.os,

@@ -33,8 +33,6 @@ export interface AuthedFetchOptions {
   log: Logger;
   /** Undefined for envs without authentication. */
   token?: TokenSource;
-  /** Extra `fetch` init for every request (e.g. a Deno HttpClient for ca_file / proxies). */
-  client?: Deno.HttpClient;
 }
 
 export type AuthedFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -197,8 +195,7 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
         body: body ?? null,
         redirect: "manual",
         signal: controller.signal,
-        ...(options.client ? { client: options.client } : {}),
-      } as RequestInit);
+      });
       if (log.level >= 2) {
         log.debug(`< ${response.status} ${response.statusText} (${deps.now() - started} ms)`);
         for (const [k, v] of response.headers) log.debug(`< ${k}: ${v}`);

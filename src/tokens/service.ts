@@ -32,7 +32,7 @@ import type { Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
 
 export interface ServiceContext {
-  deps: Pick<Deps, "fetch" | "now" | "env" | "os">;
+  deps: Pick<Deps, "fetch" | "fetchFor" | "now" | "env" | "os">;
   log: Logger;
 }
 
@@ -335,7 +335,8 @@ class Flow {
   }
 
   #connectOptions() {
-    return { deps: this.ctx.deps, log: this.ctx.log, timeoutMs: this.env.timeoutMs };
+    const deps = { ...this.ctx.deps, fetch: this.ctx.deps.fetchFor(this.env.caFile) };
+    return { deps, log: this.ctx.log, timeoutMs: this.env.timeoutMs };
   }
 
   connection(): Promise<Connection> {

@@ -354,3 +354,26 @@ client_secret_env = "SVC_SECRET"
     assertEquals(JSON.parse(show.stdout).values["auth.client_id"].source, "env var LMI_CLIENT_ID");
   });
 });
+
+Deno.test("private_key_jwt client authentication (PEM in an environment variable)", async () => {
+  await using idp = await startDevIdp();
+  await using box = await sandbox({ JWT_KEY: idp.clients.jwt.privateKeyPem });
+  await box.writeConfig(`[envs.jwt.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.jwt.id}"
+client_auth = "private_key_jwt"
+private_key_env = "JWT_KEY"
+`);
+  const r = await box.run(["auth", "token", "-e", "jwt", "-vv"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(decodeJwt(r.stdout.trim()).client_id, idp.clients.jwt.id);
+  assertNotIncludes(r.stderr, idp.clients.jwt.privateKeyPem.split("\n")[1]!);
+  const show = await box.run(["env", "show", "jwt", "--json"]);
+  assertEquals(JSON.parse(show.stdout).values["auth.private_key"].value, "set (JWT_KEY)");
+  const bad = await box.run(["auth", "token", "-e", "jwt", "--force"], {
+    env: { JWT_KEY: "not a key" },
+  });
+  assertEquals(bad.code, 3);
+  assertMatch(bad.stderr, /the private key in JWT_KEY cannot be used/);
+});

@@ -34,8 +34,10 @@ export function fakeDeps(options: {
 } = {}): FakeDeps {
   const env = options.env ?? {};
   const clock = { now: options.now ?? Date.parse("2026-01-01T00:00:00Z") };
+  const fetch = options.fetch ?? (() => Promise.reject(new Error("no network in this test")));
   return {
-    fetch: options.fetch ?? (() => Promise.reject(new Error("no network in this test"))),
+    fetch,
+    fetchFor: () => fetch,
     now: () => clock.now,
     env: (name) => env[name],
     envAll: () => ({ ...env }),

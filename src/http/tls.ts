@@ -1,0 +1,128 @@
+/**
+ * Trust: Deno trusts Mozilla's CA list; lmi adds the operating system's trusted CAs (as gh, az
+ * and kubectl do, so a corporate CA installed on the machine just works) and the env's
+ * `ca_file`. The result is a Deno HttpClient used for the env's API and token endpoint.
+ *
+ * @module
+ */
+import { ConfigError, q } from "../errors.ts";
+
+/** Where Linux distributions keep the system CA bundle (OpenSSL's SSL_CERT_FILE wins). */
+export const LINUX_BUNDLES = [
+  "/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Arch, Alpine
+  "/etc/pki/tls/certs/ca-bundle.crt", // Fedora, RHEL
+  "/etc/ssl/ca-bundle.pem", // openSUSE
+  "/etc/ssl/cert.pem", // Alpine, macOS (LibreSSL)
+];
+
+const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Certificates (PEM blocks) in `text`. */
+export function pemCertificates(text: string): string[] {
+  return text.match(PEM) ?? [];
+}
+
+/** The OS's trusted CA certificates, as PEM blocks (empty when none can be read). */
+export async function systemCertificates(
+  deps: { env(name: string): string | undefined; os: typeof Deno.build.os },
+): Promise<string[]> {
+  const explicit = deps.env("SSL_CERT_FILE");
+  if (explicit) return readPem(explicit);
+  switch (deps.os) {
+    case "darwin":
+      return pemCertificates(
+        await commandOutput("security", [
+          "find-certificate",
+          "-a",
+          "-p",
+          "/System/Library/Keychains/SystemRootCertificates.keychain",
+          "/Library/Keychains/System.keychain",
+        ]),
+      );
+    case "windows":
+      return pemCertificates(
+        await commandOutput("powershell.exe", [
+          "-NoProfile",
+          "-NonInteractive",
+          "-Command",
+          "Get-ChildItem Cert:\\LocalMachine\\Root,Cert:\\CurrentUser\\Root | ForEach-Object { " +
+          "'-----BEGIN CERTIFICATE-----'; [Convert]::ToBase64String($_.RawData, 'InsertLineBreaks'); " +
+          "'-----END CERTIFICATE-----' }",
+        ]),
+      );
+    default:
+      for (const path of LINUX_BUNDLES) {
+        const certs = readPem(path);
+        if (certs.length > 0) return certs;
+      }
+      return [];
+  }
+}
+
+function readPem(path: string): string[] {
+  try {
+    return pemCertificates(Deno.readTextFileSync(path));
+  } catch {
+    return [];
+  }
+}
+
+async function commandOutput(cmd: string, args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "null",
+      stdin: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout) : "";
+  } catch {
+    return "";
+  }
+}
+
+/** The env's extra CAs from ca_file; a ConfigError when the file is unusable. */
+export function caFileCertificates(path: string): string[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (err) {
+    throw new ConfigError(
+      "CA_FILE_UNREADABLE",
+      `cannot read ca_file ${q(path)}: ${err instanceof Error ? err.message : err}`,
+      {
+        hint: "ca_file is relative to the config file; check the path",
+      },
+    );
+  }
+  const certs = pemCertificates(text);
+  if (certs.length === 0) {
+    throw new ConfigError("CA_FILE_INVALID", `ca_file ${q(path)} holds no PEM certificate`, {
+      hint: "give a file with -----BEGIN CERTIFICATE----- blocks",
+    });
+  }
+  return certs;
+}
+
+/**
+ * A fetch that trusts the OS store and `caFile` on top of Deno's defaults. The HttpClient is
+ * built on first use (reading the OS store costs a few milliseconds, which the warm token path
+ * never pays). Proxies: HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured by Deno's client.
+ */
+export function trustingFetch(
+  deps: {
+    fetch: typeof globalThis.fetch;
+    env(name: string): string | undefined;
+    os: typeof Deno.build.os;
+  },
+  caFile: string | undefined,
+): typeof globalThis.fetch {
+  let client: Promise<Deno.HttpClient> | undefined;
+  const extra = caFile ? caFileCertificates(caFile) : [];
+  return async (input, init) => {
+    client ??= systemCertificates(deps).then((system) =>
+      Deno.createHttpClient({ caCerts: [...system, ...extra] })
+    );
+    return deps.fetch(input, { ...init, client: await client } as unknown as RequestInit);
+  };
+}
