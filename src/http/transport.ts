@@ -86,7 +86,16 @@ export function createTransport(
 
 /** A typed error for a failed request: timeout, TLS, or unreachable. */
 export function networkError(err: unknown, url: string, timeoutMs?: number): NetworkError {
-  const message = err instanceof Error ? err.message : String(err);
+  const chain: string[] = [];
+  for (
+    let e: unknown = err, depth = 0;
+    e && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    chain.push(e instanceof Error ? e.message : String(e));
+  }
+  // "fetch failed" says nothing; the cause says what happened (refused, certificate, reset).
+  const message = chain.filter((m) => m && m !== "fetch failed").join(": ") || chain[0] || "failed";
   if (timeoutMs !== undefined || (err instanceof DOMException && err.name === "TimeoutError")) {
     return new NetworkError(
       "TIMEOUT",

@@ -1,0 +1,72 @@
+/**
+ * `lmi request` streams the body to stdout: a 50 MB download keeps memory flat (peak RSS under
+ * twice that of a 1 MB download).
+ */
+import { assert } from "../helpers/assert.ts";
+import { sandbox } from "../helpers/cli.ts";
+import { lmiCommand } from "../../scripts/run_lmi.ts";
+import { startDevIdp } from "../../scripts/dev_idp.ts";
+
+/** Run lmi, discard its stdout, and sample the child's peak RSS (VmHWM) from /proc. */
+async function peakRssKb(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; peak: number; bytes: number }> {
+  const { cmd, args: full } = lmiCommand(args);
+  const child = new Deno.Command(cmd, {
+    args: full,
+    clearEnv: true,
+    env,
+    cwd: env.HOME ?? ".",
+    stdout: "piped",
+    stderr: "null",
+  })
+    .spawn();
+  let peak = 0;
+  let bytes = 0;
+  const sample = () => {
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`));
+      if (m) peak = Math.max(peak, Number(m[1]));
+    } catch { /* exited */ }
+  };
+  const timer = setInterval(sample, 5);
+  for await (const chunk of child.stdout) {
+    bytes += chunk.length;
+    sample();
+  }
+  const status = await child.status;
+  clearInterval(timer);
+  return { code: status.code, peak, bytes };
+}
+
+Deno.test({
+  name: "a 50 MB download keeps memory flat",
+  ignore: Deno.build.os !== "linux", // /proc is Linux's; CI runs Linux
+  fn: async () => {
+    await using idp = await startDevIdp();
+    await using box = await sandbox({ SVC_SECRET: idp.clients.basic.secret });
+    await box.writeConfig(`[envs.dev]
+base_url = "${idp.apiUrl}"
+[envs.dev.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.basic.id}"
+client_secret_env = "SVC_SECRET"
+`);
+    const env = { ...box.env, LMI_ENV: "dev" };
+    const warm = await peakRssKb(["request", "/bytes/1024"], env);
+    assert(warm.code === 0, "warm-up (token cached)");
+    const small = await peakRssKb(["request", `/bytes/${1024 * 1024}`], env);
+    const large = await peakRssKb(["request", `/bytes/${50 * 1024 * 1024}`], env);
+    assert(small.code === 0 && large.code === 0, "both downloads succeed");
+    assert(
+      small.bytes === 1024 * 1024 && large.bytes === 50 * 1024 * 1024,
+      `all bytes arrived (${large.bytes})`,
+    );
+    assert(
+      large.peak < 2 * small.peak,
+      `peak RSS ${large.peak} kB for 50 MB vs ${small.peak} kB for 1 MB`,
+    );
+  },
+});
