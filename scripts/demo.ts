@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join } from "../src/util/path.ts";
 import { startDevIdp } from "./dev_idp.ts";
 import { denoDir, runLmi } from "./run_lmi.ts";
 
@@ -48,8 +48,16 @@ scopes = ["api.read", "api.write"]
       `LMI_DEV_CLIENT_SECRET=${idp.clients.basic.secret}\nLMI_TOOLS_CLIENT_SECRET=${idp.clients.password.secret}\n` +
         `LMI_TOOLS_USERNAME=${idp.users.alice.username}\nLMI_TOOLS_PASSWORD=${idp.users.alice.password}\n`,
     );
+    const bin = join(dir, "bin");
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(
+      join(bin, "lmi-hello"),
+      '#!/bin/sh\necho "lmi-hello: env=$LMI_ENV api=$LMI_BASE_URL token: ${#LMI_TOKEN} characters; args: $*"\n' +
+        "exec $LMI_BIN request /whoami\n",
+    );
+    await Deno.chmod(join(bin, "lmi-hello"), 0o755);
     const env = {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
       HOME: dir,
       DENO_DIR: denoDir(),
       LMI_CACHE_DIR: join(dir, "cache"),
@@ -58,66 +66,68 @@ scopes = ["api.read", "api.write"]
     console.log(bold(`lmi demo: dev IdP at ${idp.issuer}, protected API at ${idp.apiUrl}`));
     console.log(dim(`config: ${join(dir, "lmi.toml")} (secrets in .env beside it)\n`));
 
-    const steps: Array<{ args: string[]; expect: number; note: string }> = [
-      { args: ["env", "list"], expect: 0, note: "the environments in lmi.toml" },
-      {
-        args: ["env", "show", "dev"],
-        expect: 0,
-        note: "every resolved value and where it came from",
-      },
-      { args: ["auth", "status", "--env", "dev"], expect: 1, note: "no token yet: exit 1" },
-      {
-        args: ["login", "--env", "dev"],
-        expect: 0,
-        note: "client credentials grant; the token is cached",
-      },
-      {
-        args: ["auth", "token", "--env", "dev", "-v"],
-        expect: 0,
-        note: "served from the cache (said at -v)",
-      },
-      {
-        args: ["auth", "token", "--env", "tools", "--format", "json"],
-        expect: 0,
-        note: "password grant",
-      },
-      {
-        args: ["auth", "token", "--env", "tools", "--min-ttl", "2h", "-v"],
-        expect: 0,
-        note: "renewed with the refresh token",
-      },
-      { args: ["auth", "status"], expect: 0, note: "every env's token state" },
-      {
-        args: ["auth", "token", "--env", "nope"],
-        expect: 3,
-        note: "an unknown env: exit 3 with a hint",
-      },
-      { args: ["logout", "--all"], expect: 0, note: "delete the cached tokens" },
-      { args: ["auth", "status", "--env", "dev"], expect: 1, note: "signed out again" },
+    const steps: Array<[note: string, expect: number, args: string[]]> = [
+      ["the environments in lmi.toml", 0, ["env", "list"]],
+      ["every resolved value and where it came from", 0, ["env", "show", "dev"]],
+      ["no token yet: exit 1", 1, ["auth", "status", "--env", "dev"]],
+      ["client credentials grant; the token is cached", 0, ["login", "--env", "dev"]],
+      ["served from the cache (said at -v)", 0, ["auth", "token", "--env", "dev", "-v"]],
+      ["an authenticated call to the protected API", 0, ["request", "/whoami", "--json"]],
+      ["POST a body; -i shows status and headers", 0, [
+        "request",
+        "-X",
+        "POST",
+        "/echo",
+        "-d",
+        '{"hello":"api"}',
+        "-i",
+      ]],
+      ["a failing API answer: the body on stdout, the status on stderr, exit 1", 1, [
+        "request",
+        "/status/404",
+      ]],
+      ["a plugin: lmi-hello on PATH gets LMI_ENV, LMI_BASE_URL, LMI_TOKEN, LMI_BIN", 0, [
+        "hello",
+        "world",
+      ]],
+      ["run a command with the token in its environment", 0, [
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        'echo "child sees LMI_ENV=$LMI_ENV and a ${#LMI_TOKEN}-character LMI_TOKEN"',
+      ]],
+      ["password grant", 0, ["auth", "token", "--env", "tools", "--format", "json"]],
+      ["renewed with the refresh token", 0, [
+        "auth",
+        "token",
+        "--env",
+        "tools",
+        "--min-ttl",
+        "30m",
+        "--force",
+        "-v",
+      ]],
+      ["every env's token state", 0, ["auth", "status"]],
+      ["an unknown env: exit 3 with a hint", 3, ["auth", "token", "--env", "nope"]],
+      ["delete the cached tokens", 0, ["logout", "--all"]],
+      ["signed out again", 1, ["auth", "status", "--env", "dev"]],
     ];
     let failures = 0;
-    for (const step of steps) {
-      console.log(dim(`# ${step.note}`));
-      console.log(bold(`$ lmi ${step.args.join(" ")}`));
-      const r = await runLmi(step.args, env, { cwd: dir });
-      if (r.stdout) Deno.stdout.writeSync(new TextEncoder().encode(r.stdout));
-      if (r.stderr) Deno.stdout.writeSync(new TextEncoder().encode(r.stderr));
-      console.log(dim(`(exit ${r.code})\n`));
-      if (r.code !== step.expect) {
-        failures++;
-        console.error(
-          `demo: expected exit ${step.expect} from "lmi ${step.args.join(" ")}", got ${r.code}`,
+    for (const [note, expect, args] of steps) {
+      console.log(dim(`# ${note}`));
+      console.log(bold(`$ lmi ${args.map((a) => (/[\s"'$]/.test(a) ? `'${a}'` : a)).join(" ")}`));
+      const r = await runLmi(args, env, { cwd: dir });
+      if (r.stdout) {
+        Deno.stdout.writeSync(
+          new TextEncoder().encode(r.stdout.endsWith("\n") ? r.stdout : `${r.stdout}\n`),
         );
       }
-      if (step.args[0] === "login") {
-        const token = (await runLmi(["auth", "token", "--env", "dev"], env, { cwd: dir })).stdout
-          .trim();
-        const res = await fetch(`${idp.apiUrl}/whoami`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        console.log(dim("# the protected API accepts the token:"));
-        console.log(bold(`$ curl -H "$(lmi auth token --format header)" ${idp.apiUrl}/whoami`));
-        console.log(`${JSON.stringify(await res.json())}\n`);
+      if (r.stderr) Deno.stdout.writeSync(new TextEncoder().encode(r.stderr));
+      console.log(dim(`(exit ${r.code})\n`));
+      if (r.code !== expect) {
+        failures++;
+        console.error(`demo: expected exit ${expect} from "lmi ${args.join(" ")}", got ${r.code}`);
       }
     }
     console.log(
