@@ -18,12 +18,18 @@ function serveRepo() {
     if (path.includes("..")) return new Response("no", { status: 400 });
     try {
       const body = await Deno.readFile(join(REPO, path));
-      return new Response(body, { headers: { "content-type": TYPES[path.split(".").pop()!] ?? "text/plain" } });
+      return new Response(body, {
+        headers: { "content-type": TYPES[path.split(".").pop()!] ?? "text/plain" },
+      });
     } catch {
       return new Response("not found", { status: 404 });
     }
   });
-  return { url: `http://127.0.0.1:${server.addr.port}`, host: `127.0.0.1:${server.addr.port}`, close: () => server.shutdown() };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    host: `127.0.0.1:${server.addr.port}`,
+    close: () => server.shutdown(),
+  };
 }
 
 Deno.test("deno run from a URL: the CLI and the library", async (t) => {
@@ -41,7 +47,15 @@ client_secret_env = "SVC_SECRET"
 `);
   const run = async (args: string[]) => {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "--no-prompt", "--no-config", ...permissionFlags(), `--allow-import=${repo.host}`, ...args],
+      args: [
+        "run",
+        "--quiet",
+        "--no-prompt",
+        "--no-config",
+        ...permissionFlags(),
+        `--allow-import=${repo.host}`,
+        ...args,
+      ],
       clearEnv: true,
       env: box.env,
       cwd: box.home,
@@ -76,7 +90,12 @@ console.log(JSON.stringify({ status: res.status, client: body.client_id, env: ap
       );
       const r = await run([script]);
       assertEquals(r.code, 0, r.stderr);
-      assertEquals(JSON.parse(r.stdout), { status: 200, client: idp.clients.basic.id, env: "dev", jwt: true });
+      assertEquals(JSON.parse(r.stdout), {
+        status: 200,
+        client: idp.clients.basic.id,
+        env: "dev",
+        jwt: true,
+      });
     });
   } finally {
     await repo.close();

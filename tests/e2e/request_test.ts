@@ -278,3 +278,38 @@ Deno.test("lmi exec and plugins", async (t) => {
     }
   });
 });
+
+Deno.test("lmi exec forwards SIGTERM to the child and returns its exit code", async () => {
+  await using idp = await startDevIdp();
+  await using box = await world(idp);
+  const { lmiCommand } = await import("../../scripts/run_lmi.ts");
+  const { cmd, args } = lmiCommand([
+    "exec",
+    "--",
+    "sh",
+    "-c",
+    'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.05; done',
+  ]);
+  const child = new Deno.Command(cmd, {
+    args,
+    clearEnv: true,
+    env: box.env,
+    cwd: box.home,
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("ready")) seen += (await reader.read()).value ?? "";
+  child.kill("SIGTERM");
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  const status = await child.status;
+  await child.stderr.cancel();
+  assertEquals(status.code, 42);
+  assertMatch(seen, /got-term/);
+});
