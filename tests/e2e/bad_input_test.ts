@@ -5,26 +5,12 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
 import { type RunResult, type Sandbox, sandbox } from "../helpers/cli.ts";
+import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
 function config(idp: DevIdp, extra = ""): string {
-  return `default_env = "dev"
-[envs.dev]
-timeout = "2s"
-[envs.dev.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-${extra}
-[envs.pw.auth]
-type = "password"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.password.id}"
-client_secret_env = "PW_SECRET"
-username_env = "PW_USER"
-password_env = "PW_PASS"
-`;
+  return `default_env = "dev"\n` + serviceEnv(idp, "dev", { env: 'timeout = "2s"', auth: extra }) +
+    passwordEnv(idp, "pw");
 }
 
 /** An error the user can act on: one `lmi: error:` line, one `hint:` line, no stack trace. */
@@ -38,15 +24,8 @@ function assertCleanError(r: RunResult, code: number, message: RegExp) {
   assert(!/\n\s+at /.test(r.stderr), "no stack trace");
 }
 
-async function world(idp: DevIdp, extra = ""): Promise<Sandbox> {
-  const box = await sandbox({
-    SVC_SECRET: idp.clients.basic.secret,
-    PW_SECRET: idp.clients.password.secret,
-    PW_USER: idp.users.alice.username,
-    PW_PASS: idp.users.alice.password,
-  });
-  await box.writeConfig(config(idp, extra));
-  return box;
+function world(idp: DevIdp, extra = ""): Promise<Sandbox> {
+  return devSandbox(idp, config(idp, extra));
 }
 
 function closedPort(): number {

@@ -3,7 +3,7 @@
  * twice that of a 1 MB download).
  */
 import { assert } from "../helpers/assert.ts";
-import { sandbox } from "../helpers/cli.ts";
+import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { lmiCommand } from "../../scripts/run_lmi.ts";
 import { startDevIdp } from "../../scripts/dev_idp.ts";
 
@@ -45,15 +45,10 @@ Deno.test({
   ignore: Deno.build.os !== "linux", // /proc is Linux's; CI runs Linux
   fn: async () => {
     await using idp = await startDevIdp();
-    await using box = await sandbox({ SVC_SECRET: idp.clients.basic.secret });
-    await box.writeConfig(`[envs.dev]
-base_url = "${idp.apiUrl}"
-[envs.dev.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-`);
+    await using box = await devSandbox(
+      idp,
+      serviceEnv(idp, "dev", { env: `base_url = "${idp.apiUrl}"` }),
+    );
     const env = { ...box.env, LMI_ENV: "dev" };
     const warm = await peakRssKb(["request", "/bytes/1024"], env);
     assert(warm.code === 0, "warm-up (token cached)");

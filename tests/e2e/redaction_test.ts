@@ -5,32 +5,15 @@
  */
 import { join } from "node:path";
 import { assertEquals, assertNotIncludes } from "../helpers/assert.ts";
-import { sandbox } from "../helpers/cli.ts";
+import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { startDevIdp } from "../../scripts/dev_idp.ts";
 
 Deno.test("no secret or token appears in any output at -vv", async () => {
   await using idp = await startDevIdp();
-  await using box = await sandbox({
-    SVC_SECRET: idp.clients.basic.secret,
-    PW_SECRET: idp.clients.password.secret,
-    PW_USER: idp.users.alice.username,
-    PW_PASS: idp.users.alice.password,
-  });
-  await box.writeConfig(`default_env = "dev"
-[envs.dev.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-client_auth = "client_secret_post"
-[envs.pw.auth]
-type = "password"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.password.id}"
-client_secret_env = "PW_SECRET"
-username_env = "PW_USER"
-password_env = "PW_PASS"
-`);
+  await using box = await devSandbox(
+    idp,
+    `default_env = "dev"\n` + serviceEnv(idp, "dev") + passwordEnv(idp, "pw"),
+  );
   const runs: Array<[string[], boolean]> = [
     [["login", "-vv"], false],
     [["login", "-vv", "-e", "pw"], false],

@@ -5,7 +5,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { assertEquals } from "../helpers/assert.ts";
-import { sandbox } from "../helpers/cli.ts";
+import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { permissionFlags } from "../../scripts/permissions.ts";
 import { startDevIdp } from "../../scripts/dev_idp.ts";
@@ -35,16 +35,10 @@ function serveRepo() {
 Deno.test("deno run from a URL: the CLI and the library", async (t) => {
   await using idp = await startDevIdp();
   const repo = serveRepo();
-  await using box = await sandbox({ SVC_SECRET: idp.clients.basic.secret });
-  await box.writeConfig(`default_env = "dev"
-[envs.dev]
-base_url = "${idp.apiUrl}"
-[envs.dev.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-`);
+  await using box = await devSandbox(
+    idp,
+    `default_env = "dev"\n` + serviceEnv(idp, "dev", { env: `base_url = "${idp.apiUrl}"` }),
+  );
   const run = async (args: string[]) => {
     const out = await new Deno.Command(Deno.execPath(), {
       args: [

@@ -5,29 +5,18 @@
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { serve } from "../helpers/servers.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
 function config(idp: DevIdp, baseUrl = idp.apiUrl, extra = ""): string {
-  return `default_env = "dev"
-[envs.dev]
-base_url = "${baseUrl}"
-timeout = "2s"
-headers = { "X-Tenant" = "acme" }
-${extra}
-[envs.dev.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-scopes = ["api.read"]
-`;
+  const env =
+    `base_url = "${baseUrl}"\ntimeout = "2s"\nheaders = { "X-Tenant" = "acme" }\n${extra}`;
+  return `default_env = "dev"\n` + serviceEnv(idp, "dev", { env, auth: 'scopes = ["api.read"]' });
 }
 
-async function world(idp: DevIdp, toml = config(idp)): Promise<Sandbox> {
-  const box = await sandbox({ SVC_SECRET: idp.clients.basic.secret });
-  await box.writeConfig(toml);
-  return box;
+function world(idp: DevIdp, toml = config(idp)): Promise<Sandbox> {
+  return devSandbox(idp, toml);
 }
 
 Deno.test("lmi request against the protected API", async (t) => {

@@ -12,45 +12,22 @@ import {
   assertStringIncludes,
 } from "../helpers/assert.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
 function ccConfig(idp: DevIdp, extra = "", env = "dev"): string {
-  return `default_env = "${env}"
-[envs.${env}]
-base_url = "${idp.apiUrl}"
-[envs.${env}.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-scopes = ["api.read"]
-${extra}
-`;
+  return `default_env = "${env}"\n` +
+    serviceEnv(idp, env, {
+      env: `base_url = "${idp.apiUrl}"`,
+      auth: `scopes = ["api.read"]\n${extra}`,
+    });
 }
 
 function pwConfig(idp: DevIdp, extra = ""): string {
-  return `[envs.pw.auth]
-type = "password"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.password.id}"
-client_secret_env = "PW_SECRET"
-username_env = "PW_USER"
-password_env = "PW_PASS"
-scopes = ["api.read"]
-${extra}
-`;
+  return passwordEnv(idp, "pw", { auth: `scopes = ["api.read"]\n${extra}` });
 }
 
-async function world(idp: DevIdp, toml: string): Promise<Sandbox> {
-  const box = await sandbox({
-    SVC_SECRET: idp.clients.basic.secret,
-    PW_SECRET: idp.clients.password.secret,
-    PW_USER: idp.users.alice.username,
-    PW_PASS: idp.users.alice.password,
-  });
-  await box.writeConfig(toml);
-  return box;
-}
+const world = devSandbox;
 
 function tokenFile(box: Sandbox, env: string) {
   return join(box.cacheDir, "lmi", "tokens", `${env}.json`);

@@ -2,28 +2,21 @@
 import { join } from "../../src/util/path.ts";
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { sandbox } from "../helpers/cli.ts";
+import { devSandbox, devSecrets, serviceEnv } from "../helpers/dev_world.ts";
 import { forwardProxy, serve } from "../helpers/servers.ts";
 import { makePki } from "../helpers/tls.ts";
 import { startDevIdp } from "../../scripts/dev_idp.ts";
 
 Deno.test("an HTTPS API with a private CA is trusted only with ca_file (or the CA in the OS store)", async (t) => {
   await using idp = await startDevIdp();
-  await using box = await sandbox({ SVC_SECRET: idp.clients.basic.secret });
+  await using box = await sandbox(devSecrets(idp));
   const pki = await makePki(box.dir);
   await using api = serve(
     (req) => new Response(`hello over tls, auth=${req.headers.has("authorization")}`),
     pki,
   );
   const toml = (extra: string) =>
-    `[envs.tls]
-base_url = "${api.url}"
-${extra}
-[envs.tls.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-`;
+    serviceEnv(idp, "tls", { env: `base_url = "${api.url}"\n${extra}` });
   await t.step("without ca_file: a TLS error, exit 5, with a hint", async () => {
     await box.writeConfig(toml(""));
     const r = await box.run(["request", "-e", "tls", "/"]);
@@ -53,15 +46,10 @@ client_secret_env = "SVC_SECRET"
 Deno.test("HTTP_PROXY: a forward proxy sees the requests; NO_PROXY bypasses it", async () => {
   await using idp = await startDevIdp();
   await using proxy = forwardProxy();
-  await using box = await sandbox({ SVC_SECRET: idp.clients.basic.secret });
-  await box.writeConfig(`[envs.dev]
-base_url = "${idp.apiUrl}"
-[envs.dev.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-client_secret_env = "SVC_SECRET"
-`);
+  await using box = await devSandbox(
+    idp,
+    serviceEnv(idp, "dev", { env: `base_url = "${idp.apiUrl}"` }),
+  );
   const r = await box.run(["request", "-e", "dev", "/whoami"], {
     env: { HTTP_PROXY: proxy.url, NO_PROXY: "" },
   });

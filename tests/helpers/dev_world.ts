@@ -1,0 +1,62 @@
+/**
+ * Config snippets and sandboxes for tests against the dev IdP, so each test states only what
+ * differs: env tables for the dev IdP's clients, and their secrets in the environment.
+ */
+import { type Sandbox, sandbox } from "./cli.ts";
+import type { DevIdp } from "../../scripts/dev_idp.ts";
+
+/** The variables the env tables below read their secrets from. */
+export function devSecrets(idp: DevIdp): Record<string, string> {
+  return {
+    SVC_SECRET: idp.clients.basic.secret,
+    PW_SECRET: idp.clients.password.secret,
+    PW_USER: idp.users.alice.username,
+    PW_PASS: idp.users.alice.password,
+  };
+}
+
+export interface EnvTableOptions {
+  /** Lines for [envs.NAME] (base_url, timeout, headers…). */
+  env?: string;
+  /** Extra lines for [envs.NAME.auth]. */
+  auth?: string;
+}
+
+/** `[envs.NAME]` using the dev IdP's client_credentials client (secret in SVC_SECRET). */
+export function serviceEnv(idp: DevIdp, name: string, options: EnvTableOptions = {}): string {
+  return `[envs.${name}]
+${options.env ?? ""}
+[envs.${name}.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.basic.id}"
+client_secret_env = "SVC_SECRET"
+${options.auth ?? ""}
+`;
+}
+
+/** `[envs.NAME]` using the dev IdP's password-grant client and the user alice. */
+export function passwordEnv(idp: DevIdp, name: string, options: EnvTableOptions = {}): string {
+  return `[envs.${name}]
+${options.env ?? ""}
+[envs.${name}.auth]
+type = "password"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.password.id}"
+client_secret_env = "PW_SECRET"
+username_env = "PW_USER"
+password_env = "PW_PASS"
+${options.auth ?? ""}
+`;
+}
+
+/** A sandbox with the dev secrets set and `toml` as its lmi.toml. */
+export async function devSandbox(
+  idp: DevIdp,
+  toml: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Sandbox> {
+  const box = await sandbox({ ...devSecrets(idp), ...extraEnv });
+  await box.writeConfig(toml);
+  return box;
+}
