@@ -36,6 +36,8 @@ export interface Deps {
   stdinIsTerminal: boolean;
   /** All of stdin (for `-d @-`). */
   readStdin(): Promise<Uint8Array<ArrayBuffer>>;
+  /** One line typed at the terminal (for yes/no questions), or null at end of input. */
+  readLine(): Promise<string | null>;
   /** Wait `ms` milliseconds (injected so retries and waits are tested without sleeping). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -94,6 +96,11 @@ export function realDeps(): Deps {
     stderr: writerOutput(Deno.stderr),
     stdinIsTerminal: Deno.stdin.isTerminal(),
     readStdin: () => new Response(Deno.stdin.readable).bytes(),
+    readLine: async () => {
+      const buf = new Uint8Array(1024);
+      const n = await Deno.stdin.read(buf);
+      return n === null ? null : new TextDecoder().decode(buf.subarray(0, n)).split(/\r?\n/)[0]!;
+    },
     sleep: realSleep,
   };
 }

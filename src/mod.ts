@@ -16,6 +16,7 @@
 import { realDeps } from "./context.ts";
 import { loadConfig } from "./config/load.ts";
 import { resolveEnv } from "./config/resolve.ts";
+import { withSso } from "./config/sso.ts";
 import { parseDuration } from "./config/duration.ts";
 import { envClient, registerEnvSecrets } from "./client.ts";
 import { createLogger } from "./ui/log.ts";
@@ -106,7 +107,7 @@ export async function createClient(options: ClientOptions = {}): Promise<Client>
     redactor: new Redactor(),
   });
   const config = await loadConfig(deps, options.configPath);
-  const env = resolveEnv(deps, config, options.env);
+  const env = withSso(deps, config, resolveEnv(deps, config, options.env));
   registerEnvSecrets(log.redactor, env);
   const client = envClient(env, { deps, log });
   return {

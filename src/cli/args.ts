@@ -44,13 +44,18 @@ function isGlobalFlag(token: string): boolean {
 }
 
 /** Global flags found before the command word, and the index of that word. */
-function scanLeading(args: string[], from: number): { globals: string[]; next: number } {
+function scanLeading(
+  args: string[],
+  from: number,
+  strict = true,
+): { globals: string[]; next: number } {
   const globals: string[] = [];
   let i = from;
   while (i < args.length) {
     const t = args[i]!;
     if (t === "--" || !t.startsWith("-") || t === "-") break;
     if (!isGlobalFlag(t)) {
+      if (!strict) return { globals: [], next: args.length };
       throw new UsageError("UNKNOWN_FLAG", `unknown flag ${q(t)} before the command`, {
         hint: "put command flags after the command, e.g. lmi auth token --format json",
       });
@@ -93,7 +98,16 @@ export function parseInvocation(args: string[]): Invocation {
   }
   let words = [word];
   i++;
-  if (word in GROUPS) {
+  const hasOptionalSub = COMMANDS.some((c) => c.path.length === 2 && c.path[0] === word) &&
+    !(word in GROUPS);
+  const optionalSub = hasOptionalSub ? scanLeading(args, i, false) : undefined;
+  const maybeSub = optionalSub ? args[optionalSub.next] : undefined;
+  if (optionalSub && maybeSub !== undefined && findSpec([word, maybeSub])) {
+    // `lmi login sso`, `lmi logout sso`: a command with an optional subcommand.
+    before.push(...optionalSub.globals);
+    words = [word, maybeSub];
+    i = optionalSub.next + 1;
+  } else if (word in GROUPS) {
     const inner = scanLeading(args, i);
     const sub = args[inner.next];
     before.push(...inner.globals);

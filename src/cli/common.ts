@@ -5,6 +5,7 @@
  */
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
 import { type ResolvedEnv, resolveEnv } from "../config/resolve.ts";
+import { withSso } from "../config/sso.ts";
 import type { CommandContext } from "./spec.ts";
 import { registerEnvSecrets } from "../client.ts";
 
@@ -19,7 +20,7 @@ export async function envFor(
   name?: string,
 ): Promise<{ config: LoadedConfig; env: ResolvedEnv }> {
   const config = await configFor(ctx);
-  const env = resolveEnv(ctx.deps, config, name ?? ctx.globals.env);
+  const env = withSso(ctx.deps, config, resolveEnv(ctx.deps, config, name ?? ctx.globals.env));
   registerEnvSecrets(ctx.log.redactor, env);
   return { config, env };
 }

@@ -12,6 +12,7 @@ import { commandNames } from "./args.ts";
 import { configFor } from "./common.ts";
 import { findOnPath, listPlugins, runChild } from "./child.ts";
 import { resolveEnv } from "../config/resolve.ts";
+import { withSso } from "../config/sso.ts";
 import { registerEnvSecrets } from "../client.ts";
 import { GROUPS, type InjectedContext } from "./spec.ts";
 
@@ -48,7 +49,7 @@ export async function runPlugin(
   if (config.path) vars.LMI_CONFIG = config.path;
   let env;
   try {
-    env = resolveEnv(ctx.deps, config, ctx.globals.env);
+    env = withSso(ctx.deps, config, resolveEnv(ctx.deps, config, ctx.globals.env));
   } catch (err) {
     // A plugin may not need an env at all; without one it gets no token.
     if (!(err instanceof ConfigError) || ctx.globals.env !== undefined) throw err;

@@ -88,6 +88,39 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./login.ts"),
   },
   {
+    path: ["login", "sso"],
+    summary: "sign in to the company identity provider ([sso]) in the browser",
+    usage: "lmi login sso [--device] [--no-browser] [--port N] [--timeout DURATION]",
+    description:
+      "Authorization code with PKCE through the browser and a loopback redirect on 127.0.0.1;\n" +
+      "--device: the device authorization grant (a code to enter on another device).\n" +
+      "Over SSH or without a display, the device flow is used when the IdP offers it.",
+    options: {
+      device: { type: "boolean", desc: "sign in with a code on another device (RFC 8628)" },
+      "no-browser": { type: "boolean", desc: "print the URL instead of opening a browser" },
+      port: {
+        type: "string",
+        arg: "N",
+        desc: "loopback port for the redirect (default [sso].redirect_port, 0 = any)",
+      },
+      timeout: {
+        type: "string",
+        arg: "DURATION",
+        desc: "give up when nobody signs in within this (default 5m)",
+      },
+    },
+    positionals: { min: 0, max: 0 },
+    load: () => import("./login_sso.ts"),
+  },
+  {
+    path: ["logout", "sso"],
+    summary: "revoke the SSO session at the IdP and delete it",
+    usage: "lmi logout sso",
+    options: {},
+    positionals: { min: 0, max: 0 },
+    load: () => import("./logout_sso.ts"),
+  },
+  {
     path: ["logout"],
     summary: "delete cached service tokens",
     usage: "lmi logout [--env NAME | --all]",

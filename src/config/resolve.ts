@@ -8,6 +8,7 @@ import { dirname, resolve } from "../util/path.ts";
 import type { Deps } from "../context.ts";
 import { ConfigError, q, UsageError } from "../errors.ts";
 import type { LoadedConfig } from "./load.ts";
+import type { SsoConfig } from "./sso.ts";
 import { loadVarLookup, type Source, type VarLookup } from "./dotenv.ts";
 import {
   AUTH_TYPES,
@@ -61,6 +62,8 @@ export interface ResolvedEnv {
   auth: ResolvedAuth;
   /** Where each value came from, by key (`name`, `base_url`, `auth.client_id`, …). */
   sources: Record<string, Source>;
+  /** The config's [sso] settings, for `requires_sso` and `auth.type = "sso"` envs. */
+  sso?: SsoConfig;
 }
 
 export const DEFAULTS = {

@@ -1,26 +1,78 @@
 /**
- * Getting a token for an env by its auth type: the one place commands ask for tokens.
+ * Getting a token for an env by its auth type: the one place commands, the library, exec and
+ * plugins ask for tokens. Envs with `requires_sso = true` need a valid SSO session first; envs
+ * with `auth.type = "sso"` use the SSO access token.
  *
  * @module
  */
+import type { Deps } from "../context.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
+import type { SsoConfig } from "../config/sso.ts";
 import { ConfigError, q } from "../errors.ts";
-import {
-  getServiceToken,
-  type ServiceContext,
-  type ServiceTokenOptions,
-  type TokenOutcome,
-} from "./service.ts";
+import type { Logger } from "../ui/log.ts";
+import { getServiceToken, type ServiceTokenOptions, type TokenOutcome } from "./service.ts";
+
+export interface AcquireContext {
+  deps: Deps;
+  log: Logger;
+}
+
+function needSso(env: ResolvedEnv): SsoConfig {
+  if (env.sso) return env.sso;
+  throw new ConfigError(
+    "SSO_NOT_CONFIGURED",
+    `env ${q(env.name)} needs SSO, but the config has no [sso] table`,
+    {
+      hint: "add [sso] with issuer and client_id to the config",
+    },
+  );
+}
+
+async function ssoSession(env: ResolvedEnv, ctx: AcquireContext, minTtlMs?: number) {
+  const sso = needSso(env);
+  const { getSsoSession, isInteractive } = await import("../sso/sso.ts");
+  const offerLogin = isInteractive(ctx.deps)
+    ? async () => {
+      ctx.log.say("Your SSO session has expired or is missing. Sign in again now? [Y/n] ");
+      await ctx.log.flush();
+      const answer = (await ctx.deps.readLine())?.trim().toLowerCase() ?? "n";
+      if (answer !== "" && answer !== "y" && answer !== "yes") {
+        const { AuthError } = await import("../errors.ts");
+        throw new AuthError("SSO_REQUIRED", "session expired: run `lmi login sso`", {
+          hint: "sign in with lmi login sso",
+        });
+      }
+      const { signIn } = await import("../cli/login_sso.ts");
+      return await signIn(sso, ctx, { device: false, openBrowser: true, timeoutMs: 5 * 60_000 });
+    }
+    : undefined;
+  return await getSsoSession(sso, ctx, {
+    ...(minTtlMs !== undefined ? { minTtlMs } : {}),
+    ...(offerLogin ? { offerLogin } : {}),
+  });
+}
 
 export async function acquireToken(
   env: ResolvedEnv,
-  ctx: ServiceContext,
+  ctx: AcquireContext,
   options: ServiceTokenOptions,
 ): Promise<TokenOutcome> {
+  if (env.requiresSso && env.auth.type !== "sso") await ssoSession(env, ctx);
   switch (env.auth.type) {
     case "client_credentials":
     case "password":
       return await getServiceToken(env, ctx, options);
+    case "sso": {
+      const s = await ssoSession(env, ctx, options.minTtlMs);
+      const token = {
+        accessToken: s.access_token,
+        tokenType: s.token_type,
+        expiresAt: Date.parse(s.expires_at),
+        obtainedAt: Date.parse(s.obtained_at),
+        ...(s.scope ? { scope: s.scope } : {}),
+      };
+      return { token, from: "cache", cached: true };
+    }
     case "none":
       throw new ConfigError(
         "NO_AUTH",
@@ -34,7 +86,7 @@ export async function acquireToken(
         "AUTH_TYPE_UNSUPPORTED",
         `auth type ${q(env.auth.type)} is not supported by this version of lmi`,
         {
-          hint: 'use auth type "client_credentials" or "password"',
+          hint: 'use auth type "client_credentials", "password" or "sso"',
         },
       );
   }

@@ -47,6 +47,7 @@ export function fakeDeps(options: {
     stderr: captured(),
     stdinIsTerminal: false,
     readStdin: () => Promise.resolve(new Uint8Array()),
+    readLine: () => Promise.resolve(null),
     sleep: (ms) => {
       clock.now += ms;
       return Promise.resolve();

@@ -1,0 +1,55 @@
+/**
+ * `lmi logout sso`: revoke the refresh and access tokens at the IdP (RFC 7009) where it offers
+ * revocation, then delete the session. Offline: delete it anyway and say revocation failed.
+ *
+ * @module
+ */
+import { requireSsoConfig } from "../config/sso.ts";
+import { LmiError } from "../errors.ts";
+import { deleteSession, loadSession } from "../sso/session.ts";
+import { lockSso, storeFor } from "../sso/sso.ts";
+import { configFor } from "./common.ts";
+import type { CommandContext } from "./spec.ts";
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const sso = requireSsoConfig(ctx.deps, await configFor(ctx));
+  const store = await storeFor(ctx);
+  const lock = await lockSso(ctx, sso.issuer, "signing out");
+  try {
+    const session = await loadSession(store, sso.issuer, ctx.log);
+    if (!session) {
+      await deleteSession(store, sso.issuer);
+      ctx.log.say(`Not signed in to ${sso.issuer}`);
+      return 0;
+    }
+    try {
+      const { ssoConnection } = await import("../sso/oidc.ts");
+      const conn = await ssoConnection(sso, ctx);
+      if (conn.metadata.revocation_endpoint) {
+        if (session.refresh_token) {
+          await conn.lib.tokenRevocation(conn.config, session.refresh_token, {
+            token_type_hint: "refresh_token",
+          });
+        }
+        await conn.lib.tokenRevocation(conn.config, session.access_token, {
+          token_type_hint: "access_token",
+        });
+        ctx.log.info("revoked the session's tokens at the IdP");
+      } else {
+        ctx.log.info("the IdP offers no revocation endpoint; deleting the session here only");
+      }
+    } catch (err) {
+      const why = err instanceof LmiError
+        ? err.message
+        : err instanceof Error
+        ? err.message
+        : String(err);
+      ctx.log.warn(`could not revoke the session at the IdP (${why}); it is deleted here`);
+    }
+    await deleteSession(store, sso.issuer);
+    ctx.log.say(`Signed out of ${sso.issuer}`);
+    return 0;
+  } finally {
+    lock?.release();
+  }
+}

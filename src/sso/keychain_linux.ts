@@ -1,0 +1,69 @@
+/**
+ * Linux Secret Service (GNOME Keyring, KWallet…) through `secret-tool` from libsecret-tools.
+ * The secret goes on stdin.
+ *
+ * @module
+ */
+import type { CommandRunner } from "./runner.ts";
+import { KEYCHAIN_TIMEOUT_MS, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
+
+export function secretServiceStore(
+  run: CommandRunner,
+): SecretStore & { available(): Promise<boolean> } {
+  const call = async (args: string[], stdin?: string) => {
+    const r = await run("secret-tool", args, {
+      timeoutMs: KEYCHAIN_TIMEOUT_MS,
+      ...(stdin !== undefined ? { stdin } : {}),
+    });
+    if (r.timedOut) throw new KeychainUnavailable("the Secret Service did not answer within 3 s");
+    if (r.code === 127) {
+      throw new KeychainUnavailable("secret-tool is not installed (libsecret-tools)");
+    }
+    return r;
+  };
+  return {
+    name: "keychain (Secret Service)",
+    kind: "keychain",
+    async available() {
+      try {
+        const r = await call(["search", "--all", "service", `${SERVICE}-probe`]);
+        return r.code === 0 || r.code === 1 && !/cannot|error|failed/i.test(r.stderr);
+      } catch {
+        return false;
+      }
+    },
+    async get(account) {
+      const r = await call(["lookup", "service", SERVICE, "account", account]);
+      if (r.code !== 0) {
+        if (r.stderr.trim() === "" || /no such|not found/i.test(r.stderr)) return undefined;
+        throw new KeychainUnavailable(
+          `secret-tool lookup failed: ${r.stderr.trim().split("\n")[0]}`,
+        );
+      }
+      return r.stdout;
+    },
+    async set(account, value) {
+      const r = await call([
+        "store",
+        `--label=lmi: ${account}`,
+        "service",
+        SERVICE,
+        "account",
+        account,
+      ], value);
+      if (r.code !== 0) {
+        throw new KeychainUnavailable(
+          `secret-tool store failed: ${r.stderr.trim().split("\n")[0]}`,
+        );
+      }
+    },
+    async delete(account) {
+      const existed = (await this.get(account)) !== undefined;
+      const r = await call(["clear", "service", SERVICE, "account", account]);
+      if (r.code !== 0 && existed) {
+        throw new KeychainUnavailable(`secret-tool clear failed: ${r.stderr.trim()}`);
+      }
+      return existed;
+    },
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * Signing in: authorization code with PKCE (S256), state and nonce through the loopback
+ * redirect and the system browser; or the device authorization grant (RFC 8628). Both end with
+ * a verified ID token and an SSO session.
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import type { SsoConfig } from "../config/sso.ts";
+import { formatDuration } from "../config/duration.ts";
+import { AuthError, FailedError, LmiError } from "../errors.ts";
+import { toLmiError } from "../oauth/errors.ts";
+import type { Logger } from "../ui/log.ts";
+import { createVerifier } from "../tokens/verify.ts";
+import { noBrowserReason, openBrowser } from "./browser.ts";
+import { pages, startLoopback } from "./loopback.ts";
+import { ssoConnection } from "./oidc.ts";
+import { SESSION_VERSION, type SsoSession } from "./session.ts";
+
+export interface LoginContext {
+  deps: Pick<Deps, "fetch" | "fetchFor" | "now" | "env" | "os" | "sleep">;
+  log: Logger;
+}
+
+export interface BrowserLoginOptions {
+  openBrowser: boolean;
+  port?: number;
+  timeoutMs: number;
+}
+
+type Conn = Awaited<ReturnType<typeof ssoConnection>>;
+
+interface TokenResponseLike {
+  access_token: string;
+  token_type?: string;
+  expires_in?: number;
+  refresh_token?: string;
+  id_token?: string;
+  scope?: string;
+}
+
+/** Check the ID token (signature against the JWKS, iss, aud, exp) and build the session. */
+export async function sessionFrom(
+  response: TokenResponseLike,
+  sso: SsoConfig,
+  conn: Conn,
+  ctx: LoginContext,
+  previous?: SsoSession,
+): Promise<SsoSession> {
+  ctx.log.redactor.add(response.access_token);
+  ctx.log.redactor.add(response.refresh_token);
+  ctx.log.redactor.add(response.id_token);
+  let user = previous?.user;
+  const idToken = response.id_token ?? previous?.id_token;
+  if (response.id_token) {
+    const verifier = createVerifier({
+      path: undefined,
+      fetch: conn.transport.fetch,
+      now: ctx.deps.now,
+      log: ctx.log,
+      issuerKeys: () =>
+        Promise.resolve(
+          conn.server.jwks_uri
+            ? { issuer: conn.server.issuer, jwks_uri: conn.server.jwks_uri }
+            : undefined,
+        ),
+    });
+    const verdict = await verifier.verify(response.id_token, sso.clientId);
+    if (!verdict.ok) {
+      throw new AuthError(
+        "ID_TOKEN_INVALID",
+        `the ID token failed verification: ${verdict.reason}`,
+        {
+          hint:
+            "check [sso] issuer and client_id against the IdP; if it mentions the clock, check this machine's time",
+        },
+      );
+    }
+    const claims = JSON.parse(
+      new TextDecoder().decode(
+        Uint8Array.from(
+          atob(response.id_token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")),
+          (c) => c.charCodeAt(0),
+        ),
+      ),
+    ) as Record<string, unknown>;
+    user = { sub: String(claims.sub) };
+    if (typeof claims.email === "string") user.email = claims.email;
+    if (typeof claims.name === "string") user.name = claims.name;
+    if (previous && previous.user.sub !== user.sub) {
+      throw new AuthError("ID_TOKEN_INVALID", "the refreshed ID token is for another user", {
+        hint: "run lmi login sso",
+      });
+    }
+  }
+  if (!user) {
+    throw new AuthError("NO_ID_TOKEN", "the IdP returned no ID token", {
+      hint: 'include "openid" in [sso] scopes',
+    });
+  }
+  const now = ctx.deps.now();
+  const session: SsoSession = {
+    version: SESSION_VERSION,
+    issuer: sso.issuer,
+    client_id: sso.clientId,
+    access_token: response.access_token,
+    token_type: response.token_type ?? "Bearer",
+    expires_at: new Date(now + (response.expires_in ?? 3600) * 1000).toISOString(),
+    user,
+    obtained_at: new Date(now).toISOString(),
+  };
+  const refresh = response.refresh_token ?? previous?.refresh_token;
+  if (refresh) session.refresh_token = refresh;
+  if (idToken) session.id_token = idToken;
+  if (response.scope) session.scope = response.scope;
+  return session;
+}
+
+/** Authorization code + PKCE through the browser and a loopback redirect. */
+export async function browserLogin(
+  sso: SsoConfig,
+  ctx: LoginContext,
+  options: BrowserLoginOptions,
+): Promise<SsoSession> {
+  const { log } = ctx;
+  const conn = await ssoConnection(sso, ctx);
+  const { lib } = conn;
+  const verifier = lib.randomPKCECodeVerifier();
+  const state = lib.randomState();
+  const nonce = lib.randomNonce();
+  const loopback = startLoopback(sso.redirectHost, options.port ?? sso.redirectPort, state);
+  try {
+    const url = lib.buildAuthorizationUrl(conn.config, {
+      redirect_uri: loopback.redirectUri,
+      scope: sso.scopes.join(" "),
+      code_challenge: await lib.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+      nonce,
+    });
+    log.say("Sign in to lmi in your browser. If it does not open, visit this URL:");
+    log.say(`  ${url.href}`);
+    if (options.openBrowser && !openBrowser(ctx.deps, url.href)) {
+      log.warn("could not start a browser; open the URL above yourself");
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() =>
+        reject(
+          new AuthError(
+            "LOGIN_TIMEOUT",
+            `nobody completed the sign-in within ${formatDuration(options.timeoutMs)}`,
+            {
+              hint:
+                "run lmi login sso again (--timeout sets how long it waits; --device signs in from another device)",
+            },
+          ),
+        ), options.timeoutMs);
+    });
+    let result;
+    try {
+      result = await Promise.race([loopback.result, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result.kind === "error") {
+      const desc = result.description ? `: ${result.description}` : "";
+      await loopback.finish(
+        pages.failure(`The identity provider refused the sign-in (${result.error}${desc}).`),
+        400,
+      );
+      throw new AuthError("LOGIN_REFUSED", `the IdP refused the sign-in (${result.error}${desc})`, {
+        hint: result.error === "access_denied"
+          ? "sign in again and approve the request"
+          : "see the IdP's message",
+        oauthError: result.error,
+      });
+    }
+    let session: SsoSession;
+    try {
+      const tokens = await lib.authorizationCodeGrant(conn.config, result.url, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+        expectedNonce: nonce,
+        idTokenExpected: true,
+      });
+      session = await sessionFrom(tokens as TokenResponseLike, sso, conn, ctx);
+    } catch (err) {
+      const e = err instanceof LmiError
+        ? err
+        : toLmiError(err, { what: "code exchange", last: conn.transport.last() });
+      await loopback.finish(pages.failure(`Sign-in failed: ${e.message}.`), 400);
+      throw e;
+    }
+    await loopback.finish(
+      pages.success(session.user.email ?? session.user.name ?? session.user.sub),
+    );
+    return session;
+  } finally {
+    await loopback.close().catch(() => {});
+  }
+}
+
+/** The device authorization grant (RFC 8628): a code to enter on another device. */
+export async function deviceLogin(sso: SsoConfig, ctx: LoginContext): Promise<SsoSession> {
+  const { log } = ctx;
+  const conn = await ssoConnection(sso, ctx);
+  if (!conn.metadata.device_authorization_endpoint) {
+    throw new FailedError(
+      "NO_DEVICE_FLOW",
+      `the IdP ${sso.issuer} does not offer the device authorization grant`,
+      {
+        hint: "sign in with the browser (lmi login sso without --device)",
+      },
+    );
+  }
+  const { lib } = conn;
+  let device;
+  try {
+    device = await lib.initiateDeviceAuthorization(conn.config, { scope: sso.scopes.join(" ") });
+  } catch (err) {
+    throw toLmiError(err, { what: "device authorization request", last: conn.transport.last() });
+  }
+  log.say(`To sign in, visit ${device.verification_uri} and enter the code ${device.user_code}`);
+  if (device.verification_uri_complete) log.say(`(or open ${device.verification_uri_complete})`);
+  const deadline = ctx.deps.now() + device.expires_in * 1000;
+  const spinner = ctx.log.color
+    ? setInterval(() => {
+      ctx.log.raw(
+        `\r\x1b[2Kwaiting for the sign-in… ${formatDuration(deadline - ctx.deps.now())} left`,
+      );
+    }, 1000)
+    : undefined;
+  try {
+    const tokens = await lib.pollDeviceAuthorizationGrant(conn.config, device);
+    return await sessionFrom(tokens as TokenResponseLike, sso, conn, ctx);
+  } catch (err) {
+    const e = toLmiError(err, { what: "device sign-in", last: conn.transport.last() });
+    if (e instanceof AuthError && e.oauthError === "access_denied") {
+      throw new AuthError("LOGIN_REFUSED", "the sign-in was denied on the other device", {
+        hint: "run lmi login sso --device again",
+        cause: err,
+      });
+    }
+    if (e instanceof AuthError && e.oauthError === "expired_token") {
+      throw new AuthError(
+        "LOGIN_TIMEOUT",
+        "the device code expired before the sign-in was completed",
+        {
+          hint: "run lmi login sso --device again and enter the code sooner",
+          cause: err,
+        },
+      );
+    }
+    throw e;
+  } finally {
+    if (spinner !== undefined) {
+      clearInterval(spinner);
+      ctx.log.raw("\r\x1b[2K");
+    }
+  }
+}
+
+export { noBrowserReason };

@@ -1,0 +1,45 @@
+/**
+ * The SSO identity provider as an openid-client configuration: discovery from `[sso].issuer`,
+ * a public client (PKCE) or a confidential one (`client_secret_env`), lmi's transport (timeout,
+ * -vv logging, the OS trust store).
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import type { OpenidClient } from "../deps.ts";
+import type { SsoConfig } from "../config/sso.ts";
+import type { ResolvedAuth } from "../config/resolve.ts";
+import { connect, type Connection, prepareClientAuth, resolveServer } from "../oauth/client.ts";
+import type { Logger } from "../ui/log.ts";
+
+export const SSO_TIMEOUT_MS = 30_000;
+
+/** The [sso] settings in the shape the OAuth layer takes. */
+export function ssoAuth(sso: SsoConfig): ResolvedAuth {
+  const auth: ResolvedAuth = {
+    type: "sso",
+    issuer: sso.issuer,
+    clientId: sso.clientId,
+    clientAuth: sso.clientSecret ? "client_secret_basic" : "none",
+    scopes: sso.scopes,
+    extraParams: {},
+    refreshMarginMs: 60_000,
+  };
+  if (sso.clientSecret) auth.clientSecret = sso.clientSecret;
+  return auth;
+}
+
+export async function ssoConnection(
+  sso: SsoConfig,
+  ctx: { deps: Pick<Deps, "fetch" | "fetchFor" | "now">; log: Logger },
+): Promise<Connection & { metadata: OpenidClient.ServerMetadata }> {
+  const auth = ssoAuth(sso);
+  const deps = { ...ctx.deps, fetch: ctx.deps.fetchFor(undefined) };
+  const server = await resolveServer(auth, "sso", {
+    deps,
+    log: ctx.log,
+    timeoutMs: SSO_TIMEOUT_MS,
+  });
+  const conn = connect(auth, server, await prepareClientAuth(auth, "sso"), SSO_TIMEOUT_MS);
+  return { ...conn, metadata: server.metadata };
+}

@@ -1,0 +1,69 @@
+/**
+ * The SSO session: tokens and the user's claims, kept in the secret store under account
+ * `sso:<issuer>`. A stored value that cannot be read is treated as signed out, with a warning.
+ *
+ * @module
+ */
+import type { Logger } from "../ui/log.ts";
+import type { SecretStore } from "./store.ts";
+
+export const SESSION_VERSION = 1;
+
+export interface SsoUser {
+  sub: string;
+  email?: string;
+  name?: string;
+}
+
+export interface SsoSession {
+  version: number;
+  issuer: string;
+  client_id: string;
+  access_token: string;
+  token_type: string;
+  /** ISO 8601 UTC. */
+  expires_at: string;
+  refresh_token?: string;
+  id_token?: string;
+  scope?: string;
+  user: SsoUser;
+  obtained_at: string;
+}
+
+export function accountFor(issuer: string): string {
+  return `sso:${issuer}`;
+}
+
+/** The stored session, or undefined (absent or unreadable: signed out). */
+export async function loadSession(
+  store: SecretStore,
+  issuer: string,
+  log: Logger,
+): Promise<SsoSession | undefined> {
+  const text = await store.get(accountFor(issuer));
+  if (text === undefined || text === "") return undefined;
+  try {
+    const s = JSON.parse(text) as SsoSession;
+    if (
+      s.version !== SESSION_VERSION || typeof s.access_token !== "string" ||
+      typeof s.expires_at !== "string" ||
+      typeof s.user?.sub !== "string" || Number.isNaN(Date.parse(s.expires_at))
+    ) {
+      throw new Error("unexpected content");
+    }
+    return s;
+  } catch {
+    log.warn(
+      `the stored SSO session for ${issuer} in the ${store.name} cannot be read; treating it as signed out`,
+    );
+    return undefined;
+  }
+}
+
+export async function saveSession(store: SecretStore, session: SsoSession): Promise<void> {
+  await store.set(accountFor(session.issuer), JSON.stringify(session));
+}
+
+export function deleteSession(store: SecretStore, issuer: string): Promise<boolean> {
+  return store.delete(accountFor(issuer));
+}

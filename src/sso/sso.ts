@@ -1,0 +1,164 @@
+/**
+ * The SSO session over time: read from the store, refreshed with the refresh token under the
+ * same cross-process lock as service tokens (a rotated refresh token is saved before the lock is
+ * released), and a new sign-in when it truly expired (interactive runs only).
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import type { SsoConfig } from "../config/sso.ts";
+import { tokenDir } from "../config/paths.ts";
+import { formatDuration } from "../config/duration.ts";
+import { AuthError, LmiError } from "../errors.ts";
+import { acquireLock, type HeldLock } from "../tokens/lock.ts";
+import { ensurePrivateDir } from "../tokens/files.ts";
+import { toLmiError } from "../oauth/errors.ts";
+import type { Logger } from "../ui/log.ts";
+import { join } from "../util/path.ts";
+import { type CommandRunner, realRunner } from "./runner.ts";
+import { chooseStore, type SecretStore } from "./store.ts";
+import { loadSession, saveSession, type SsoSession } from "./session.ts";
+
+export interface SsoContext {
+  deps: Deps;
+  log: Logger;
+  run?: CommandRunner;
+}
+
+/** Whether lmi may open a browser or ask a question: a terminal on both ends and no CI. */
+export function isInteractive(deps: Pick<Deps, "env" | "stdinIsTerminal" | "stdout">): boolean {
+  return deps.stdinIsTerminal && deps.stdout.isTerminal && (deps.env("CI") ?? "") === "";
+}
+
+export function storeFor(ctx: SsoContext): Promise<SecretStore> {
+  return chooseStore({ deps: ctx.deps, log: ctx.log, run: ctx.run ?? realRunner });
+}
+
+async function issuerKey(issuer: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(issuer));
+  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+}
+
+/** The lock that serialises refreshes and interactive sign-ins for one issuer. */
+export async function lockSso(
+  ctx: SsoContext,
+  issuer: string,
+  what: string,
+  timeoutMs?: number,
+): Promise<HeldLock | undefined> {
+  const dir = tokenDir(ctx.deps);
+  if (!dir) return undefined;
+  try {
+    await ensurePrivateDir(dir);
+  } catch {
+    return undefined;
+  }
+  return await acquireLock(join(dir, `sso-${await issuerKey(issuer)}.lock`), {
+    what,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    onWait: () => ctx.log.say(`lmi: waiting for another lmi process (${what})…`),
+  });
+}
+
+export interface SessionOptions {
+  minTtlMs?: number;
+  /** Offer a new sign-in when the session cannot be refreshed (interactive runs). */
+  offerLogin?: () => Promise<SsoSession>;
+}
+
+function fresh(session: SsoSession, now: number, minTtlMs = 0): boolean {
+  return Date.parse(session.expires_at) - now > Math.max(60_000, minTtlMs);
+}
+
+/** A valid SSO session: from the store, refreshed if needed; otherwise an AuthError (exit 4). */
+export async function getSsoSession(
+  sso: SsoConfig,
+  ctx: SsoContext,
+  options: SessionOptions = {},
+): Promise<SsoSession> {
+  const store = await storeFor(ctx);
+  const quick = await loadSession(store, sso.issuer, ctx.log);
+  if (quick && fresh(quick, ctx.deps.now(), options.minTtlMs)) return quick;
+  const lock = await lockSso(ctx, sso.issuer, "refreshing the SSO session");
+  try {
+    const session = await loadSession(store, sso.issuer, ctx.log);
+    if (session && fresh(session, ctx.deps.now(), options.minTtlMs)) return session;
+    let failure = session ? "the SSO session expired" : "not signed in";
+    if (session?.refresh_token) {
+      try {
+        const renewed = await refreshSession(sso, session, ctx);
+        await saveSession(store, renewed);
+        ctx.log.info(
+          `refreshed the SSO session (valid for ${
+            formatDuration(Date.parse(renewed.expires_at) - ctx.deps.now())
+          })`,
+        );
+        return renewed;
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        failure = `the SSO session could not be refreshed (${err.oauthError ?? err.message})`;
+        ctx.log.info(failure);
+      }
+    }
+    if (options.offerLogin) {
+      lock?.release();
+      return await options.offerLogin();
+    }
+    throw new AuthError(
+      "SSO_REQUIRED",
+      session ? "session expired: run `lmi login sso`" : "not signed in: run `lmi login sso`",
+      {
+        hint: `${failure}; sign in with lmi login sso (--device on a machine without a browser)`,
+      },
+    );
+  } finally {
+    lock?.release();
+  }
+}
+
+async function refreshSession(
+  sso: SsoConfig,
+  session: SsoSession,
+  ctx: SsoContext,
+): Promise<SsoSession> {
+  const { ssoConnection } = await import("./oidc.ts");
+  const { sessionFrom } = await import("./login.ts");
+  const conn = await ssoConnection(sso, ctx);
+  let response;
+  try {
+    response = await conn.lib.refreshTokenGrant(conn.config, session.refresh_token!);
+  } catch (err) {
+    const e = err instanceof LmiError
+      ? err
+      : toLmiError(err, { what: "SSO refresh", last: conn.transport.last() });
+    throw e;
+  }
+  return await sessionFrom(response as Parameters<typeof sessionFrom>[0], sso, conn, ctx, session);
+}
+
+export interface SsoStatus {
+  signed_in: boolean;
+  issuer: string;
+  store: string;
+  user?: { sub: string; email?: string; name?: string };
+  expires_at?: string;
+  expires_in_s?: number;
+  refreshable?: boolean;
+}
+
+/** The session as `auth status` shows it; never a token. No network. */
+export async function ssoStatus(sso: SsoConfig, ctx: SsoContext): Promise<SsoStatus> {
+  const store = await storeFor(ctx);
+  const session = await loadSession(store, sso.issuer, ctx.log);
+  const status: SsoStatus = { signed_in: false, issuer: sso.issuer, store: store.name };
+  if (!session) return status;
+  const left = Date.parse(session.expires_at) - ctx.deps.now();
+  status.user = session.user;
+  status.expires_at = session.expires_at;
+  status.expires_in_s = Math.round(left / 1000);
+  status.refreshable = session.refresh_token !== undefined;
+  status.signed_in = left > 0 || status.refreshable;
+  return status;
+}

@@ -1,0 +1,144 @@
+/**
+ * Where SSO sessions are kept: the OS keychain (macOS Keychain, Windows Credential Manager, Linux
+ * Secret Service) under service "lmi", account "sso:<issuer>"; or, where no keychain answers
+ * (headless Linux, containers, CI) or `LMI_KEYRING=file`, a 0600 file in the user data folder,
+ * with a one-time warning. Every keychain call has a 3 s timeout.
+ *
+ * @module
+ */
+import type { Deps } from "../context.ts";
+import { ConfigError, q } from "../errors.ts";
+import { join } from "../util/path.ts";
+import type { Logger } from "../ui/log.ts";
+import {
+  ensurePrivateDir,
+  readIfExists,
+  removeIfExists,
+  writeFileAtomic,
+} from "../tokens/files.ts";
+import type { CommandRunner } from "./runner.ts";
+
+export const SERVICE = "lmi";
+export const KEYCHAIN_TIMEOUT_MS = 3_000;
+
+/** A place for secrets, by account name. */
+export interface SecretStore {
+  /** "keychain (Secret Service)", "file (/path)"… for `auth status`. */
+  readonly name: string;
+  readonly kind: "keychain" | "file";
+  get(account: string): Promise<string | undefined>;
+  set(account: string, value: string): Promise<void>;
+  delete(account: string): Promise<boolean>;
+}
+
+/** A keychain call failed (locked, absent, timed out): callers fall back to the file store. */
+export class KeychainUnavailable extends Error {
+  override name = "KeychainUnavailable";
+}
+
+export interface StoreDeps {
+  deps: Pick<Deps, "env" | "os">;
+  log: Logger;
+  run: CommandRunner;
+}
+
+/** The user data folder: `$XDG_DATA_HOME/lmi`, `~/Library/Application Support/lmi`, `%APPDATA%\lmi`. */
+export function dataDir(deps: Pick<Deps, "env" | "os">): string | undefined {
+  if (deps.os === "windows") {
+    const appData = deps.env("APPDATA");
+    return appData ? join(appData, "lmi") : undefined;
+  }
+  const home = deps.env("HOME");
+  if (deps.os === "darwin") {
+    return home ? join(home, "Library", "Application Support", "lmi") : undefined;
+  }
+  const xdg = deps.env("XDG_DATA_HOME");
+  if (xdg) return join(xdg, "lmi");
+  return home ? join(home, ".local", "share", "lmi") : undefined;
+}
+
+/** File names safe on every OS for an account like "sso:https://idp/realms/x". */
+function fileNameFor(account: string): string {
+  return account.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120) + ".json";
+}
+
+/** The 0600-file store. */
+export function fileStore(dir: string): SecretStore {
+  return {
+    name: `file (${join(dir, "sso")})`,
+    kind: "file",
+    async get(account) {
+      const path = join(dir, "sso", fileNameFor(account));
+      if (Deno.build.os !== "windows") {
+        try {
+          const mode = (await Deno.stat(path)).mode;
+          if (mode !== null && (mode & 0o077) !== 0) await Deno.chmod(path, 0o600);
+        } catch { /* missing */ }
+      }
+      return await readIfExists(path);
+    },
+    async set(account, value) {
+      await ensurePrivateDir(join(dir, "sso"));
+      await writeFileAtomic(join(dir, "sso", fileNameFor(account)), value);
+    },
+    delete: (account) => removeIfExists(join(dir, "sso", fileNameFor(account))),
+  };
+}
+
+/** Pick the store: LMI_KEYRING=file|keychain forces one; CI means file; else keychain if it answers. */
+export async function chooseStore(ctx: StoreDeps): Promise<SecretStore> {
+  const { deps, log } = ctx;
+  const forced = deps.env("LMI_KEYRING");
+  if (forced && forced !== "file" && forced !== "keychain") {
+    throw new ConfigError("CONFIG_INVALID", `LMI_KEYRING: invalid value ${q(forced)}`, {
+      hint: 'use "file" or "keychain"',
+    });
+  }
+  const dir = dataDir(deps);
+  const file = dir ? fileStore(dir) : undefined;
+  const keychain = await keychainFor(ctx);
+  if (forced === "keychain") {
+    if (!keychain) {
+      throw new ConfigError("KEYCHAIN_UNSUPPORTED", `no keychain support on ${deps.os}`, {
+        hint: "use LMI_KEYRING=file",
+      });
+    }
+    return keychain;
+  }
+  const useFile = forced === "file" || (deps.env("CI") ?? "") !== "" || !keychain ||
+    !await keychain.available();
+  if (!useFile) return keychain!;
+  if (!file) {
+    throw new ConfigError("NO_DATA_DIR", "no folder for the SSO session (HOME is not set)", {
+      hint: "set HOME",
+    });
+  }
+  if (forced !== "file") {
+    log.warnOnce(
+      "file-store",
+      `no keychain answered; the SSO session is kept in a private file under ${dir} (mode 0600)`,
+    );
+  }
+  return file;
+}
+
+async function keychainFor(
+  ctx: StoreDeps,
+): Promise<(SecretStore & { available(): Promise<boolean> }) | undefined> {
+  switch (ctx.deps.os) {
+    case "linux": {
+      const { secretServiceStore } = await import("./keychain_linux.ts");
+      return secretServiceStore(ctx.run);
+    }
+    case "darwin": {
+      const { macosKeychainStore } = await import("./keychain_macos.ts");
+      return macosKeychainStore(ctx.run);
+    }
+    case "windows": {
+      const { windowsCredentialStore } = await import("./keychain_windows.ts");
+      return windowsCredentialStore(ctx.run);
+    }
+    default:
+      return undefined;
+  }
+}
