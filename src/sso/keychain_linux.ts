@@ -1,11 +1,14 @@
 /**
  * Linux Secret Service (GNOME Keyring, KWallet…) through `secret-tool` from libsecret-tools.
- * The secret goes on stdin.
+ * The secret goes on stdin. `secret-tool store` reads at most 8 KiB, so larger values are split.
  *
  * @module
  */
 import type { CommandRunner } from "./runner.ts";
 import { KEYCHAIN_TIMEOUT_MS, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
+import { chunked } from "./chunks.ts";
+
+export const SECRET_TOOL_MAX_VALUE_BYTES = 4096;
 
 export function secretServiceStore(
   run: CommandRunner,
@@ -21,17 +24,9 @@ export function secretServiceStore(
     }
     return r;
   };
-  return {
+  const raw: SecretStore = {
     name: "keychain (Secret Service)",
     kind: "keychain",
-    async available() {
-      try {
-        const r = await call(["search", "--all", "service", `${SERVICE}-probe`]);
-        return r.code === 0 || r.code === 1 && !/cannot|error|failed/i.test(r.stderr);
-      } catch {
-        return false;
-      }
-    },
     async get(account) {
       const r = await call(["lookup", "service", SERVICE, "account", account]);
       if (r.code !== 0) {
@@ -58,12 +53,23 @@ export function secretServiceStore(
       }
     },
     async delete(account) {
-      const existed = (await this.get(account)) !== undefined;
+      const existed = (await raw.get(account)) !== undefined;
       const r = await call(["clear", "service", SERVICE, "account", account]);
       if (r.code !== 0 && existed) {
         throw new KeychainUnavailable(`secret-tool clear failed: ${r.stderr.trim()}`);
       }
       return existed;
+    },
+  };
+  return {
+    ...chunked(raw, SECRET_TOOL_MAX_VALUE_BYTES),
+    async available() {
+      try {
+        const r = await call(["search", "--all", "service", `${SERVICE}-probe`]);
+        return r.code === 0 || (r.code === 1 && !/cannot|error|failed/i.test(r.stderr));
+      } catch {
+        return false;
+      }
     },
   };
 }

@@ -1,0 +1,68 @@
+/**
+ * A private Secret Service: its own D-Bus session bus and an unlocked gnome-keyring, so tests use
+ * the real keychain without touching the user's.
+ */
+
+export interface PrivateKeyring {
+  /** Variables for processes that should use this keyring. */
+  env: Record<string, string>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.releaseLock();
+  return text.split("\n")[0]!.trim();
+}
+
+export async function privateKeyring(): Promise<PrivateKeyring> {
+  const runtime = await Deno.makeTempDir({ prefix: "lmi-keyring-" });
+  const bus = new Deno.Command("dbus-daemon", {
+    args: ["--session", "--nofork", "--print-address=1"],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const address = await firstLine(bus.stdout);
+  const env = { DBUS_SESSION_BUS_ADDRESS: address, XDG_RUNTIME_DIR: runtime };
+  const keyring = new Deno.Command("gnome-keyring-daemon", {
+    args: ["--foreground", "--unlock", "--components=secrets"],
+    env: { ...env, HOME: runtime },
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const w = keyring.stdin.getWriter();
+  await w.write(new TextEncoder().encode("test-keyring-password"));
+  await w.close();
+  // Wait until the Secret Service answers on the bus.
+  for (let i = 0; i < 100; i++) {
+    const probe = await new Deno.Command("secret-tool", {
+      args: ["search", "--all", "service", "lmi-probe"],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (probe.success) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    env,
+    async [Symbol.asyncDispose]() {
+      for (const p of [keyring, bus]) {
+        try {
+          p.kill("SIGTERM");
+        } catch { /* gone */ }
+        await p.status;
+      }
+      await bus.stdout.cancel().catch(() => {});
+      await Deno.remove(runtime, { recursive: true }).catch(() => {});
+    },
+  };
+}
