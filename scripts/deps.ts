@@ -9,3 +9,7 @@
  */
 export { default as Provider, errors as oidcErrors } from "npm:oidc-provider@9.13.3";
 export * as jose from "npm:jose@6.2.17";
+
+/** Drives Debian's Chromium in the browser-login tests (no browser download of its own). */
+export const loadPlaywright = (): Promise<typeof import("npm:playwright-core@1.65.1")> =>
+  import("npm:playwright-core@1.65.1");

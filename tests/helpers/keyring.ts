@@ -41,15 +41,19 @@ export async function privateKeyring(): Promise<PrivateKeyring> {
   const w = keyring.stdin.getWriter();
   await w.write(new TextEncoder().encode("test-keyring-password"));
   await w.close();
-  // Wait until the Secret Service answers on the bus.
-  for (let i = 0; i < 100; i++) {
-    const probe = await new Deno.Command("secret-tool", {
-      args: ["search", "--all", "service", "lmi-probe"],
+  // Wait until the Secret Service answers and its collection is unlocked (a store succeeds).
+  for (let i = 0; i < 200; i++) {
+    const probe = new Deno.Command("secret-tool", {
+      args: ["store", "--label=lmi test probe", "service", "lmi-probe", "account", "probe"],
       env,
+      stdin: "piped",
       stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (probe.success) break;
+      stderr: "null",
+    }).spawn();
+    const pw = probe.stdin.getWriter();
+    await pw.write(new TextEncoder().encode("probe"));
+    await pw.close();
+    if ((await probe.status).success) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

@@ -1,0 +1,287 @@
+/**
+ * SSO end to end: `lmi login sso` in a terminal (a pty), the dev IdP's real login page completed
+ * in Debian's Chromium (playwright-core), lmi's callback page; then status, SSO-type envs,
+ * refresh rotation under parallel use, logout with revocation checked by introspection; the
+ * device flow; and the ways a sign-in fails.
+ */
+import { join } from "../../src/util/path.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { ignoreWithout } from "../helpers/components.ts";
+import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
+import { runInPty } from "../helpers/pty.ts";
+import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
+
+const NEEDS = [CHROMIUM, "script"];
+
+async function ssoWorld(idp: DevIdp): Promise<Sandbox & { urlFile: string }> {
+  const box = await sandbox({ LMI_KEYRING: "file", SVC_SECRET: idp.clients.basic.secret });
+  const urlFile = join(box.dir, "browser-url.txt");
+  const opener = join(box.dir, "open-browser.sh");
+  await Deno.writeTextFile(
+    opener,
+    `#!/bin/sh\nprintf '%s' "$1" > "${urlFile}.tmp" && mv "${urlFile}.tmp" "${urlFile}"\n`,
+  );
+  await Deno.chmod(opener, 0o755);
+  box.env.BROWSER = opener;
+  await box.writeConfig(`[sso]
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.public.id}"
+
+[envs.app]
+base_url = "${idp.apiUrl}"
+[envs.app.auth]
+type = "sso"
+
+[envs.svc]
+base_url = "${idp.apiUrl}"
+requires_sso = true
+[envs.svc.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.basic.id}"
+client_secret_env = "SVC_SECRET"
+`);
+  return Object.assign(box, { urlFile });
+}
+
+async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${path} never appeared`);
+}
+
+function sessionFile(box: Sandbox): string {
+  return join(box.home, ".local", "share", "lmi", "sso");
+}
+
+async function introspect(idp: DevIdp, token: string): Promise<boolean> {
+  const res = await fetch(`${idp.issuer}/token/introspection`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${btoa(`${idp.clients.basic.id}:${idp.clients.basic.secret}`)}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({ token }),
+  });
+  return (await res.json()).active === true;
+}
+
+Deno.test({
+  name: "SSO: browser login, status, sso envs, refresh rotation, logout with revocation",
+  ignore: ignoreWithout("SSO browser login", NEEDS),
+  fn: async (t) => {
+    await using idp = await startDevIdp();
+    await using box = await ssoWorld(idp);
+    const browser = await launchChromium();
+    try {
+      await t.step(
+        "not signed in: auth status exits 1; an sso env refuses with exit 4",
+        async () => {
+          const st = await box.run(["auth", "status"]);
+          assertEquals(st.code, 1);
+          assertMatch(st.stdout, /not signed in/);
+          const tok = await box.run(["auth", "token", "-e", "app"]);
+          assertEquals(tok.code, 4);
+          assertMatch(tok.stderr, /not signed in: run `lmi login sso`/);
+          assertEquals((await box.run(["auth", "token", "-e", "svc"])).code, 4, "requires_sso");
+        },
+      );
+      await t.step("a non-interactive login is refused with exit 4 and a hint", async () => {
+        const r = await box.run(["login", "sso"]);
+        assertEquals(r.code, 4);
+        assertMatch(r.stderr, /not interactive/);
+        assertMatch(r.stderr, /--device/);
+      });
+      await t.step(
+        "login in the browser: the IdP's login page, then lmi's callback page",
+        async () => {
+          const login = runInPty(["login", "sso"], box.env, box.home);
+          const url = new URL(await waitForFile(box.urlFile));
+          assertEquals(url.searchParams.get("code_challenge_method"), "S256");
+          assert(url.searchParams.get("state") && url.searchParams.get("nonce"), "state and nonce");
+          assertMatch(
+            url.searchParams.get("redirect_uri")!,
+            /^http:\/\/127\.0\.0\.1:\d+\/callback$/,
+          );
+          await login.waitFor(/visit this URL/);
+          const page = await browser.newPage();
+          // A callback with a wrong state is refused, and lmi keeps waiting.
+          const wrong = await page.goto(
+            `${url.searchParams.get("redirect_uri")}?code=x&state=not-it`,
+          );
+          assertEquals(wrong?.status(), 400);
+          await page.goto(url.href);
+          await page.fill("#username", idp.users.alice.username);
+          await page.fill("input[name=password]", idp.users.alice.password);
+          await Promise.all([
+            page.waitForURL(/127\.0\.0\.1:\d+\/callback/),
+            page.click("button[type=submit]"),
+          ]);
+          await page.waitForSelector("h1");
+          const text = await page.textContent("main");
+          await page.screenshot({ path: join(box.dir, "callback.png") });
+          assertMatch(
+            text ?? "",
+            /Signed in to lmi as alice@example\.com\. You can close this tab\./,
+          );
+          assert(!(await page.content()).includes("eyJ"), "no token in the page");
+          assertEquals(await login.status, 0, login.output());
+          assertMatch(
+            login.output(),
+            /Signed in to .* as alice@example\.com \(session kept in the file/,
+          );
+          await page.close();
+        },
+      );
+      await t.step(
+        "auth status shows the user; sso envs call the API with the SSO token",
+        async () => {
+          const st = await box.run(["auth", "status", "--json"]);
+          assertEquals(st.code, 0, st.stderr);
+          const doc = JSON.parse(st.stdout);
+          assertEquals([doc.sso.signed_in, doc.sso.user.email, doc.sso.user.sub], [
+            true,
+            "alice@example.com",
+            idp.users.alice.sub,
+          ]);
+          assertMatch(doc.sso.store, /^file/);
+          assert(!st.stdout.includes("eyJ"), "status never prints a token");
+          const who = await box.run(["request", "-e", "app", "/whoami"]);
+          assertEquals(who.code, 0, who.stderr);
+          assertEquals(JSON.parse(who.stdout).sub, idp.users.alice.sub);
+          assertEquals(
+            (await box.run(["auth", "token", "-e", "svc"])).code,
+            0,
+            "requires_sso is satisfied",
+          );
+          const files = [...Deno.readDirSync(sessionFile(box))];
+          assertEquals(files.length, 1);
+          assertEquals(Deno.statSync(join(sessionFile(box), files[0]!.name)).mode! & 0o777, 0o600);
+        },
+      );
+      await t.step(
+        "10 parallel commands needing a refresh make exactly one refresh request",
+        async () => {
+          const dir = sessionFile(box);
+          const file = join(dir, [...Deno.readDirSync(dir)][0]!.name);
+          const session = JSON.parse(await Deno.readTextFile(file));
+          const oldRefresh = session.refresh_token;
+          session.expires_at = new Date(Date.now() - 1000).toISOString();
+          await Deno.writeTextFile(file, JSON.stringify(session), { mode: 0o600 });
+          idp.stats.reset();
+          const runs = await Promise.all(
+            Array.from({ length: 10 }, () => box.run(["auth", "token", "-e", "app"])),
+          );
+          for (const r of runs) assertEquals(r.code, 0, r.stderr);
+          assertEquals(idp.stats.byGrant.refresh_token, 1);
+          assertEquals(new Set(runs.map((r) => r.stdout)).size, 1);
+          const saved = JSON.parse(await Deno.readTextFile(file));
+          assert(saved.refresh_token !== oldRefresh, "the rotated refresh token was saved");
+        },
+      );
+      await t.step(
+        "logout sso revokes at the IdP (introspection says inactive) and deletes",
+        async () => {
+          const dir = sessionFile(box);
+          const file = join(dir, [...Deno.readDirSync(dir)][0]!.name);
+          const session = JSON.parse(await Deno.readTextFile(file));
+          assertEquals(await introspect(idp, session.refresh_token), true);
+          const out = await box.run(["logout", "sso"]);
+          assertEquals(out.code, 0, out.stderr);
+          assertMatch(out.stderr, /Signed out/);
+          assertEquals(await introspect(idp, session.refresh_token), false);
+          assertEquals([...Deno.readDirSync(dir)].length, 0);
+          assertEquals((await box.run(["auth", "status"])).code, 1);
+        },
+      );
+      await t.step(
+        "a callback with error=access_denied: exit 4 with the IdP's description",
+        async () => {
+          await Deno.remove(box.urlFile).catch(() => {});
+          const login = runInPty(["login", "sso"], box.env, box.home);
+          const url = new URL(await waitForFile(box.urlFile));
+          const page = await browser.newPage();
+          const cb = new URL(url.searchParams.get("redirect_uri")!);
+          cb.search = new URLSearchParams({
+            error: "access_denied",
+            error_description: "The user said no",
+            state: url.searchParams.get("state")!,
+          }).toString();
+          await page.goto(cb.href);
+          assertMatch(
+            (await page.textContent("main")) ?? "",
+            /refused the sign-in \(access_denied: The user said no\)/,
+          );
+          await page.close();
+          assertEquals(await login.status, 4);
+          assertMatch(
+            login.output(),
+            /lmi: error: the IdP refused the sign-in \(access_denied: The user said no\)/,
+          );
+        },
+      );
+      await t.step("a login nobody completes ends at --timeout with a clear message", async () => {
+        const login = runInPty(
+          ["login", "sso", "--no-browser", "--timeout", "1s"],
+          box.env,
+          box.home,
+        );
+        assertEquals(await login.status, 4);
+        assertMatch(login.output(), /nobody completed the sign-in within 1s/);
+      });
+      await t.step("a taken fixed redirect port is a usage error naming it", async () => {
+        const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const port = (listener.addr as Deno.NetAddr).port;
+        try {
+          const login = runInPty(
+            ["login", "sso", "--no-browser", "--port", String(port)],
+            box.env,
+            box.home,
+          );
+          assertEquals(await login.status, 2);
+          assertMatch(
+            login.output(),
+            new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`),
+          );
+        } finally {
+          listener.close();
+        }
+      });
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "SSO: the device flow, completed in the browser",
+  ignore: ignoreWithout("SSO device flow", NEEDS),
+  fn: async () => {
+    await using idp = await startDevIdp();
+    await using box = await ssoWorld(idp);
+    const browser = await launchChromium();
+    try {
+      const login = runInPty(["login", "sso", "--device"], box.env, box.home);
+      const [, complete] = await login.waitFor(/\(or open (\S+)\)/);
+      const page = await browser.newPage();
+      await page.goto(complete!);
+      await page.click("button[type=submit], input[type=submit]");
+      await page.waitForSelector("#username");
+      await page.fill("#username", idp.users.alice.username);
+      await page.fill("input[name=password]", idp.users.alice.password);
+      await page.click("button[type=submit]");
+      assertEquals(await login.status, 0, login.output());
+      await page.close();
+      const st = JSON.parse((await box.run(["auth", "status", "--json"])).stdout);
+      assertEquals(st.sso.user.email, "alice@example.com");
+    } finally {
+      await browser.close();
+    }
+  },
+});

@@ -1,0 +1,54 @@
+/**
+ * Running lmi in a pseudo-terminal (util-linux `script`), as a person at a terminal would: lmi
+ * then counts as interactive. Output (stdout and stderr together) is collected as it comes.
+ */
+import { lmiCommand } from "../../scripts/run_lmi.ts";
+
+export interface PtyRun {
+  output(): string;
+  /** Resolves when the output matches. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  status: Promise<number>;
+  kill(signal?: Deno.Signal): void;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function runInPty(args: string[], env: Record<string, string>, cwd: string): PtyRun {
+  const { cmd, args: full } = lmiCommand(args);
+  const line = [cmd, ...full].map(shellQuote).join(" ");
+  const child = new Deno.Command("script", {
+    args: ["-qefc", line, "/dev/null"],
+    clearEnv: true,
+    env: { ...env, SHELL: "/bin/sh", TERM: "dumb" },
+    cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const pump = (async () => {
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) text += chunk;
+  })();
+  void child.stderr.cancel();
+  return {
+    output: () => text,
+    async waitFor(re, timeoutMs = 20_000) {
+      const end = Date.now() + timeoutMs;
+      while (Date.now() < end) {
+        const m = text.match(re);
+        if (m) return m;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`timed out waiting for ${re} in output:\n${text}`);
+    },
+    status: child.status.then(async (s) => {
+      await pump;
+      await child.stdin.close().catch(() => {});
+      return s.code;
+    }),
+    kill: (signal = "SIGTERM") => child.kill(signal),
+  };
+}
