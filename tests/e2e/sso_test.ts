@@ -200,6 +200,19 @@ Deno.test({
           assertEquals((await box.run(["auth", "status"])).code, 1);
         },
       );
+      await t.step("a corrupt stored session counts as signed out, with a warning", async () => {
+        const dir = sessionFile(box);
+        const name = `sso:${idp.issuer}`.replace(/[^A-Za-z0-9._-]+/g, "_") + ".json";
+        await Deno.writeTextFile(join(dir, name), '{"version":1,"access_tok', { mode: 0o600 });
+        const st = await box.run(["auth", "status"]);
+        assertEquals(st.code, 1);
+        assertMatch(st.stdout, /not signed in/);
+        assertMatch(
+          st.stderr,
+          /warning: the stored SSO session .* cannot be read; treating it as signed out/,
+        );
+        await Deno.remove(join(dir, name));
+      });
       await t.step(
         "a callback with error=access_denied: exit 4 with the IdP's description",
         async () => {
