@@ -73,20 +73,17 @@ export async function acquireToken(
       };
       return { token, from: "cache", cached: true };
     }
+    case "command": {
+      const { commandToken } = await import("./command.ts");
+      return await commandToken(env, { log: ctx.log, now: ctx.deps.now });
+    }
     case "none":
       throw new ConfigError(
         "NO_AUTH",
         `env ${q(env.name)} has no authentication (auth.type = "none")`,
         {
-          hint: `set [envs.${env.name}.auth] type = "client_credentials" or "password"`,
-        },
-      );
-    default:
-      throw new ConfigError(
-        "AUTH_TYPE_UNSUPPORTED",
-        `auth type ${q(env.auth.type)} is not supported by this version of lmi`,
-        {
-          hint: 'use auth type "client_credentials", "password" or "sso"',
+          hint:
+            `set [envs.${env.name}.auth] type = "client_credentials", "password", "sso" or "command"`,
         },
       );
   }
