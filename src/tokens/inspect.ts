@@ -100,9 +100,9 @@ export function describeState(s: TokenState): string {
     case "corrupt":
       return `cache file unreadable (${s.reason})`;
     case "not-applicable":
-      return s.reason === "auth type none"
-        ? "no authentication"
-        : `not a service token (${s.reason})`;
+      if (s.reason === "auth type none") return "no authentication";
+      if (s.reason === "auth type command") return "from auth.command each time (not cached)";
+      return `not a service token (${s.reason})`;
   }
 }
 
