@@ -7,7 +7,7 @@ import { DURATION_HINT, parseDuration } from "../config/duration.ts";
 import { requireSsoConfig } from "../config/sso.ts";
 import { AuthError, q, UsageError } from "../errors.ts";
 import { isInteractive, lockSso, type SsoContext, storeFor } from "../sso/sso.ts";
-import { saveSession, type SsoSession } from "../sso/session.ts";
+import { loadSession, saveSession, type SsoSession } from "../sso/session.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { configFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
@@ -50,6 +50,8 @@ export async function signIn(
   sso: SsoConfig,
   ctx: SsoContext,
   options: LoginSsoOptions,
+  /** Another lmi may have signed in while this one waited for the lock: use that session. */
+  reuseFresh = false,
 ): Promise<SsoSession> {
   if (!isInteractive(ctx.deps)) {
     throw new AuthError(
@@ -69,6 +71,10 @@ export async function signIn(
     options.timeoutMs + 60_000,
   );
   try {
+    if (reuseFresh) {
+      const current = await loadSession(await storeFor(ctx), sso.issuer, ctx.log);
+      if (current && Date.parse(current.expires_at) - ctx.deps.now() > 60_000) return current;
+    }
     let device = options.device;
     let openBrowser = options.openBrowser;
     const reason = !device && openBrowser ? noBrowserReason(ctx.deps) : undefined;

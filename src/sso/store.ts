@@ -107,7 +107,7 @@ export async function chooseStore(ctx: StoreDeps): Promise<SecretStore> {
   }
   const useFile = forced === "file" || (deps.env("CI") ?? "") !== "" || !keychain ||
     !await keychain.available();
-  if (!useFile) return keychain!;
+  if (!useFile) return file ? withFallback(keychain!, file, log, dir!) : keychain!;
   if (!file) {
     throw new ConfigError("NO_DATA_DIR", "no folder for the SSO session (HOME is not set)", {
       hint: "set HOME",
@@ -141,4 +141,46 @@ async function keychainFor(
     default:
       return undefined;
   }
+}
+
+/**
+ * The keychain, falling back to the file store (with a one-time warning) when a call fails:
+ * a locked collection or a keychain that stops answering never makes lmi crash. Reads look in
+ * the file store too, so a session saved there during a fallback is still found.
+ */
+function withFallback(keychain: SecretStore, file: SecretStore, log: Logger, dir: string): SecretStore {
+  const fallback = (err: unknown) => {
+    if (!(err instanceof KeychainUnavailable)) throw err;
+    log.warnOnce("keychain-fallback", `the keychain failed (${err.message}); using a private file under ${dir} instead`);
+  };
+  return {
+    name: keychain.name,
+    kind: keychain.kind,
+    async get(account) {
+      try {
+        return (await keychain.get(account)) ?? await file.get(account);
+      } catch (err) {
+        fallback(err);
+        return await file.get(account);
+      }
+    },
+    async set(account, value) {
+      try {
+        await keychain.set(account, value);
+        await file.delete(account);
+      } catch (err) {
+        fallback(err);
+        await file.set(account, value);
+      }
+    },
+    async delete(account) {
+      let removed = false;
+      try {
+        removed = await keychain.delete(account);
+      } catch (err) {
+        fallback(err);
+      }
+      return (await file.delete(account)) || removed;
+    },
+  };
 }

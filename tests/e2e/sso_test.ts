@@ -8,11 +8,27 @@ import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { ignoreWithout } from "../helpers/components.ts";
 import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
-import { runInPty } from "../helpers/pty.ts";
+import { type PtyRun, runInPty as startPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
 const NEEDS = [CHROMIUM, "script"];
+
+/** Every terminal session a test starts, so a failing test cannot leave lmi waiting behind it. */
+const started: PtyRun[] = [];
+function runInPty(...args: Parameters<typeof startPty>): PtyRun {
+  const run = startPty(...args);
+  started.push(run);
+  return run;
+}
+async function stopAll() {
+  for (const run of started.splice(0)) {
+    try {
+      run.kill("SIGKILL");
+    } catch { /* already ended */ }
+    await run.status.catch(() => {});
+  }
+}
 
 async function ssoWorld(idp: DevIdp): Promise<Sandbox & { urlFile: string }> {
   const box = await sandbox({ LMI_KEYRING: "file", SVC_SECRET: idp.clients.basic.secret });
@@ -20,7 +36,7 @@ async function ssoWorld(idp: DevIdp): Promise<Sandbox & { urlFile: string }> {
   const opener = join(box.dir, "open-browser.sh");
   await Deno.writeTextFile(
     opener,
-    `#!/bin/sh\nprintf '%s' "$1" > "${urlFile}.tmp" && mv "${urlFile}.tmp" "${urlFile}"\n`,
+    `#!/bin/sh\nprintf '%s\\n' "$1" >> "${urlFile}.log"\nprintf '%s' "$1" > "${urlFile}.tmp" && mv "${urlFile}.tmp" "${urlFile}"\n`,
   );
   await Deno.chmod(opener, 0o755);
   box.env.BROWSER = opener;
@@ -200,6 +216,59 @@ Deno.test({
           assertEquals((await box.run(["auth", "status"])).code, 1);
         },
       );
+      await t.step("in a terminal, a missing session is offered a new sign-in", async () => {
+        const declined = runInPty(["auth", "token", "-e", "app"], box.env, box.home);
+        await declined.waitFor(/Sign in again now\? \[Y\/n\]/);
+        await declined.write("n\n");
+        assertEquals(await declined.status, 4);
+        await Deno.remove(box.urlFile).catch(() => {});
+        const accepted = runInPty(["auth", "token", "-e", "app"], box.env, box.home);
+        await accepted.waitFor(/Sign in again now\? \[Y\/n\]/);
+        await accepted.write("y\n");
+        const url = new URL(await waitForFile(box.urlFile));
+        const page = await browser.newPage();
+        await page.goto(url.href);
+        await page.fill("#username", idp.users.alice.username);
+        await page.fill("input[name=password]", idp.users.alice.password);
+        await Promise.all([
+          page.waitForURL(/127\.0\.0\.1:\d+\/callback/),
+          page.click("button[type=submit]"),
+        ]);
+        await page.close();
+        assertEquals(await accepted.status, 0, accepted.output());
+        assertMatch(accepted.output(), /eyJ[\w-]+\.[\w-]+\.[\w-]+/);
+        assertEquals((await box.run(["logout", "sso"])).code, 0);
+      });
+      await t.step(
+        "two lmi needing the session at once open one browser tab, not two",
+        async () => {
+          await Deno.remove(box.urlFile).catch(() => {});
+          await Deno.remove(`${box.urlFile}.log`).catch(() => {});
+          const first = runInPty(["auth", "token", "-e", "app"], box.env, box.home);
+          await first.waitFor(/Sign in again now\? \[Y\/n\]/);
+          await first.write("y\n");
+          const url = new URL(await waitForFile(box.urlFile));
+          const second = runInPty(["auth", "token", "-e", "app"], box.env, box.home);
+          // The second waits for the first (the lock) instead of asking or opening another tab.
+          await second.waitFor(/waiting for another lmi process/);
+          const page = await browser.newPage();
+          await page.goto(url.href);
+          await page.fill("#username", idp.users.alice.username);
+          await page.fill("input[name=password]", idp.users.alice.password);
+          await Promise.all([
+            page.waitForURL(/127\.0\.0\.1:\d+\/callback/),
+            page.click("button[type=submit]"),
+          ]);
+          await page.close();
+          assertEquals(await first.status, 0, first.output());
+          assertEquals(await second.status, 0, second.output());
+          assertEquals(
+            (await Deno.readTextFile(`${box.urlFile}.log`)).trim().split("\n").length,
+            1,
+          );
+          assertEquals((await box.run(["logout", "sso"])).code, 0);
+        },
+      );
       await t.step("a corrupt stored session counts as signed out, with a warning", async () => {
         const dir = sessionFile(box);
         const name = `sso:${idp.issuer}`.replace(/[^A-Za-z0-9._-]+/g, "_") + ".json";
@@ -267,6 +336,7 @@ Deno.test({
         }
       });
     } finally {
+      await stopAll();
       await browser.close();
     }
   },
@@ -294,6 +364,7 @@ Deno.test({
       const st = JSON.parse((await box.run(["auth", "status", "--json"])).stdout);
       assertEquals(st.sso.user.email, "alice@example.com");
     } finally {
+      await stopAll();
       await browser.close();
     }
   },

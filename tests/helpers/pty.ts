@@ -10,6 +10,8 @@ export interface PtyRun {
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   status: Promise<number>;
   kill(signal?: Deno.Signal): void;
+  /** Type into the terminal. */
+  write(text: string): Promise<void>;
 }
 
 function shellQuote(s: string): string {
@@ -29,6 +31,7 @@ export function runInPty(args: string[], env: Record<string, string>, cwd: strin
     stderr: "piped",
   }).spawn();
   let text = "";
+  const input = child.stdin.getWriter();
   const pump = (async () => {
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) text += chunk;
   })();
@@ -46,9 +49,10 @@ export function runInPty(args: string[], env: Record<string, string>, cwd: strin
     },
     status: child.status.then(async (s) => {
       await pump;
-      await child.stdin.close().catch(() => {});
+      await input.close().catch(() => {});
       return s.code;
     }),
     kill: (signal = "SIGTERM") => child.kill(signal),
+    write: (t) => input.write(new TextEncoder().encode(t)),
   };
 }

@@ -178,3 +178,32 @@ Deno.test("choosing the store", async (t) => {
   });
   await Deno.remove(home, { recursive: true });
 });
+
+Deno.test("a keychain that fails mid-way (locked collection) falls back to the file, with a warning", async () => {
+  const home = await Deno.makeTempDir();
+  const deps = fakeDeps({ env: { HOME: home } });
+  deps.os = "linux";
+  const log = testLogger(deps);
+  const locked: CommandRunner = (_cmd, args) =>
+    Promise.resolve(
+      args[0] === "store"
+        ? {
+          code: 1,
+          stdout: "",
+          stderr: "secret-tool: Cannot create an item in a locked collection",
+          timedOut: false,
+        }
+        : { code: args[0] === "search" ? 0 : 1, stdout: "", stderr: "", timedOut: false },
+    );
+  const store = await chooseStore({ deps, log, run: locked });
+  assertEquals(store.kind, "keychain");
+  await store.set("sso:https://idp", '{"s":1}');
+  assertEquals(await store.get("sso:https://idp"), '{"s":1}');
+  await log.flush();
+  assertMatch(
+    deps.stderr.text(),
+    /the keychain failed \(secret-tool store failed: .*locked collection\); using a private file/,
+  );
+  assertEquals(await store.delete("sso:https://idp"), true);
+  await Deno.remove(home, { recursive: true });
+});
