@@ -148,10 +148,18 @@ async function keychainFor(
  * a locked collection or a keychain that stops answering never makes lmi crash. Reads look in
  * the file store too, so a session saved there during a fallback is still found.
  */
-function withFallback(keychain: SecretStore, file: SecretStore, log: Logger, dir: string): SecretStore {
+function withFallback(
+  keychain: SecretStore,
+  file: SecretStore,
+  log: Logger,
+  dir: string,
+): SecretStore {
   const fallback = (err: unknown) => {
     if (!(err instanceof KeychainUnavailable)) throw err;
-    log.warnOnce("keychain-fallback", `the keychain failed (${err.message}); using a private file under ${dir} instead`);
+    log.warnOnce(
+      "keychain-fallback",
+      `the keychain failed (${err.message}); using a private file under ${dir} instead`,
+    );
   };
   return {
     name: keychain.name,

@@ -43,7 +43,12 @@ async function ssoSession(env: ResolvedEnv, ctx: AcquireContext, minTtlMs?: numb
         });
       }
       const { signIn } = await import("../cli/login_sso.ts");
-      return await signIn(sso, ctx, { device: false, openBrowser: true, timeoutMs: 5 * 60_000 }, true);
+      return await signIn(
+        sso,
+        ctx,
+        { device: false, openBrowser: true, timeoutMs: 5 * 60_000 },
+        true,
+      );
     }
     : undefined;
   return await getSsoSession(sso, ctx, {
