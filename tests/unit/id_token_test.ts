@@ -41,7 +41,7 @@ Deno.test("ID token verification", async (t) => {
     };
     return new jose.SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(key);
   };
-  const make = async (token: string) =>
+  const make = (token: string) =>
     sessionFrom({ access_token: "at", id_token: token, expires_in: 60 }, sso, conn, {
       deps,
       log: testLogger(deps),
