@@ -10,6 +10,7 @@ import { ignoreWithout } from "../helpers/components.ts";
 import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
 import { type PtyRun, runInPty as startPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { privateKeyring } from "../helpers/keyring.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
 const NEEDS = [CHROMIUM, "script"];
@@ -30,8 +31,11 @@ async function stopAll() {
   }
 }
 
-async function ssoWorld(idp: DevIdp): Promise<Sandbox & { urlFile: string }> {
-  const box = await sandbox({ LMI_KEYRING: "file", SVC_SECRET: idp.clients.basic.secret });
+async function ssoWorld(
+  idp: DevIdp,
+  storeEnv: Record<string, string> = { LMI_KEYRING: "file" },
+): Promise<Sandbox & { urlFile: string }> {
+  const box = await sandbox({ ...storeEnv, SVC_SECRET: idp.clients.basic.secret });
   const urlFile = join(box.dir, "browser-url.txt");
   const opener = join(box.dir, "open-browser.sh");
   await Deno.writeTextFile(
@@ -343,11 +347,17 @@ Deno.test({
 });
 
 Deno.test({
-  name: "SSO: the device flow, completed in the browser",
-  ignore: ignoreWithout("SSO device flow", NEEDS),
+  name: "SSO: the device flow, completed in the browser, session in the real Secret Service",
+  ignore: ignoreWithout("SSO device flow", [
+    ...NEEDS,
+    "dbus-daemon",
+    "gnome-keyring-daemon",
+    "secret-tool",
+  ]),
   fn: async () => {
     await using idp = await startDevIdp();
-    await using box = await ssoWorld(idp);
+    await using keyring = await privateKeyring();
+    await using box = await ssoWorld(idp, keyring.env);
     const browser = await launchChromium();
     try {
       const login = runInPty(["login", "sso", "--device"], box.env, box.home);
@@ -363,6 +373,22 @@ Deno.test({
       await page.close();
       const st = JSON.parse((await box.run(["auth", "status", "--json"])).stdout);
       assertEquals(st.sso.user.email, "alice@example.com");
+      assertEquals(st.sso.store, "keychain (Secret Service)");
+      const stored = await new Deno.Command("secret-tool", {
+        args: ["lookup", "service", "lmi", "account", `sso:${idp.issuer}`],
+        env: keyring.env,
+        stdout: "piped",
+      }).output();
+      assert(new TextDecoder().decode(stored.stdout).length > 0, "the session is in the keychain");
+      assertEquals((await box.run(["request", "-e", "app", "/whoami"])).code, 0);
+      assertEquals((await box.run(["logout", "sso"])).code, 0);
+      const gone = await new Deno.Command("secret-tool", {
+        args: ["lookup", "service", "lmi", "account", `sso:${idp.issuer}`],
+        env: keyring.env,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      assertEquals(gone.code, 1, "logout deleted it from the keychain");
     } finally {
       await stopAll();
       await browser.close();
