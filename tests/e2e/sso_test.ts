@@ -65,6 +65,20 @@ client_secret_env = "SVC_SECRET"
   return Object.assign(box, { urlFile });
 }
 
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>["newPage"]>>;
+
+/** Fill in the dev IdP's login form as alice; `thenCallback` waits for lmi's callback page. */
+async function signInAsAlice(page: Page, idp: DevIdp, thenCallback = true): Promise<void> {
+  await page.waitForSelector("#username");
+  await page.fill("#username", idp.users.alice.username);
+  await page.fill("input[name=password]", idp.users.alice.password);
+  if (!thenCallback) return await page.click("button[type=submit]");
+  await Promise.all([
+    page.waitForURL(/127\.0\.0\.1:\d+\/callback/),
+    page.click("button[type=submit]"),
+  ]);
+}
+
 async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -137,12 +151,7 @@ Deno.test({
           );
           assertEquals(wrong?.status(), 400);
           await page.goto(url.href);
-          await page.fill("#username", idp.users.alice.username);
-          await page.fill("input[name=password]", idp.users.alice.password);
-          await Promise.all([
-            page.waitForURL(/127\.0\.0\.1:\d+\/callback/),
-            page.click("button[type=submit]"),
-          ]);
+          await signInAsAlice(page, idp);
           await page.waitForSelector("h1");
           const text = await page.textContent("main");
           await page.screenshot({ path: join(box.dir, "callback.png") });
@@ -232,12 +241,7 @@ Deno.test({
         const url = new URL(await waitForFile(box.urlFile));
         const page = await browser.newPage();
         await page.goto(url.href);
-        await page.fill("#username", idp.users.alice.username);
-        await page.fill("input[name=password]", idp.users.alice.password);
-        await Promise.all([
-          page.waitForURL(/127\.0\.0\.1:\d+\/callback/),
-          page.click("button[type=submit]"),
-        ]);
+        await signInAsAlice(page, idp);
         await page.close();
         assertEquals(await accepted.status, 0, accepted.output());
         assertMatch(accepted.output(), /eyJ[\w-]+\.[\w-]+\.[\w-]+/);
@@ -257,12 +261,7 @@ Deno.test({
           await second.waitFor(/waiting for another lmi process/);
           const page = await browser.newPage();
           await page.goto(url.href);
-          await page.fill("#username", idp.users.alice.username);
-          await page.fill("input[name=password]", idp.users.alice.password);
-          await Promise.all([
-            page.waitForURL(/127\.0\.0\.1:\d+\/callback/),
-            page.click("button[type=submit]"),
-          ]);
+          await signInAsAlice(page, idp);
           await page.close();
           assertEquals(await first.status, 0, first.output());
           assertEquals(await second.status, 0, second.output());
@@ -365,10 +364,7 @@ Deno.test({
       const page = await browser.newPage();
       await page.goto(complete!);
       await page.click("button[type=submit], input[type=submit]");
-      await page.waitForSelector("#username");
-      await page.fill("#username", idp.users.alice.username);
-      await page.fill("input[name=password]", idp.users.alice.password);
-      await page.click("button[type=submit]");
+      await signInAsAlice(page, idp, false);
       assertEquals(await login.status, 0, login.output());
       await page.close();
       const st = JSON.parse((await box.run(["auth", "status", "--json"])).stdout);
