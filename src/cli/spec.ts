@@ -216,6 +216,16 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./exec.ts"),
   },
   {
+    path: ["completions"],
+    summary: "print a shell completion script (bash, zsh or fish)",
+    usage: "lmi completions bash|zsh|fish",
+    description: "bash: source <(lmi completions bash)   zsh: source <(lmi completions zsh)\n" +
+      "fish: lmi completions fish | source",
+    options: {},
+    positionals: { min: 1, max: 1, names: "SHELL" },
+    load: () => import("./completions.ts"),
+  },
+  {
     path: ["env", "list"],
     summary: "list environments, their auth type and token state",
     usage: "lmi env list [--json]",
