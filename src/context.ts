@@ -13,6 +13,8 @@ export interface Output {
   write(chunk: string | Uint8Array): Promise<void>;
   /** Whether this stream is an interactive terminal. */
   readonly isTerminal: boolean;
+  /** Copy a whole stream here (large bodies: no copy through JavaScript where the runtime can avoid it). */
+  pipeFrom(stream: ReadableStream<Uint8Array>): Promise<void>;
 }
 
 export interface Deps {
@@ -49,10 +51,15 @@ const encoder = new TextEncoder();
  * output is small, and the first asynchronous operation of a process costs a thread-pool start.
  */
 export function writerOutput(
-  writer: { writeSync(p: Uint8Array): number; isTerminal(): boolean },
+  writer: {
+    writeSync(p: Uint8Array): number;
+    isTerminal(): boolean;
+    readonly writable: WritableStream<Uint8Array>;
+  },
 ): Output {
   return {
     isTerminal: writer.isTerminal(),
+    pipeFrom: (stream) => stream.pipeTo(writer.writable, { preventClose: true }),
     write(chunk) {
       let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
       while (bytes.length > 0) {

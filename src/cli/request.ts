@@ -139,7 +139,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 0;
   }
   if (response.body) {
-    for await (const chunk of response.body) await out.write(chunk);
+    await out.pipeFrom(response.body);
   }
   return 0;
 }

@@ -10,14 +10,18 @@ export interface Captured extends Output {
 export function captured(isTerminal = false): Captured {
   const chunks: string[] = [];
   const dec = new TextDecoder();
-  return {
+  const out: Captured = {
     isTerminal,
+    async pipeFrom(stream) {
+      for await (const chunk of stream) await out.write(chunk);
+    },
     write(chunk) {
       chunks.push(typeof chunk === "string" ? chunk : dec.decode(chunk));
       return Promise.resolve();
     },
     text: () => chunks.join(""),
   };
+  return out;
 }
 
 export interface FakeDeps extends Deps {
