@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   cwd?: string;
   stdin?: string;
+  /** Kill the process after this long (default 120 s). */
+  limitMs?: number;
 }
 
 /** The command line that starts lmi with `args`. */
@@ -60,7 +62,13 @@ export async function runLmi(
     await w.write(new TextEncoder().encode(options.stdin));
     await w.close();
   }
-  const out = await child.output();
+  // No run outlives this: a stuck process cannot hang a test suite or the demo.
+  const limit = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended */ }
+  }, options.limitMs ?? 120_000);
+  const out = await child.output().finally(() => clearTimeout(limit));
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -135,7 +135,7 @@ Deno.test({
       await t.step(
         "login in the browser: the IdP's login page, then lmi's callback page",
         async () => {
-          const login = runInPty(["login", "sso"], box.env, box.home);
+          const login = runInPty(["login", "sso", "--timeout", "60s"], box.env, box.home);
           const url = new URL(await waitForFile(box.urlFile));
           assertEquals(url.searchParams.get("code_challenge_method"), "S256");
           assert(url.searchParams.get("state") && url.searchParams.get("nonce"), "state and nonce");
@@ -289,7 +289,7 @@ Deno.test({
         "a callback with error=access_denied: exit 4 with the IdP's description",
         async () => {
           await Deno.remove(box.urlFile).catch(() => {});
-          const login = runInPty(["login", "sso"], box.env, box.home);
+          const login = runInPty(["login", "sso", "--timeout", "60s"], box.env, box.home);
           const url = new URL(await waitForFile(box.urlFile));
           const page = await browser.newPage();
           const cb = new URL(url.searchParams.get("redirect_uri")!);

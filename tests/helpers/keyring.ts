@@ -23,8 +23,28 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
 
 export async function privateKeyring(): Promise<PrivateKeyring> {
   const runtime = await Deno.makeTempDir({ prefix: "lmi-keyring-" });
+  // A session bus without service directories: nothing is auto-started on it, so the only
+  // Secret Service is the unlocked gnome-keyring started below (a D-Bus-activated one would be
+  // locked).
+  const config = `${runtime}/bus.conf`;
+  await Deno.writeTextFile(
+    config,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=${runtime}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+  );
   const bus = new Deno.Command("dbus-daemon", {
-    args: ["--session", "--nofork", "--print-address=1"],
+    args: [`--config-file=${config}`, "--nofork", "--print-address=1"],
     stdout: "piped",
     stderr: "null",
     stdin: "null",

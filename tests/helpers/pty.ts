@@ -18,6 +18,9 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** No terminal session in a test lives longer than this, so a stuck step cannot hang the suite. */
+export const PTY_LIMIT_MS = 90_000;
+
 export function runInPty(args: string[], env: Record<string, string>, cwd: string): PtyRun {
   const { cmd, args: full } = lmiCommand(args);
   const line = [cmd, ...full].map(shellQuote).join(" ");
@@ -31,6 +34,11 @@ export function runInPty(args: string[], env: Record<string, string>, cwd: strin
     stderr: "piped",
   }).spawn();
   let text = "";
+  const limit = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended */ }
+  }, PTY_LIMIT_MS);
   const input = child.stdin.getWriter();
   const pump = (async () => {
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) text += chunk;
@@ -48,6 +56,7 @@ export function runInPty(args: string[], env: Record<string, string>, cwd: strin
       throw new Error(`timed out waiting for ${re} in output:\n${text}`);
     },
     status: child.status.then(async (s) => {
+      clearTimeout(limit);
       await pump;
       await input.close().catch(() => {});
       return s.code;
