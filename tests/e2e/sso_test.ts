@@ -391,3 +391,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "SSO: the device flow denied on the other device ends with exit 4",
+  ignore: ignoreWithout("SSO device flow denied", NEEDS),
+  fn: async () => {
+    await using idp = await startDevIdp();
+    await using box = await ssoWorld(idp);
+    const browser = await launchChromium();
+    try {
+      const login = runInPty(["login", "sso", "--device"], box.env, box.home);
+      const [, complete] = await login.waitFor(/\(or open (\S+)\)/);
+      const page = await browser.newPage();
+      await page.goto(complete!);
+      await page.click("button[name=abort]");
+      await page.close();
+      assertEquals(await login.status, 4, login.output());
+      assertMatch(login.output(), /lmi: error: the sign-in was denied on the other device/);
+    } finally {
+      await stopAll();
+      await browser.close();
+    }
+  },
+});
