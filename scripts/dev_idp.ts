@@ -35,6 +35,8 @@ import { jose, oidcErrors, Provider } from "./deps.ts";
 export interface DevIdpOptions {
   /** Lifetime in seconds of access tokens, JWT and opaque alike (default 3600). */
   accessTokenTtl?: number;
+  /** Lifetime in seconds of device codes (default 600). */
+  deviceCodeTtl?: number;
   /**
    * "oidc" (default): both /.well-known/openid-configuration and the RFC 8414
    * /.well-known/oauth-authorization-server answer. "oauth": only the RFC 8414 one does, the
@@ -475,6 +477,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       issuer,
       resource,
       accessTokenTtl,
+      deviceCodeTtl: positiveInt(options.deviceCodeTtl ?? 600, "deviceCodeTtl"),
       jwtClientKey: jwtClient.publicJwk,
     });
   } catch (err) {
@@ -602,6 +605,7 @@ interface ProviderSetup {
   accessTokenTtl: number;
   /** Public key of the private_key_jwt client. */
   jwtClientKey: Record<string, unknown>;
+  deviceCodeTtl: number;
 }
 
 const JWT_CLIENT_ID = "svc-jwt";
@@ -616,7 +620,7 @@ async function clientKeyPair(): Promise<
 }
 
 async function createProvider(setup: ProviderSetup): Promise<OidcProvider> {
-  const { issuer, resource, accessTokenTtl, jwtClientKey } = setup;
+  const { issuer, resource, accessTokenTtl, jwtClientKey, deviceCodeTtl } = setup;
   const { privateKey } = await jose.generateKeyPair(SIGNING_ALG, { extractable: true });
   const jwk = await jose.exportJWK(privateKey);
   jwk.kid = await jose.calculateJwkThumbprint(jwk);
@@ -781,7 +785,7 @@ async function createProvider(setup: ProviderSetup): Promise<OidcProvider> {
       ClientCredentials: tokenTtl,
       AuthorizationCode: 60,
       BackchannelAuthenticationRequest: 600,
-      DeviceCode: 600,
+      DeviceCode: deviceCodeTtl,
       IdToken: 3600,
       Interaction: 3600,
       PreAuthorizedCode: 600,

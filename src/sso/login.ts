@@ -242,7 +242,11 @@ export async function deviceLogin(sso: SsoConfig, ctx: LoginContext): Promise<Ss
         cause: err,
       });
     }
-    if (e instanceof AuthError && e.oauthError === "expired_token") {
+    // openid-client stops polling by itself when expires_in has passed (OAUTH_TIMEOUT), which
+    // is the same ending as the IdP answering expired_token.
+    const codeExpired = (err as { code?: string })?.code === "OAUTH_TIMEOUT" &&
+      ctx.deps.now() >= deadline - 2000;
+    if ((e instanceof AuthError && e.oauthError === "expired_token") || codeExpired) {
       throw new AuthError(
         "LOGIN_TIMEOUT",
         "the device code expired before the sign-in was completed",

@@ -414,3 +414,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "SSO: a device code nobody uses expires: exit 4 with a clear message",
+  ignore: ignoreWithout("SSO device code expiry", ["script"]),
+  fn: async () => {
+    await using idp = await startDevIdp({ deviceCodeTtl: 2 });
+    await using box = await ssoWorld(idp);
+    try {
+      const login = runInPty(["login", "sso", "--device"], box.env, box.home);
+      await login.waitFor(/enter the code/);
+      assertEquals(await login.status, 4, login.output());
+      assertMatch(
+        login.output(),
+        /lmi: error: the device code expired before the sign-in was completed/,
+      );
+    } finally {
+      await stopAll();
+    }
+  },
+});
