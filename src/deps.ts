@@ -19,6 +19,21 @@ export const loadOpenidClient = (): Promise<typeof import("npm:openid-client@6.8
 /** jose: JWT verification and JWKS handling. */
 export const loadJose = (): Promise<typeof import("npm:jose@6.2.17")> => import("npm:jose@6.2.17");
 
+/**
+ * Only what verifying a JWT against a local JWKS needs (jose's subpath modules): the warm
+ * `auth token` path loads these instead of all of jose.
+ */
+export const loadJoseVerify = async (): Promise<{
+  jwtVerify: typeof import("npm:jose@6.2.17").jwtVerify;
+  createLocalJWKSet: typeof import("npm:jose@6.2.17").createLocalJWKSet;
+}> => {
+  const [{ jwtVerify }, { createLocalJWKSet }] = await Promise.all([
+    import("npm:jose@6.2.17/jwt/verify"),
+    import("npm:jose@6.2.17/jwks/local"),
+  ]);
+  return { jwtVerify, createLocalJWKSet };
+};
+
 /** smol-toml: the TOML parser for lmi.toml / config.toml. */
 export const loadToml = (): Promise<typeof import("npm:smol-toml@1.9.1")> =>
   import("npm:smol-toml@1.9.1");

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { loadJose } from "../deps.ts";
+import { loadJoseVerify } from "../deps.ts";
 import { assertSecureEndpoint } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
 import { writeFileAtomic } from "./files.ts";
@@ -92,7 +92,7 @@ export function createVerifier(options: VerifierOptions) {
     /** Verify `token` (if it is a JWT). `audience` is checked when given. */
     async verify(token: string, audience: string | undefined): Promise<Verdict> {
       if (!looksLikeJwt(token)) return { ok: true, verified: false, note: "opaque token" };
-      const jose = await loadJose();
+      const jose = await loadJoseVerify();
       let entry = readEntry();
       let refetched = false;
       if (!entry) {
