@@ -53,7 +53,27 @@ export async function runChild(
   args: string[],
   env: Record<string, string>,
 ): Promise<number> {
-  let child: Deno.ChildProcess;
+  // Listen for signals before the child exists, so none can arrive unforwarded (which would
+  // end lmi and leave the child running): one that comes before the spawn is passed on after it.
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
+  let child: Deno.ChildProcess | undefined;
+  let early: Deno.Signal | undefined;
+  const forward = (signal: Deno.Signal) => {
+    if (!child) return void (early = signal);
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+  };
+  const handlers = signals.map((signal) => {
+    const handler = () => forward(signal);
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
+  });
+  const unlisten = () => {
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+  };
   try {
     child = new Deno.Command(cmd, {
       args,
@@ -63,6 +83,7 @@ export async function runChild(
       stderr: "inherit",
     }).spawn();
   } catch (err) {
+    unlisten();
     if (err instanceof Deno.errors.NotFound) {
       throw new UsageError("COMMAND_NOT_FOUND", `command not found: ${q(cmd)}`, {
         hint: "check the command name and PATH",
@@ -75,23 +96,12 @@ export async function runChild(
     }
     throw err;
   }
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT"]
-    : ["SIGINT", "SIGTERM", "SIGHUP"];
-  const handlers = signals.map((signal) => {
-    const handler = () => {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
+  if (early) forward(early);
   try {
     const status = await child.status;
     return status.signal ? 128 + signalNumber(status.signal) : status.code;
   } finally {
-    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    unlisten();
   }
 }
 
