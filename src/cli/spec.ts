@@ -113,20 +113,20 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./login_sso.ts"),
   },
   {
-    path: ["logout", "sso"],
-    summary: "revoke the SSO session at the IdP and delete it",
-    usage: "lmi logout sso",
-    options: {},
-    positionals: { min: 0, max: 0 },
-    load: () => import("./logout_sso.ts"),
-  },
-  {
     path: ["logout"],
     summary: "delete cached service tokens",
     usage: "lmi logout [--env NAME | --all]",
     options: { all: { type: "boolean", desc: "delete the cached tokens of every env" } },
     positionals: { min: 0, max: 0 },
     load: () => import("./logout.ts"),
+  },
+  {
+    path: ["logout", "sso"],
+    summary: "revoke the SSO session at the IdP and delete it",
+    usage: "lmi logout sso",
+    options: {},
+    positionals: { min: 0, max: 0 },
+    load: () => import("./logout_sso.ts"),
   },
   {
     path: ["auth", "token"],
@@ -156,7 +156,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     path: ["auth", "status"],
-    summary: "show each env's token state (never prints a token)",
+    summary: "show the SSO session and each env's token state (never a token)",
     usage: "lmi auth status [--env NAME] [--json]",
     description: "With --env: exit 1 when that env has no valid token.",
     options: {},
