@@ -135,7 +135,7 @@ Deno.test({
       await t.step(
         "login in the browser: the IdP's login page, then lmi's callback page",
         async () => {
-          const login = runInPty(["login", "sso", "--timeout", "60s"], box.env, box.home);
+          const login = runInPty(["login", "sso", "--timeout", "60s", "-vv"], box.env, box.home);
           const url = new URL(await waitForFile(box.urlFile));
           assertEquals(url.searchParams.get("code_challenge_method"), "S256");
           assert(url.searchParams.get("state") && url.searchParams.get("nonce"), "state and nonce");
@@ -165,6 +165,15 @@ Deno.test({
             login.output(),
             /Signed in to .* as alice@example\.com \(session kept in the file/,
           );
+          // -vv showed every HTTP exchange of the sign-in; none of the session's secrets.
+          const dir = sessionFile(box);
+          const stored = JSON.parse(
+            await Deno.readTextFile(join(dir, [...Deno.readDirSync(dir)][0]!.name)),
+          );
+          assertMatch(login.output(), /lmi: debug: > POST http:\/\/127\.0\.0\.1:\d+\/token/);
+          for (const secret of [stored.access_token, stored.refresh_token, stored.id_token]) {
+            assert(secret && !login.output().includes(secret), "no token in the -vv output");
+          }
           await page.close();
         },
       );
