@@ -1,15 +1,39 @@
 /**
  * `lmi login [--env NAME]`: acquire and cache the env's token now, checking config and secrets.
+ * For an env with `auth.type = "sso"` it runs the SSO sign-in (as `lmi login sso` does).
  *
  * @module
  */
-import { q } from "../errors.ts";
+import { ConfigError, q } from "../errors.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
+  if (env.auth.type === "sso") {
+    if (!env.sso) {
+      throw new ConfigError(
+        "SSO_NOT_CONFIGURED",
+        `env ${q(env.name)} uses SSO, but the config has no [sso] table`,
+        {
+          hint: "add [sso] with issuer and client_id to the config",
+        },
+      );
+    }
+    const { signIn } = await import("./login_sso.ts");
+    const session = await signIn(env.sso, ctx, {
+      device: false,
+      openBrowser: true,
+      timeoutMs: 5 * 60_000,
+    });
+    ctx.log.say(
+      `Signed in to ${env.sso.issuer} as ${
+        session.user.email ?? session.user.name ?? session.user.sub
+      }`,
+    );
+    return 0;
+  }
   const { token, cached } = await acquireToken(env, ctx, { force: true });
   const until = token.expiresAt !== undefined
     ? `, valid until ${new Date(token.expiresAt).toISOString()}`

@@ -127,6 +127,11 @@ Deno.test({
         },
       );
       await t.step("a non-interactive login is refused with exit 4 and a hint", async () => {
+        assertEquals(
+          (await box.run(["login", "-e", "app"])).code,
+          4,
+          "login on an sso env is the SSO sign-in",
+        );
         const r = await box.run(["login", "sso"]);
         assertEquals(r.code, 4);
         assertMatch(r.stderr, /not interactive/);
