@@ -8,6 +8,7 @@
 import { envClient } from "../client.ts";
 import { FailedError, q, UsageError } from "../errors.ts";
 import { snippet } from "../oauth/errors.ts";
+import { REDACTED } from "../ui/redact.ts";
 import { envFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
 
@@ -115,7 +116,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const out = ctx.deps.stdout;
   if (options.include) {
     const lines = [`HTTP/1.1 ${response.status} ${response.statusText}`];
-    for (const [k, v] of response.headers) lines.push(`${k}: ${v}`);
+    // Cookie values are secrets too (DESIGN.md → Redaction): -i shows that they were set, not what.
+    for (const [k, v] of response.headers) {
+      lines.push(`${k}: ${/^(set-)?cookie$/i.test(k) ? REDACTED : v}`);
+    }
     await out.write(lines.join("\r\n") + "\r\n\r\n");
   }
   const ok = response.status >= 200 && response.status < 300;

@@ -44,6 +44,7 @@ export async function loadSession(
   if (text === undefined || text === "") return undefined;
   try {
     const s = JSON.parse(text) as SsoSession;
+    if (s.issuer !== issuer) return undefined; // another issuer's session: not this one's
     if (
       s.version !== SESSION_VERSION || typeof s.access_token !== "string" ||
       typeof s.expires_at !== "string" ||

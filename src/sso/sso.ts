@@ -64,6 +64,10 @@ export async function lockSso(
 
 export interface SessionOptions {
   minTtlMs?: number;
+  /** Renew even a fresh session (`--force`). */
+  force?: boolean;
+  /** An access token the API refused: renew unless another process already replaced it. */
+  rejectedToken?: string;
   /** Offer a new sign-in when the session cannot be refreshed (interactive runs). */
   offerLogin?: () => Promise<SsoSession>;
 }
@@ -79,12 +83,22 @@ export async function getSsoSession(
   options: SessionOptions = {},
 ): Promise<SsoSession> {
   const store = await storeFor(ctx);
+  const usable = (s: SsoSession | undefined): boolean =>
+    s !== undefined && !options.force && s.access_token !== options.rejectedToken &&
+    fresh(s, ctx.deps.now(), options.minTtlMs);
   const quick = await loadSession(store, sso.issuer, ctx.log);
-  if (quick && fresh(quick, ctx.deps.now(), options.minTtlMs)) return quick;
+  if (quick && usable(quick)) return quick;
   const lock = await lockSso(ctx, sso.issuer, "refreshing the SSO session");
   try {
     const session = await loadSession(store, sso.issuer, ctx.log);
-    if (session && fresh(session, ctx.deps.now(), options.minTtlMs)) return session;
+    if (session && usable(session)) return session;
+    // Another process renewed it while this one waited: the refused token is gone already.
+    if (
+      session && options.rejectedToken && session.access_token !== options.rejectedToken &&
+      !options.force
+    ) {
+      return session;
+    }
     let failure = session ? "the SSO session expired" : "not signed in";
     if (session?.refresh_token) {
       try {

@@ -57,9 +57,16 @@ export function dataDir(deps: Pick<Deps, "env" | "os">): string | undefined {
   return home ? join(home, ".local", "share", "lmi") : undefined;
 }
 
-/** File names safe on every OS for an account like "sso:https://idp/realms/x". */
-function fileNameFor(account: string): string {
-  return account.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120) + ".json";
+/**
+ * File names safe on every OS for an account like "sso:https://idp/realms/x", with a short hash
+ * of the exact account so that two accounts never share a file.
+ */
+export function fileNameFor(account: string): string {
+  let h = 0x811c9dc5; // FNV-1a
+  for (const byte of new TextEncoder().encode(account)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return `${account.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 100)}-${
+    h.toString(16).padStart(8, "0")
+  }.json`;
 }
 
 /** The 0600-file store. */

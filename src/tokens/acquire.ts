@@ -28,7 +28,11 @@ function needSso(env: ResolvedEnv): SsoConfig {
   );
 }
 
-async function ssoSession(env: ResolvedEnv, ctx: AcquireContext, minTtlMs?: number) {
+async function ssoSession(
+  env: ResolvedEnv,
+  ctx: AcquireContext,
+  options: ServiceTokenOptions = {},
+) {
   const sso = needSso(env);
   const { getSsoSession, isInteractive } = await import("../sso/sso.ts");
   const offerLogin = isInteractive(ctx.deps)
@@ -52,7 +56,9 @@ async function ssoSession(env: ResolvedEnv, ctx: AcquireContext, minTtlMs?: numb
     }
     : undefined;
   return await getSsoSession(sso, ctx, {
-    ...(minTtlMs !== undefined ? { minTtlMs } : {}),
+    ...(options.minTtlMs !== undefined ? { minTtlMs: options.minTtlMs } : {}),
+    ...(options.force ? { force: true } : {}),
+    ...(options.rejectedToken ? { rejectedToken: options.rejectedToken } : {}),
     ...(offerLogin ? { offerLogin } : {}),
   });
 }
@@ -68,7 +74,7 @@ export async function acquireToken(
     case "password":
       return await getServiceToken(env, ctx, options);
     case "sso": {
-      const s = await ssoSession(env, ctx, options.minTtlMs);
+      const s = await ssoSession(env, ctx, options);
       const token = {
         accessToken: s.access_token,
         tokenType: s.token_type,

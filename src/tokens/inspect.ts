@@ -68,6 +68,7 @@ export async function inspectServiceToken(
   if (cached.scope !== undefined) info.scope = cached.scope;
   const verifier = createVerifier({
     path: files.jwks,
+    configIssuer: env.auth.issuer,
     fetch: () => Promise.reject(new Error("no network in status")),
     now: ctx.deps.now,
     log: ctx.log,

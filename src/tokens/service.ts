@@ -313,6 +313,7 @@ class Flow {
   ) {
     this.verifier = createVerifier({
       path: files?.jwks,
+      configIssuer: env.auth.issuer,
       fetch: (input, init) => this.#transportFetch(input, init),
       now: ctx.deps.now,
       log: ctx.log,

@@ -10,12 +10,16 @@ import { loadJoseVerify } from "../deps.ts";
 import { assertSecureEndpoint } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
 import { writeFileAtomic } from "./files.ts";
+import { AuthError } from "../errors.ts";
+import { snippet } from "../oauth/errors.ts";
 import { looksLikeJwt } from "./token_set.ts";
 
 /** Accepted clock difference between lmi's machine and the IdP, in seconds. */
 export const CLOCK_TOLERANCE_S = 30;
 
 export interface JwksCacheEntry {
+  /** The issuer the env's config names (discovery input); a change of config is a cache miss. */
+  config_issuer?: string;
   issuer: string;
   jwks_uri: string;
   keys: Record<string, unknown>[];
@@ -39,6 +43,8 @@ export interface VerifierOptions {
   log: Logger;
   /** Where the issuer's keys are, found by discovery; undefined when the env has no issuer. */
   issuerKeys(): Promise<IssuerKeys | undefined>;
+  /** The issuer the config names: a cached JWKS for another issuer is not used. */
+  configIssuer?: string | undefined;
 }
 
 /** A verifier bound to one env's JWKS cache file. */
@@ -54,7 +60,7 @@ export function createVerifier(options: VerifierOptions) {
       const entry = JSON.parse(text) as JwksCacheEntry;
       if (
         typeof entry.issuer !== "string" || typeof entry.jwks_uri !== "string" ||
-        !Array.isArray(entry.keys)
+        !Array.isArray(entry.keys) || entry.config_issuer !== options.configIssuer
       ) {
         return undefined;
       }
@@ -70,13 +76,28 @@ export function createVerifier(options: VerifierOptions) {
   async function fetchEntry(keys: IssuerKeys): Promise<JwksCacheEntry> {
     assertSecureEndpoint(keys.jwks_uri, "jwks_uri");
     const res = await options.fetch(keys.jwks_uri, { headers: { accept: "application/json" } });
-    if (!res.ok) throw new Error(`JWKS request to ${keys.jwks_uri} answered HTTP ${res.status}`);
-    const body = await res.json() as { keys?: unknown };
-    if (!Array.isArray(body.keys)) throw new Error(`no "keys" in the JWKS at ${keys.jwks_uri}`);
+    const text = await res.text();
+    let body: { keys?: unknown } | undefined;
+    try {
+      body = JSON.parse(text);
+    } catch { /* reported below */ }
+    if (!res.ok || !Array.isArray(body?.keys)) {
+      const what = !res.ok ? `answered HTTP ${res.status}` : "returned no usable key set";
+      throw new AuthError(
+        "JWKS_UNAVAILABLE",
+        `the IdP's JWKS at ${keys.jwks_uri} ${what}: ${snippet(text)}`,
+        {
+          hint:
+            "lmi needs the issuer's signing keys to verify tokens; check the issuer URL and the IdP's health",
+          status: res.status,
+        },
+      );
+    }
     const entry: JwksCacheEntry = {
+      ...(options.configIssuer ? { config_issuer: options.configIssuer } : {}),
       issuer: keys.issuer,
       jwks_uri: keys.jwks_uri,
-      keys: body.keys as Record<string, unknown>[],
+      keys: body!.keys as Record<string, unknown>[],
       fetched_at: new Date(options.now()).toISOString(),
     };
     memory = entry;
@@ -120,7 +141,7 @@ export function createVerifier(options: VerifierOptions) {
           const code = (err as { code?: string }).code;
           if (code === "ERR_JWKS_NO_MATCHING_KEY" && !refetched) {
             log.info("token signed with a key not in the cached JWKS; fetching the JWKS again");
-            entry = await fetchEntry(entry);
+            entry = await fetchEntry((await options.issuerKeys()) ?? entry);
             refetched = true;
             continue;
           }

@@ -300,3 +300,18 @@ Deno.test("lmi exec forwards SIGTERM to the child and returns its exit code", as
   assertEquals(status.code, 42, await stderr);
   assertMatch(seen, /got-term/);
 });
+
+Deno.test("lmi request -i shows that cookies were set, never their values", async () => {
+  await using idp = await startDevIdp();
+  await using api = serve(() =>
+    new Response("ok", {
+      headers: { "set-cookie": "session=cookie-secret-value; HttpOnly", "x-other": "shown" },
+    })
+  );
+  await using box = await world(idp, config(idp, api.url));
+  const r = await box.run(["request", "-i", "/login", "-vv"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /\r\nset-cookie: \[REDACTED\]\r\n/);
+  assertMatch(r.stdout, /\r\nx-other: shown\r\n/);
+  assertNotIncludes(r.stdout + r.stderr, "cookie-secret-value");
+});

@@ -11,6 +11,7 @@ import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
 import { type PtyRun, runInPty as startPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { privateKeyring } from "../helpers/keyring.ts";
+import { fileNameFor } from "../../src/sso/store.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
 const NEEDS = [CHROMIUM, "script"];
@@ -209,6 +210,26 @@ Deno.test({
         },
       );
       await t.step(
+        "an sso env's API answering 401 gets one refreshed SSO token and one retry",
+        async () => {
+          idp.stats.reset();
+          idp.api.reset();
+          idp.api.fail401(1);
+          const before = (await box.run(["auth", "token", "-e", "app"])).stdout;
+          const r = await box.run(["request", "-e", "app", "/whoami"]);
+          assertEquals(r.code, 0, r.stderr);
+          assertEquals(idp.stats.byGrant.refresh_token, 1);
+          assertEquals(idp.api.requests.length, 2);
+          assert(
+            (await box.run(["auth", "token", "-e", "app"])).stdout !== before,
+            "the session holds the new token",
+          );
+          const forced = await box.run(["auth", "token", "-e", "app", "--force"]);
+          assertEquals(forced.code, 0, forced.stderr);
+          assertEquals(idp.stats.byGrant.refresh_token, 2, "--force renews an sso token too");
+        },
+      );
+      await t.step(
         "10 parallel commands needing a refresh make exactly one refresh request",
         async () => {
           const dir = sessionFile(box);
@@ -288,7 +309,7 @@ Deno.test({
       );
       await t.step("a corrupt stored session counts as signed out, with a warning", async () => {
         const dir = sessionFile(box);
-        const name = `sso:${idp.issuer}`.replace(/[^A-Za-z0-9._-]+/g, "_") + ".json";
+        const name = fileNameFor(`sso:${idp.issuer}`);
         await Deno.writeTextFile(join(dir, name), '{"version":1,"access_tok', { mode: 0o600 });
         const st = await box.run(["auth", "status"]);
         assertEquals(st.code, 1);

@@ -9,7 +9,7 @@ import type { CommandRunner, RunOptions } from "../../src/sso/runner.ts";
 import { macosKeychainStore } from "../../src/sso/keychain_macos.ts";
 import { targetName, windowsCredentialStore } from "../../src/sso/keychain_windows.ts";
 import { secretServiceStore } from "../../src/sso/keychain_linux.ts";
-import { chooseStore, fileStore, KeychainUnavailable } from "../../src/sso/store.ts";
+import { chooseStore, fileNameFor, fileStore, KeychainUnavailable } from "../../src/sso/store.ts";
 import { fakeDeps, testLogger } from "../helpers/fakes.ts";
 
 interface Call {
@@ -171,7 +171,15 @@ Deno.test("choosing the store", async (t) => {
     const store = fileStore(join(home, "data"));
     await store.set("sso:https://idp/realms/x", "{}");
     assertEquals(await store.get("sso:https://idp/realms/x"), "{}");
-    const file = join(home, "data", "sso", "sso_https_idp_realms_x.json");
+    const file = join(home, "data", "sso", fileNameFor("sso:https://idp/realms/x"));
+    assertMatch(
+      fileNameFor("sso:https://idp/realms/x"),
+      /^sso_https_idp_realms_x-[0-9a-f]{8}\.json$/,
+    );
+    assert(
+      fileNameFor("sso:https://idp/realms/x") !== fileNameFor("sso:https://idp/realms_x"),
+      "no shared file",
+    );
     assertEquals((await Deno.stat(file)).mode! & 0o777, 0o600);
     assertEquals((await Deno.stat(join(home, "data", "sso"))).mode! & 0o777, 0o700);
     assertEquals(await store.delete("sso:https://idp/realms/x"), true);
