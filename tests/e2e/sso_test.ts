@@ -80,6 +80,26 @@ async function signInAsAlice(page: Page, idp: DevIdp, thenCallback = true): Prom
   ]);
 }
 
+/** Start `lmi login sso --device` in a terminal and open its verification page in the browser. */
+async function startDeviceLogin(box: Sandbox, browser: Awaited<ReturnType<typeof launchChromium>>) {
+  const login = runInPty(["login", "sso", "--device"], box.env, box.home);
+  const [, complete] = await login.waitFor(/\(or open (\S+)\)/);
+  const page = await browser.newPage();
+  await page.goto(complete!);
+  return { login, page };
+}
+
+/** What the private Secret Service holds for the issuer's session (exit code and value). */
+async function keychainLookup(env: Record<string, string>, issuer: string) {
+  const out = await new Deno.Command("secret-tool", {
+    args: ["lookup", "service", "lmi", "account", `sso:${issuer}`],
+    env,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return { code: out.code, value: new TextDecoder().decode(out.stdout) };
+}
+
 async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -394,10 +414,7 @@ Deno.test({
     await using box = await ssoWorld(idp, keyring.env);
     const browser = await launchChromium();
     try {
-      const login = runInPty(["login", "sso", "--device"], box.env, box.home);
-      const [, complete] = await login.waitFor(/\(or open (\S+)\)/);
-      const page = await browser.newPage();
-      await page.goto(complete!);
+      const { login, page } = await startDeviceLogin(box, browser);
       await page.click("button[type=submit], input[type=submit]");
       await signInAsAlice(page, idp, false);
       assertEquals(await login.status, 0, login.output());
@@ -405,21 +422,17 @@ Deno.test({
       const st = JSON.parse((await box.run(["auth", "status", "--json"])).stdout);
       assertEquals(st.sso.user.email, "alice@example.com");
       assertEquals(st.sso.store, "keychain (Secret Service)");
-      const stored = await new Deno.Command("secret-tool", {
-        args: ["lookup", "service", "lmi", "account", `sso:${idp.issuer}`],
-        env: keyring.env,
-        stdout: "piped",
-      }).output();
-      assert(new TextDecoder().decode(stored.stdout).length > 0, "the session is in the keychain");
+      assert(
+        (await keychainLookup(keyring.env, idp.issuer)).value.length > 0,
+        "the session is in the keychain",
+      );
       assertEquals((await box.run(["request", "-e", "app", "/whoami"])).code, 0);
       assertEquals((await box.run(["logout", "sso"])).code, 0);
-      const gone = await new Deno.Command("secret-tool", {
-        args: ["lookup", "service", "lmi", "account", `sso:${idp.issuer}`],
-        env: keyring.env,
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      assertEquals(gone.code, 1, "logout deleted it from the keychain");
+      assertEquals(
+        (await keychainLookup(keyring.env, idp.issuer)).code,
+        1,
+        "logout deleted it from the keychain",
+      );
     } finally {
       await stopAll();
       await browser.close();
@@ -435,10 +448,7 @@ Deno.test({
     await using box = await ssoWorld(idp);
     const browser = await launchChromium();
     try {
-      const login = runInPty(["login", "sso", "--device"], box.env, box.home);
-      const [, complete] = await login.waitFor(/\(or open (\S+)\)/);
-      const page = await browser.newPage();
-      await page.goto(complete!);
+      const { login, page } = await startDeviceLogin(box, browser);
       await page.click("button[name=abort]");
       await page.close();
       assertEquals(await login.status, 4, login.output());
