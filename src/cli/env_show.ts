@@ -75,6 +75,7 @@ function show(value: unknown): string {
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { config, env } = await envFor(ctx, ctx.positionals[0]);
+  if (ctx.positionals[0] !== undefined) env.sources.name = { kind: "argument" };
   const rows = describeEnv(env);
   if (ctx.globals.json) {
     await writeJson(ctx, {

@@ -10,7 +10,7 @@ import { parseDotenv } from "./dotenv_parse.ts";
 import type { Deps } from "../context.ts";
 
 export interface Source {
-  kind: "flag" | "env" | "dotenv" | "file" | "default";
+  kind: "flag" | "argument" | "env" | "dotenv" | "file" | "default";
   /** Flag name, variable name, or file path. */
   detail?: string;
 }
@@ -19,6 +19,8 @@ export function formatSource(source: Source): string {
   switch (source.kind) {
     case "flag":
       return `flag ${source.detail}`;
+    case "argument":
+      return "argument";
     case "env":
       return `env var ${source.detail}`;
     case "dotenv":

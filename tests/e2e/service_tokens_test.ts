@@ -313,6 +313,7 @@ client_secret_env = "SVC_SECRET"
     assertEquals(doc.values["auth.client_secret"].source, "env var PW_SECRET");
     assertEquals(doc.values["auth.password"].value, "missing (PW_PASS)");
     assertEquals(doc.values["auth.type"].source, join(box.home, "lmi.toml"));
+    assertEquals(doc.values.name, { value: "pw", source: "argument" });
     assertEquals(doc.values.timeout, { value: "30s", source: "default" });
     assertNotIncludes(r.stdout, idp.clients.password.secret);
   });
