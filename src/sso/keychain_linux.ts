@@ -5,7 +5,7 @@
  * @module
  */
 import type { CommandRunner } from "./runner.ts";
-import { KEYCHAIN_TIMEOUT_MS, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
+import { keychainCall, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
 import { chunked } from "./chunks.ts";
 
 export const SECRET_TOOL_MAX_VALUE_BYTES = 4096;
@@ -13,17 +13,12 @@ export const SECRET_TOOL_MAX_VALUE_BYTES = 4096;
 export function secretServiceStore(
   run: CommandRunner,
 ): SecretStore & { available(): Promise<boolean> } {
-  const call = async (args: string[], stdin?: string) => {
-    const r = await run("secret-tool", args, {
-      timeoutMs: KEYCHAIN_TIMEOUT_MS,
-      ...(stdin !== undefined ? { stdin } : {}),
-    });
-    if (r.timedOut) throw new KeychainUnavailable("the Secret Service did not answer within 3 s");
-    if (r.code === 127) {
-      throw new KeychainUnavailable("secret-tool is not installed (libsecret-tools)");
-    }
-    return r;
+  const tool = {
+    cmd: "secret-tool",
+    name: "Secret Service",
+    missing: "secret-tool is not installed (libsecret-tools)",
   };
+  const call = (args: string[], stdin?: string) => keychainCall(run, tool, args, stdin);
   const raw: SecretStore = {
     name: "keychain (Secret Service)",
     kind: "keychain",

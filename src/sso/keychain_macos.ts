@@ -5,7 +5,7 @@
  * @module
  */
 import type { CommandRunner } from "./runner.ts";
-import { KEYCHAIN_TIMEOUT_MS, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
+import { keychainCall, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
 import { chunked } from "./chunks.ts";
 
 /** `security -i` reads one command per line; keep each well under its line limit. */
@@ -24,15 +24,8 @@ function hex(value: string): string {
 export function macosKeychainStore(
   run: CommandRunner,
 ): SecretStore & { available(): Promise<boolean> } {
-  const call = async (args: string[], stdin?: string) => {
-    const r = await run("security", args, {
-      timeoutMs: KEYCHAIN_TIMEOUT_MS,
-      ...(stdin !== undefined ? { stdin } : {}),
-    });
-    if (r.timedOut) throw new KeychainUnavailable("the macOS keychain did not answer within 3 s");
-    if (r.code === 127) throw new KeychainUnavailable("the security tool is missing");
-    return r;
-  };
+  const tool = { cmd: "security", name: "macOS keychain", missing: "the security tool is missing" };
+  const call = (args: string[], stdin?: string) => keychainCall(run, tool, args, stdin);
   const raw: SecretStore = {
     name: "keychain (macOS Keychain)",
     kind: "keychain",

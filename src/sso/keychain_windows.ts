@@ -6,7 +6,7 @@
  * @module
  */
 import type { CommandRunner } from "./runner.ts";
-import { KEYCHAIN_TIMEOUT_MS, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
+import { keychainCall, KeychainUnavailable, type SecretStore, SERVICE } from "./store.ts";
 import { chunked } from "./chunks.ts";
 
 /** CRED_MAX_CREDENTIAL_BLOB_SIZE is 5 × 512 bytes; UTF-8 JSON stays well inside with this. */
@@ -55,15 +55,18 @@ export function targetName(account: string): string {
 export function windowsCredentialStore(
   run: CommandRunner,
 ): SecretStore & { available(): Promise<boolean> } {
+  const tool = {
+    cmd: "powershell.exe",
+    name: "Windows Credential Manager",
+    missing: "powershell.exe is missing",
+  };
   const script = async (body: string) => {
-    const r = await run("powershell.exe", ["-NoProfile", "-NonInteractive", "-Command", "-"], {
-      stdin: PRELUDE + body + "\n",
-      timeoutMs: KEYCHAIN_TIMEOUT_MS,
-    });
-    if (r.timedOut) {
-      throw new KeychainUnavailable("the Windows Credential Manager did not answer within 3 s");
-    }
-    if (r.code === 127) throw new KeychainUnavailable("powershell.exe is missing");
+    const r = await keychainCall(
+      run,
+      tool,
+      ["-NoProfile", "-NonInteractive", "-Command", "-"],
+      PRELUDE + body + "\n",
+    );
     if (r.code !== 0) {
       throw new KeychainUnavailable(
         `Credential Manager call failed: ${r.stderr.trim().split("\n")[0]}`,

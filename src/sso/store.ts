@@ -16,7 +16,7 @@ import {
   removeIfExists,
   writeFileAtomic,
 } from "../tokens/files.ts";
-import type { CommandRunner } from "./runner.ts";
+import type { CommandRunner, RunResult } from "./runner.ts";
 
 export const SERVICE = "lmi";
 export const KEYCHAIN_TIMEOUT_MS = 3_000;
@@ -34,6 +34,25 @@ export interface SecretStore {
 /** A keychain call failed (locked, absent, timed out): callers fall back to the file store. */
 export class KeychainUnavailable extends Error {
   override name = "KeychainUnavailable";
+}
+
+/**
+ * Run a keychain tool with the 3 s timeout; a timeout or a missing tool means the keychain is
+ * unavailable (callers fall back to the file store).
+ */
+export async function keychainCall(
+  run: CommandRunner,
+  tool: { cmd: string; name: string; missing: string },
+  args: string[],
+  stdin?: string,
+): Promise<RunResult> {
+  const r = await run(tool.cmd, args, {
+    timeoutMs: KEYCHAIN_TIMEOUT_MS,
+    ...(stdin !== undefined ? { stdin } : {}),
+  });
+  if (r.timedOut) throw new KeychainUnavailable(`the ${tool.name} did not answer within 3 s`);
+  if (r.code === 127) throw new KeychainUnavailable(tool.missing);
+  return r;
 }
 
 export interface StoreDeps {
