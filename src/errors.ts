@@ -61,14 +61,21 @@ export class AuthError extends LmiError {
   readonly status: number | undefined;
   /** OAuth `error` code, when the IdP sent one. */
   readonly oauthError: string | undefined;
+  /** The IdP's `error_description`, when it sent one. */
+  readonly description: string | undefined;
   constructor(
     code: string,
     message: string,
-    options?: LmiErrorOptions & { status?: number | undefined; oauthError?: string | undefined },
+    options?: LmiErrorOptions & {
+      status?: number | undefined;
+      oauthError?: string | undefined;
+      description?: string | undefined;
+    },
   ) {
     super(code, message, ExitCode.auth, options);
     this.status = options?.status;
     this.oauthError = options?.oauthError;
+    this.description = options?.description;
   }
 }
 

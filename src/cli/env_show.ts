@@ -49,6 +49,16 @@ export function describeEnv(env: ResolvedEnv): Entry[] {
       value: formatDuration(a.refreshMarginMs),
       source: src("auth.refresh_margin"),
     },
+    {
+      key: "auth.verify_access_token",
+      value: a.verifyAccessToken,
+      source: src("auth.verify_access_token"),
+    },
+    {
+      key: "auth.expected_audience",
+      value: a.expectedAudience ?? null,
+      source: src("auth.expected_audience"),
+    },
   );
   const secrets: Array<[string, string, SecretRef | undefined]> = [
     ["auth.client_secret", "auth.client_secret_env", a.clientSecret],

@@ -15,6 +15,11 @@ import type { CommandContext } from "./spec.ts";
 export interface LoginSsoOptions {
   device: boolean;
   openBrowser: boolean;
+  /**
+   * The user asked for this sign-in by name with --device or --no-browser: it opens no browser
+   * and asks nothing, so it runs without a terminal (CI, pipes, `ssh host lmi …`).
+   */
+  explicit?: boolean;
   port?: number;
   timeoutMs: number;
 }
@@ -30,6 +35,7 @@ export function parseOptions(ctx: Pick<CommandContext, "flags">): LoginSsoOption
   const options: LoginSsoOptions = {
     device: ctx.flags.device === true,
     openBrowser: ctx.flags["no-browser"] !== true,
+    explicit: true,
     timeoutMs,
   };
   const portText = ctx.flags.port as string | undefined;
@@ -53,13 +59,15 @@ export async function signIn(
   /** Another lmi may have signed in while this one waited for the lock: use that session. */
   reuseFresh = false,
 ): Promise<SsoSession> {
-  if (!isInteractive(ctx.deps)) {
+  const headless = options.explicit === true && (options.device || !options.openBrowser);
+  const interactive = isInteractive(ctx.deps);
+  if (!interactive && !headless) {
     throw new AuthError(
       "NON_INTERACTIVE",
       "cannot sign in here: this run is not interactive (no terminal, or CI is set)",
       {
         hint:
-          "run lmi login sso in a terminal (lmi login sso --device works over SSH); CI jobs should use an env with client credentials",
+          "run lmi login sso --device (or --no-browser), which needs no terminal; CI jobs should use an env with client credentials",
       },
     );
   }
@@ -77,7 +85,7 @@ export async function signIn(
     }
     let device = options.device;
     let openBrowser = options.openBrowser;
-    const reason = !device && openBrowser ? noBrowserReason(ctx.deps) : undefined;
+    const reason = !device && openBrowser && interactive ? noBrowserReason(ctx.deps) : undefined;
     if (reason) {
       const { ssoConnection } = await import("../sso/oidc.ts");
       const offersDevice =
@@ -86,11 +94,13 @@ export async function signIn(
       if (offersDevice) device = true;
       else openBrowser = false;
     }
-    const session = device ? await deviceLogin(sso, ctx) : await browserLogin(sso, ctx, {
-      openBrowser,
-      timeoutMs: options.timeoutMs,
-      ...(options.port !== undefined ? { port: options.port } : {}),
-    });
+    const session = device
+      ? await deviceLogin(sso, ctx, { timeoutMs: options.timeoutMs })
+      : await browserLogin(sso, ctx, {
+        openBrowser,
+        timeoutMs: options.timeoutMs,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+      });
     await saveSession(await storeFor(ctx), session);
     return session;
   } finally {

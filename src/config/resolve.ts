@@ -19,6 +19,7 @@ import {
   type FileAuth,
   type FileEnv,
   nearest,
+  type VerifyMode,
 } from "./schema.ts";
 
 export type { Source };
@@ -35,9 +36,14 @@ export interface ResolvedAuth {
   issuer?: string;
   tokenUrl?: string;
   clientId?: string;
-  clientAuth: ClientAuth;
+  /** "auto" (not configured): chosen from discovery, Basic falls back to post once. */
+  clientAuth: ClientAuth | "auto";
   scopes: string[];
+  /** The `audience` request parameter; never a verification rule (see expectedAudience). */
   audience?: string;
+  /** The `aud` a verified JWT access token must carry (`expected_audience`). */
+  expectedAudience?: string[];
+  verifyAccessToken: VerifyMode;
   resource?: string;
   extraParams: Record<string, string>;
   refreshMarginMs: number;
@@ -70,7 +76,8 @@ export const DEFAULTS = {
   timeoutMs: 30_000,
   retries: 2,
   refreshMarginMs: 60_000,
-  clientAuth: "client_secret_basic" as ClientAuth,
+  clientAuth: "auto" as ClientAuth | "auto",
+  verifyAccessToken: "auto" as VerifyMode,
 };
 
 /** Variables that define an env when the file does not (DESIGN.md → Config from environment variables). */
@@ -202,7 +209,16 @@ function fromFile(
     scopes: pick("auth.scopes", a.scopes, [] as string[]),
     extraParams: pick("auth.extra_params", a.extra_params, {}),
     refreshMarginMs: pick("auth.refresh_margin", a.refresh_margin, DEFAULTS.refreshMarginMs),
+    verifyAccessToken: pick(
+      "auth.verify_access_token",
+      a.verify_access_token,
+      DEFAULTS.verifyAccessToken,
+    ),
   };
+  if (a.expected_audience) {
+    auth.expectedAudience = a.expected_audience;
+    sources["auth.expected_audience"] = file;
+  }
   for (
     const [key, prop] of [
       ["issuer", "issuer"],
@@ -297,9 +313,11 @@ function fromVariables(name: string, nameSource: Source, lookup: VarLookup): Res
     scopes: read("LMI_SCOPES", "auth.scopes")?.split(/\s+/).filter(Boolean) ?? [],
     extraParams: {},
     refreshMarginMs: DEFAULTS.refreshMarginMs,
+    verifyAccessToken: DEFAULTS.verifyAccessToken,
   };
   sources["auth.client_auth"] = dflt;
   sources["auth.refresh_margin"] = dflt;
+  sources["auth.verify_access_token"] = dflt;
   if (!sources["auth.scopes"]) sources["auth.scopes"] = dflt;
   const issuer = url("LMI_ISSUER", "auth.issuer");
   const tokenUrl = url("LMI_TOKEN_URL", "auth.token_url");

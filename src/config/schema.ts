@@ -17,6 +17,9 @@ export const CLIENT_AUTHS = [
   "none",
 ] as const;
 export type ClientAuth = typeof CLIENT_AUTHS[number];
+/** How JWT access tokens are verified (DESIGN.md → Tokens). */
+export const VERIFY_MODES = ["auto", "always", "never"] as const;
+export type VerifyMode = typeof VERIFY_MODES[number];
 
 export const ENV_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
@@ -32,6 +35,8 @@ export interface FileAuth {
   resource?: string;
   extra_params?: Record<string, string>;
   refresh_margin?: number; // ms
+  verify_access_token?: VerifyMode;
+  expected_audience?: string[];
   username_env?: string;
   password_env?: string;
   private_key_env?: string;
@@ -63,7 +68,15 @@ export interface FileConfig {
   envs: Record<string, FileEnv>;
 }
 
-type Kind = "string" | "boolean" | "integer" | "duration" | "strings" | "table" | "url";
+type Kind =
+  | "string"
+  | "boolean"
+  | "integer"
+  | "duration"
+  | "strings"
+  | "stringOrStrings"
+  | "table"
+  | "url";
 interface KeySpec {
   kind: Kind;
   oneOf?: readonly string[];
@@ -92,6 +105,8 @@ const AUTH_KEYS: Record<string, KeySpec> = {
   resource: { kind: "string" },
   extra_params: { kind: "table" },
   refresh_margin: { kind: "duration" },
+  verify_access_token: { kind: "string", oneOf: VERIFY_MODES },
+  expected_audience: { kind: "stringOrStrings" },
   username_env: { kind: "string" },
   password_env: { kind: "string" },
   private_key_env: { kind: "string" },
@@ -269,6 +284,18 @@ class Validator {
       case "strings":
         if (!Array.isArray(raw) || raw.some((s) => typeof s !== "string")) {
           this.fail(path, `expected a list of strings, got ${describe(raw)}`, 'write ["a", "b"]');
+        }
+        return raw;
+      case "stringOrStrings":
+        if (typeof raw === "string" && raw !== "") return [raw];
+        if (
+          !Array.isArray(raw) || raw.length === 0 || raw.some((s) => typeof s !== "string" || !s)
+        ) {
+          this.fail(
+            path,
+            `expected a string or a list of strings, got ${describe(raw)}`,
+            'write "value" or ["a", "b"]',
+          );
         }
         return raw;
       case "table":

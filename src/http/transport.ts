@@ -1,12 +1,13 @@
 /**
  * The fetch that lmi's IdP calls go through: a timeout on every request, network failures
- * turned into typed errors naming the URL, `-vv` logging of each exchange (redacted), and a
- * record of the last response so an IdP error can quote a short, redacted snippet of its body.
+ * turned into typed errors naming the URL, same-origin redirects followed for GETs (discovery,
+ * JWKS), `-vv` logging of each exchange (redacted), and a record of the last response so an IdP
+ * error can quote a short, redacted snippet of its body.
  *
  * @module
  */
 import type { Deps } from "../context.ts";
-import { ConfigError, NetworkError, q } from "../errors.ts";
+import { AuthError, ConfigError, NetworkError, q } from "../errors.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Logger } from "../ui/log.ts";
 import { VERSION } from "../version.ts";
@@ -55,21 +56,31 @@ export function createTransport(
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     const started = deps.now();
     let response: Response;
-    try {
-      response = await deps.fetch(url, {
-        method: request.method,
-        headers,
-        body: bodyText ?? null,
-        redirect: request.redirect,
-        signal,
-      });
-    } catch (err) {
-      throw networkError(err, url, timeout.aborted ? timeoutMs : undefined);
+    const visited = [url];
+    for (;;) {
+      const target = visited.at(-1)!;
+      try {
+        response = await deps.fetch(target, {
+          method: request.method,
+          headers,
+          body: bodyText ?? null,
+          redirect: "manual",
+          signal,
+        });
+      } catch (err) {
+        throw networkError(err, target, timeout.aborted ? timeoutMs : undefined);
+      }
+      const next = redirectTarget(request.method, target, response);
+      if (next === undefined) break;
+      await response.body?.cancel();
+      checkRedirect(visited, next);
+      if (log.level >= 2) log.debug(`< ${response.status} redirect to ${next}`);
+      visited.push(next);
     }
     const text = await response.clone().text().catch(() => "");
     last = {
       method: request.method,
-      url,
+      url: visited.at(-1)!,
       status: response.status,
       contentType: response.headers.get("content-type") ?? "",
       body: text.slice(0, SNIPPET_BYTES),
@@ -82,6 +93,54 @@ export function createTransport(
     return response;
   };
   return { fetch, last: () => last };
+}
+
+/** How many redirects an IdP GET (discovery, JWKS) may take. */
+export const MAX_REDIRECTS = 3;
+
+/** Where a GET's 3xx response points, or undefined when it is not a redirect to follow. */
+function redirectTarget(method: string, from: string, response: Response): string | undefined {
+  if (method !== "GET" && method !== "HEAD") return undefined;
+  if (![301, 302, 303, 307, 308].includes(response.status)) return undefined;
+  const location = response.headers.get("location");
+  if (!location) return undefined;
+  try {
+    return new URL(location, from).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * IdP redirects are followed only on the same origin (https to https, or loopback http), at
+ * most {@link MAX_REDIRECTS} times: metadata and keys must come from the server that was named.
+ */
+function checkRedirect(visited: string[], next: string): void {
+  const from = new URL(visited.at(-1)!);
+  const to = new URL(next);
+  if (from.protocol === "https:" && to.protocol !== "https:") {
+    throw new AuthError(
+      "IDP_REDIRECT_REFUSED",
+      `refusing the redirect from ${from.href} to ${to.href}: it leaves https`,
+      { hint: "the IdP must serve its metadata and keys over https; check the issuer URL" },
+    );
+  }
+  if (from.origin !== to.origin) {
+    throw new AuthError(
+      "IDP_REDIRECT_REFUSED",
+      `refusing the redirect from ${from.href} to ${to.href}: another origin`,
+      {
+        hint: "lmi follows IdP redirects only on the same origin; set the issuer to the final URL",
+      },
+    );
+  }
+  if (visited.length > MAX_REDIRECTS) {
+    throw new AuthError(
+      "IDP_REDIRECT_LOOP",
+      `too many redirects (more than ${MAX_REDIRECTS}): ${[...visited, next].join(" -> ")}`,
+      { hint: "the IdP's redirects do not end; check the issuer URL and the IdP's configuration" },
+    );
+  }
 }
 
 /** A typed error for a failed request: timeout, TLS, or unreachable. */

@@ -12,6 +12,8 @@ import type { ResolvedAuth, SecretRef } from "../config/resolve.ts";
 import { assertSecureEndpoint, createTransport, type Transport } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
 import { toLmiError } from "./errors.ts";
+import { type ClientAuthPlan, clientSecretBasic, planClientAuth } from "./client_auth.ts";
+import type { ClientAuth } from "../config/schema.ts";
 
 export interface ServerInfo {
   issuer: string;
@@ -102,11 +104,17 @@ export async function resolveServer(
   return { lib, metadata, info, transport, customFetch };
 }
 
+/** Client authentication for a given method, with the secrets already checked. */
+export type ClientAuthFactory = (
+  lib: typeof OpenidClient,
+  method: ClientAuth,
+) => OpenidClient.ClientAuth;
+
 /** Check that the client can authenticate (id and secrets present) before any network call. */
 export async function prepareClientAuth(
   auth: ResolvedAuth,
   envName: string,
-): Promise<(lib: typeof OpenidClient) => OpenidClient.ClientAuth> {
+): Promise<ClientAuthFactory> {
   if (!auth.clientId) {
     throw new ConfigError(
       "CONFIG_INCOMPLETE",
@@ -119,15 +127,34 @@ export async function prepareClientAuth(
   return await clientAuthentication(auth, envName);
 }
 
-/** A client configuration for grants at `server`. */
+/** How the client authenticates at `server`: configured, remembered, or from its metadata. */
+export function clientAuthPlan(
+  auth: ResolvedAuth,
+  server: Server,
+  remembered?: string,
+): ClientAuthPlan {
+  return planClientAuth(
+    auth.clientAuth,
+    server.metadata.token_endpoint_auth_methods_supported,
+    remembered,
+  );
+}
+
+/** A client configuration for grants at `server`, authenticating with `method`. */
 export function connect(
   auth: ResolvedAuth,
   server: Server,
-  clientAuth: (lib: typeof OpenidClient) => OpenidClient.ClientAuth,
+  clientAuth: ClientAuthFactory,
   timeoutMs: number,
+  method: ClientAuth = auth.clientAuth === "auto" ? "client_secret_basic" : auth.clientAuth,
 ): Connection {
   const { lib, metadata, customFetch } = server;
-  const config = new lib.Configuration(metadata, auth.clientId!, undefined, clientAuth(lib));
+  const config = new lib.Configuration(
+    metadata,
+    auth.clientId!,
+    undefined,
+    clientAuth(lib, method),
+  );
   config[lib.customFetch] = customFetch;
   config.timeout = Math.ceil(timeoutMs / 1000);
   const insecure = (u: string) => new URL(u).protocol === "http:";
@@ -179,15 +206,14 @@ function discoveryError(err: unknown, transport: Transport) {
 async function clientAuthentication(
   auth: ResolvedAuth,
   envName: string,
-): Promise<(lib: typeof OpenidClient) => OpenidClient.ClientAuth> {
+): Promise<ClientAuthFactory> {
   switch (auth.clientAuth) {
-    case "client_secret_basic": {
-      const secret = requireSecret(auth.clientSecret, "client secret", envName);
-      return (lib) => lib.ClientSecretBasic(secret);
-    }
+    case "auto":
+    case "client_secret_basic":
     case "client_secret_post": {
       const secret = requireSecret(auth.clientSecret, "client secret", envName);
-      return (lib) => lib.ClientSecretPost(secret);
+      return (lib, method) =>
+        method === "client_secret_post" ? lib.ClientSecretPost(secret) : clientSecretBasic(secret);
     }
     case "none":
       return (lib) => lib.None();
@@ -196,10 +222,7 @@ async function clientAuthentication(
   }
 }
 
-async function privateKeyJwt(
-  auth: ResolvedAuth,
-  envName: string,
-): Promise<(lib: typeof OpenidClient) => OpenidClient.ClientAuth> {
+async function privateKeyJwt(auth: ResolvedAuth, envName: string): Promise<ClientAuthFactory> {
   const { importPrivateKey } = await import("./private_key.ts");
   const key = await importPrivateKey(
     requireSecret(auth.privateKey, "private key", envName),

@@ -71,6 +71,7 @@ export function toLmiError(err: unknown, ctx: ErrorContext): LmiError {
         cause: err,
         status: oauth.status,
         oauthError: oauth.error,
+        description: oauth.error_description,
       },
     );
   }

@@ -15,10 +15,11 @@ import { createVerifier } from "../tokens/verify.ts";
 import { noBrowserReason, openBrowser } from "./browser.ts";
 import { pages, startLoopback } from "./loopback.ts";
 import { ssoConnection } from "./oidc.ts";
+import { showWaiting } from "../ui/progress.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
 
 export interface LoginContext {
-  deps: Pick<Deps, "fetch" | "fetchFor" | "now" | "env" | "os" | "sleep">;
+  deps: Pick<Deps, "fetch" | "fetchFor" | "now" | "env" | "os" | "sleep" | "stderr">;
   log: Logger;
 }
 
@@ -65,7 +66,10 @@ export async function sessionFrom(
             : undefined,
         ),
     });
-    const verdict = await verifier.verify(response.id_token, sso.clientId);
+    const verdict = await verifier.verify(response.id_token, {
+      audience: sso.clientId,
+      strict: true,
+    });
     if (!verdict.ok) {
       throw new AuthError(
         "ID_TOKEN_INVALID",
@@ -138,7 +142,11 @@ export async function browserLogin(
       state,
       nonce,
     });
-    log.say("Sign in to lmi in your browser. If it does not open, visit this URL:");
+    log.say(
+      options.openBrowser
+        ? "Sign in to lmi in your browser. If it does not open, visit this URL:"
+        : "To sign in to lmi, open this URL in a browser on this machine:",
+    );
     log.say(`  ${url.href}`);
     if (options.openBrowser && !openBrowser(ctx.deps, url.href)) {
       log.warn("could not start a browser; open the URL above yourself");
@@ -158,10 +166,18 @@ export async function browserLogin(
         ), options.timeoutMs);
     });
     let result;
+    const stopWaiting = showWaiting({
+      log,
+      now: ctx.deps.now,
+      terminal: ctx.deps.stderr.isTerminal,
+      deadline: ctx.deps.now() + options.timeoutMs,
+      what: "waiting for the sign-in",
+    });
     try {
       result = await Promise.race([loopback.result, timeout]);
     } finally {
       clearTimeout(timer);
+      stopWaiting();
     }
     if (result.kind === "error") {
       const desc = result.description ? `: ${result.description}` : "";
@@ -202,7 +218,11 @@ export async function browserLogin(
 }
 
 /** The device authorization grant (RFC 8628): a code to enter on another device. */
-export async function deviceLogin(sso: SsoConfig, ctx: LoginContext): Promise<SsoSession> {
+export async function deviceLogin(
+  sso: SsoConfig,
+  ctx: LoginContext,
+  options: { timeoutMs: number },
+): Promise<SsoSession> {
   const { log } = ctx;
   const conn = await ssoConnection(sso, ctx);
   if (!conn.metadata.device_authorization_endpoint) {
@@ -224,17 +244,32 @@ export async function deviceLogin(sso: SsoConfig, ctx: LoginContext): Promise<Ss
   log.say(`To sign in, visit ${device.verification_uri} and enter the code ${device.user_code}`);
   if (device.verification_uri_complete) log.say(`(or open ${device.verification_uri_complete})`);
   const deadline = ctx.deps.now() + device.expires_in * 1000;
-  const spinner = ctx.log.color
-    ? setInterval(() => {
-      ctx.log.raw(
-        `\r\x1b[2Kwaiting for the sign-in… ${formatDuration(deadline - ctx.deps.now())} left`,
-      );
-    }, 1000)
-    : undefined;
+  // --timeout bounds the wait when it ends before the device code expires.
+  const stopAt = Math.min(deadline, ctx.deps.now() + options.timeoutMs);
+  const stopped = AbortSignal.timeout(Math.max(0, stopAt - ctx.deps.now()));
+  const stopWaiting = showWaiting({
+    log,
+    now: ctx.deps.now,
+    terminal: ctx.deps.stderr.isTerminal,
+    deadline: stopAt,
+    what: "waiting for the sign-in",
+  });
   try {
-    const tokens = await lib.pollDeviceAuthorizationGrant(conn.config, device);
+    const tokens = await lib.pollDeviceAuthorizationGrant(conn.config, device, undefined, {
+      signal: stopped,
+    });
     return await sessionFrom(tokens as TokenResponseLike, sso, conn, ctx);
   } catch (err) {
+    if (stopped.aborted && stopAt < deadline) {
+      throw new AuthError(
+        "LOGIN_TIMEOUT",
+        `nobody completed the sign-in within ${formatDuration(options.timeoutMs)}`,
+        {
+          hint: "run lmi login sso --device again (--timeout sets how long it waits)",
+          cause: err,
+        },
+      );
+    }
     const e = toLmiError(err, { what: "device sign-in", last: conn.transport.last() });
     if (e instanceof AuthError && e.oauthError === "access_denied") {
       throw new AuthError("LOGIN_REFUSED", "the sign-in was denied on the other device", {
@@ -258,10 +293,7 @@ export async function deviceLogin(sso: SsoConfig, ctx: LoginContext): Promise<Ss
     }
     throw e;
   } finally {
-    if (spinner !== undefined) {
-      clearInterval(spinner);
-      ctx.log.raw("\r\x1b[2K");
-    }
+    stopWaiting();
   }
 }
 

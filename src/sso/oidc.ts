@@ -9,7 +9,13 @@ import type { Deps } from "../context.ts";
 import type { OpenidClient } from "../deps.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
-import { connect, type Connection, prepareClientAuth, resolveServer } from "../oauth/client.ts";
+import {
+  clientAuthPlan,
+  connect,
+  type Connection,
+  prepareClientAuth,
+  resolveServer,
+} from "../oauth/client.ts";
 import type { Logger } from "../ui/log.ts";
 
 export const SSO_TIMEOUT_MS = 30_000;
@@ -20,10 +26,11 @@ export function ssoAuth(sso: SsoConfig): ResolvedAuth {
     type: "sso",
     issuer: sso.issuer,
     clientId: sso.clientId,
-    clientAuth: sso.clientSecret ? "client_secret_basic" : "none",
+    clientAuth: sso.clientSecret ? "auto" : "none",
     scopes: sso.scopes,
     extraParams: {},
     refreshMarginMs: 60_000,
+    verifyAccessToken: "auto",
   };
   if (sso.clientSecret) auth.clientSecret = sso.clientSecret;
   return auth;
@@ -40,6 +47,15 @@ export async function ssoConnection(
     log: ctx.log,
     timeoutMs: SSO_TIMEOUT_MS,
   });
-  const conn = connect(auth, server, await prepareClientAuth(auth, "sso"), SSO_TIMEOUT_MS);
+  // A confidential SSO client authenticates as the IdP's metadata suggests; no retry with
+  // another method, since an authorization code can be used only once.
+  const { method } = clientAuthPlan(auth, server);
+  const conn = connect(
+    auth,
+    server,
+    await prepareClientAuth(auth, "sso"),
+    SSO_TIMEOUT_MS,
+    method,
+  );
   return { ...conn, metadata: server.metadata };
 }

@@ -11,7 +11,7 @@ import type { ServiceContext } from "./service.ts";
 import { SERVICE_TYPES } from "./service.ts";
 import { envFiles, readIfExists } from "./files.ts";
 import { fingerprint, parseCachedToken } from "./token_set.ts";
-import { createVerifier } from "./verify.ts";
+import { createVerifier, rulesForCached, type Verdict } from "./verify.ts";
 
 export type TokenStateName =
   | "valid"
@@ -74,10 +74,13 @@ export async function inspectServiceToken(
     log: ctx.log,
     issuerKeys: () => Promise.resolve(undefined),
   });
-  const verdict = await verifier.verify(cached.access_token, env.auth.audience).catch((err) => ({
-    ok: false as const,
-    reason: err instanceof Error ? err.message : String(err),
-  }));
+  const rules = rulesForCached(env.auth, cached.verified);
+  const verdict: Verdict = !rules
+    ? { ok: true, verified: false }
+    : await verifier.verify(cached.access_token, rules).catch((err) => ({
+      ok: false as const,
+      reason: err instanceof Error ? err.message : String(err),
+    }));
   if (!verdict.ok) return { ...info, state: "invalid", reason: verdict.reason, verified: false };
   info.verified = verdict.verified;
   return info;

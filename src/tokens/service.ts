@@ -27,8 +27,14 @@ import {
   jwtExpiry,
   parseCachedToken,
 } from "./token_set.ts";
-import { createVerifier, type Verdict, type Verifier } from "./verify.ts";
-import type { Connection, Server } from "../oauth/client.ts";
+import {
+  createVerifier,
+  rulesForCached,
+  rulesForNew,
+  type Verdict,
+  type Verifier,
+} from "./verify.ts";
+import type { ClientAuthFactory, Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
 
 export interface ServiceContext {
@@ -95,10 +101,13 @@ export async function getServiceToken(
   // token read here is as good as one read under the lock. Anything else takes the lock.
   if (!options.force && files) {
     const quick = readCacheQuietly(files, fp);
-    if (quick && quick.access_token !== options.rejectedToken) {
+    if (
+      quick && quick.access_token !== options.rejectedToken &&
+      isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs)
+    ) {
       const flow = new Flow(env, ctx, files);
-      const verdict = await flow.verifier.verify(quick.access_token, auth.audience);
-      if (verdict.ok && isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
+      const verdict = await flow.verifyCached(quick);
+      if (verdict.ok) {
         log.info(
           `using the cached token for env ${q(env.name)} (valid for ${
             formatDuration(Date.parse(quick.expires_at) - deps.now())
@@ -110,13 +119,15 @@ export async function getServiceToken(
   }
   const store = await openStore(env, ctx, options.lockTimeoutMs);
   try {
-    const flow = new Flow(env, ctx, store.files);
-    const cached = options.force ? undefined : await readCached(store.files, fp, log);
+    const entry = await readCached(store.files, fp, log);
+    // The client authentication that worked is remembered even when the token is not used.
+    const flow = new Flow(env, ctx, store.files, entry?.client_auth);
+    const cached = options.force ? undefined : entry;
     if (cached) {
       const rejected = cached.access_token === options.rejectedToken;
       const verdict: Verdict = rejected
         ? { ok: true, verified: false }
-        : await flow.verifier.verify(cached.access_token, auth.audience);
+        : await flow.verifyCached(cached);
       if (rejected) {
         log.info(`the API refused the cached token for env ${q(env.name)}; getting a new one`);
       } else if (!verdict.ok) {
@@ -282,7 +293,12 @@ function fromCached(c: CachedToken): TokenSet {
   return t;
 }
 
-function toCached(t: TokenSet & { expiresAt: number }, fp: string): CachedToken {
+function toCached(
+  t: TokenSet & { expiresAt: number },
+  fp: string,
+  verified: boolean,
+  clientAuth: string | undefined,
+): CachedToken {
   const c: CachedToken = {
     version: CACHE_VERSION,
     fingerprint: fp,
@@ -290,9 +306,11 @@ function toCached(t: TokenSet & { expiresAt: number }, fp: string): CachedToken 
     token_type: t.tokenType,
     expires_at: new Date(t.expiresAt).toISOString(),
     obtained_at: new Date(t.obtainedAt).toISOString(),
+    verified,
   };
   if (t.scope !== undefined) c.scope = t.scope;
   if (t.refreshToken !== undefined) c.refresh_token = t.refreshToken;
+  if (clientAuth !== undefined) c.client_auth = clientAuth;
   return c;
 }
 
@@ -304,12 +322,15 @@ function message(err: unknown): string {
 class Flow {
   readonly verifier: Verifier;
   #server?: Promise<Server>;
-  #conn?: Promise<Connection>;
+  #clientAuth?: Promise<ClientAuthFactory>;
+  #announced = false;
 
   constructor(
     readonly env: ResolvedEnv,
     readonly ctx: ServiceContext,
     readonly files: EnvFiles | undefined,
+    /** The client authentication method that worked last time (automatic choice only). */
+    private remembered?: string,
   ) {
     this.verifier = createVerifier({
       path: files?.jwks,
@@ -340,12 +361,46 @@ class Flow {
     return { deps, log: this.ctx.log, timeoutMs: this.env.timeoutMs };
   }
 
-  connection(): Promise<Connection> {
-    return this.#conn ??= (async () => {
-      const m = await import("../oauth/client.ts");
-      const clientAuth = await m.prepareClientAuth(this.env.auth, this.env.name);
-      return m.connect(this.env.auth, await this.server(), clientAuth, this.env.timeoutMs);
-    })();
+  #factory(): Promise<ClientAuthFactory> {
+    return this.#clientAuth ??= import("../oauth/client.ts").then((m) =>
+      m.prepareClientAuth(this.env.auth, this.env.name)
+    );
+  }
+
+  /**
+   * One token request, authenticating the client as planned: a configured method as it is; an
+   * automatic one with a single retry using the other secret method when the IdP rejects it.
+   */
+  async #request(call: (conn: Connection) => Promise<TokenResponse>): Promise<TokenResponse> {
+    const { auth, name, timeoutMs } = this.env;
+    const { log } = this.ctx;
+    const m = await import("../oauth/client.ts");
+    const { withClientAuthFallback } = await import("../oauth/client_auth.ts");
+    const factory = await this.#factory();
+    const server = await this.server();
+    const plan = m.clientAuthPlan(auth, server, this.remembered);
+    if (!this.#announced) {
+      log.info(`client authentication for env ${q(name)}: ${plan.method} (${plan.reason})`);
+      this.#announced = true;
+    }
+    const { result, method } = await withClientAuthFallback(
+      plan,
+      (method) => call(m.connect(auth, server, factory, timeoutMs, method)),
+      (from, to, status) => log.info(`the IdP refused ${from} (HTTP ${status}); trying ${to} once`),
+    );
+    if (plan.fallback) {
+      if (method !== plan.method) log.info(`${method} worked; lmi will use it for env ${q(name)}`);
+      this.remembered = method;
+    }
+    return result;
+  }
+
+  /** Verify a cached token: strictly when it verified when obtained, else per the env's mode. */
+  verifyCached(cached: CachedToken): Promise<Verdict> {
+    const rules = rulesForCached(this.env.auth, cached.verified);
+    return rules
+      ? this.verifier.verify(cached.access_token, rules)
+      : Promise.resolve({ ok: true, verified: false, note: "not verified when obtained" });
   }
 
   async grant(): Promise<TokenResponse> {
@@ -353,23 +408,25 @@ class Flow {
     const grants = await import("../oauth/grants.ts");
     const m = await import("../oauth/client.ts");
     // Secrets are checked before any network call, so a missing variable is reported as such.
-    await m.prepareClientAuth(auth, name);
+    await this.#factory();
     if (auth.type === "password") {
       m.requireSecret(auth.username, "username", name);
       m.requireSecret(auth.password, "password", name);
     }
-    const conn = await this.connection();
+    const server = await this.server();
     this.ctx.log.info(
-      `requesting a token for env ${q(name)} (${auth.type}) from ${conn.server.token_endpoint}`,
+      `requesting a token for env ${q(name)} (${auth.type}) from ${server.info.token_endpoint}`,
     );
-    return auth.type === "password"
-      ? grants.password(conn, auth, name)
-      : grants.clientCredentials(conn, auth);
+    return await this.#request((conn) =>
+      auth.type === "password"
+        ? grants.password(conn, auth, name)
+        : grants.clientCredentials(conn, auth)
+    );
   }
 
   async refresh(refreshToken: string): Promise<TokenResponse> {
     const grants = await import("../oauth/grants.ts");
-    return grants.refresh(await this.connection(), this.env.auth, refreshToken);
+    return await this.#request((conn) => grants.refresh(conn, this.env.auth, refreshToken));
   }
 
   /** Check a new token, work out its expiry, cache it. */
@@ -387,23 +444,39 @@ class Flow {
         hint: "check the token endpoint URL",
       });
     }
-    const verdict = await this.verifier.verify(response.access_token, this.env.auth.audience);
+    const rules = rulesForNew(this.env.auth);
+    const verdict: Verdict = rules
+      ? await this.verifier.verify(response.access_token, rules)
+      : { ok: true, verified: false, note: "verify_access_token = never" };
     if (!verdict.ok) {
       throw new AuthError(
         "TOKEN_VERIFICATION_FAILED",
         `the new access token failed verification: ${verdict.reason}`,
         {
-          hint: verdict.reason.includes("clock")
+          hint: /clock|not valid yet|expired/.test(verdict.reason)
             ? "check this machine's clock (timedatectl / ntp)"
-            : "check issuer and audience in the env's config against what the IdP issues",
+            : /\baud\b/.test(verdict.reason)
+            ? "check expected_audience in the env's config against the aud the IdP issues"
+            : 'check the issuer in the env\'s config; verify_access_token = "auto" accepts tokens this client cannot verify',
         },
       );
     }
-    if (!verdict.verified) log.debug(`access token not verified: ${verdict.note}`);
+    if (!verdict.verified && verdict.note !== "not a JWT") {
+      log.info(`using the access token as opaque (not verified): ${verdict.note}`);
+    }
     const now = deps.now();
+    // A verified JWT's exp bounds the lifetime; an unverified one's exp is used only when the
+    // IdP gave no expires_in.
+    const fromResponse = response.expires_in !== undefined
+      ? now + response.expires_in * 1000
+      : undefined;
     const candidates = [
-      response.expires_in !== undefined ? now + response.expires_in * 1000 : undefined,
-      verdict.ok && verdict.verified ? verdict.exp : jwtExpiry(response.access_token),
+      fromResponse,
+      verdict.verified
+        ? verdict.exp
+        : fromResponse === undefined
+        ? jwtExpiry(response.access_token)
+        : undefined,
     ].filter((v): v is number => v !== undefined);
     const token: TokenSet = {
       accessToken: response.access_token,
@@ -419,7 +492,16 @@ class Flow {
       try {
         await writeFileAtomic(
           this.files.token,
-          JSON.stringify(toCached({ ...token, expiresAt: token.expiresAt }, fp), null, 2) + "\n",
+          JSON.stringify(
+            toCached(
+              { ...token, expiresAt: token.expiresAt },
+              fp,
+              verdict.verified,
+              this.env.auth.clientAuth === "auto" ? this.remembered : undefined,
+            ),
+            null,
+            2,
+          ) + "\n",
         );
         cached = true;
       } catch (err) {

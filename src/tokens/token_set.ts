@@ -18,6 +18,10 @@ export interface CachedToken {
   scope?: string;
   refresh_token?: string;
   obtained_at: string;
+  /** Whether the access token verified when obtained (then it must verify on every read). */
+  verified?: boolean;
+  /** The client authentication method that worked, when it was chosen automatically. */
+  client_auth?: string;
 }
 
 /**
@@ -69,7 +73,10 @@ export function parseCachedToken(text: string): CachedToken | { invalid: string 
   for (const key of ["fingerprint", "access_token", "token_type", "expires_at", "obtained_at"]) {
     if (typeof d[key] !== "string" || d[key] === "") return { invalid: `missing ${key}` };
   }
-  for (const key of ["scope", "refresh_token"]) {
+  if (d.verified !== undefined && typeof d.verified !== "boolean") {
+    return { invalid: "bad verified" };
+  }
+  for (const key of ["scope", "refresh_token", "client_auth"]) {
     if (d[key] !== undefined && typeof d[key] !== "string") return { invalid: `bad ${key}` };
   }
   if (Number.isNaN(Date.parse(d.expires_at as string))) return { invalid: "bad expires_at" };

@@ -1,8 +1,9 @@
 /**
- * Verifying JWT access tokens with jose: signature against the issuer's JWKS (cached beside the
- * tokens as `<env>.jwks.json`, refetched once on an unknown `kid`), `iss`, `exp`/`nbf` with a
- * small clock tolerance, and `aud` when the env configures an audience. Opaque tokens pass
- * through unverified; they rely on `expires_in`.
+ * Verifying JWTs with jose: signature against the issuer's JWKS (cached beside the tokens as
+ * `<env>.jwks.json`, refetched once on an unknown `kid`), `iss`, `exp`/`nbf` with a small clock
+ * tolerance, and `aud` when one is expected. Access tokens are addressed to the API, not to this
+ * client, so one this client cannot verify is opaque unless the rules are strict (DESIGN.md →
+ * Tokens, `verify_access_token`). Opaque tokens rely on `expires_in`.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { writeFileAtomic } from "./files.ts";
 import { AuthError } from "../errors.ts";
 import { snippet } from "../oauth/errors.ts";
 import { looksLikeJwt } from "./token_set.ts";
+import type { ResolvedAuth } from "../config/resolve.ts";
 
 /** Accepted clock difference between lmi's machine and the IdP, in seconds. */
 export const CLOCK_TOLERANCE_S = 30;
@@ -110,9 +112,27 @@ export function createVerifier(options: VerifierOptions) {
   }
 
   return {
-    /** Verify `token` (if it is a JWT). `audience` is checked when given. */
-    async verify(token: string, audience: string | undefined): Promise<Verdict> {
-      if (!looksLikeJwt(token)) return { ok: true, verified: false, note: "opaque token" };
+    /**
+     * Verify `token` when it is a JWT. A token that cannot be verified by this client (no `iss`,
+     * another issuer, a key the issuer does not publish, a signature that does not verify, an
+     * algorithm lmi cannot check) fails under `rules.strict` and is otherwise opaque, with a note.
+     * An expired token, or one without the expected audience, always fails.
+     */
+    async verify(token: string, rules: VerifyRules): Promise<Verdict> {
+      if (!looksLikeJwt(token)) return { ok: true, verified: false, note: "not a JWT" };
+      const unverifiable = (note: string): Verdict =>
+        rules.strict ? { ok: false, reason: note } : { ok: true, verified: false, note };
+      const header = decodePart(token, 0);
+      const claims = decodePart(token, 1);
+      if (!header || !claims) return unverifiable("its header or claims are not JSON");
+      if (options.configIssuer !== undefined) {
+        if (typeof claims.iss !== "string") return unverifiable("it has no iss claim");
+        if (claims.iss !== options.configIssuer) {
+          return unverifiable(
+            `its iss ${JSON.stringify(claims.iss)} is not the issuer ${options.configIssuer}`,
+          );
+        }
+      }
       const jose = await loadJoseVerify();
       let entry = readEntry();
       let refetched = false;
@@ -124,32 +144,92 @@ export function createVerifier(options: VerifierOptions) {
         entry = await fetchEntry(keys);
         refetched = true;
       }
-      for (;;) {
-        try {
-          const { payload } = await jose.jwtVerify(
-            token,
-            jose.createLocalJWKSet({ keys: entry.keys }),
-            {
-              issuer: entry.issuer,
-              ...(audience ? { audience } : {}),
-              clockTolerance: CLOCK_TOLERANCE_S,
-              currentDate: new Date(options.now()),
-            },
-          );
-          return { ok: true, verified: true, ...(payload.exp ? { exp: payload.exp * 1000 } : {}) };
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code === "ERR_JWKS_NO_MATCHING_KEY" && !refetched) {
-            log.info("token signed with a key not in the cached JWKS; fetching the JWKS again");
-            entry = await fetchEntry((await options.issuerKeys()) ?? entry);
-            refetched = true;
-            continue;
-          }
-          return { ok: false, reason: describe(err) };
-        }
+      const kid = typeof header.kid === "string" ? header.kid : undefined;
+      if (kid !== undefined && !hasKid(entry, kid) && !refetched) {
+        log.info("token signed with a key not in the cached JWKS; fetching the JWKS again");
+        entry = await fetchEntry((await options.issuerKeys()) ?? entry);
+        refetched = true;
+      }
+      if (kid !== undefined && !hasKid(entry, kid)) {
+        return unverifiable(`it is signed with a key (kid ${kid}) the issuer does not publish`);
+      }
+      try {
+        const { payload } = await jose.jwtVerify(
+          token,
+          jose.createLocalJWKSet({ keys: entry.keys }),
+          {
+            issuer: entry.issuer,
+            ...(rules.audience ? { audience: rules.audience } : {}),
+            clockTolerance: CLOCK_TOLERANCE_S,
+            currentDate: new Date(options.now()),
+          },
+        );
+        return { ok: true, verified: true, ...(payload.exp ? { exp: payload.exp * 1000 } : {}) };
+      } catch (err) {
+        const e = err as { code?: string; claim?: string };
+        const always = e.code === "ERR_JWT_EXPIRED" ||
+          (e.code === "ERR_JWT_CLAIM_VALIDATION_FAILED" && e.claim !== "iss");
+        return always ? { ok: false, reason: describe(err) } : unverifiable(describe(err));
       }
     },
   };
+}
+
+/** The env settings that decide how its access tokens are verified. */
+export type AccessTokenPolicy = Pick<ResolvedAuth, "verifyAccessToken" | "expectedAudience">;
+
+/** How strictly to verify. */
+export interface VerifyRules {
+  /** The `aud` the token must carry (an ID token: the client id; an access token: expected_audience). */
+  audience?: string | string[] | undefined;
+  /**
+   * True: a token this client cannot verify is a failure (ID tokens, `verify_access_token =
+   * "always"`, a cached token that verified when it was obtained). False: it is opaque.
+   */
+  strict: boolean;
+}
+
+/** The rules for a new access token, or undefined when it is not verified (`never`). */
+export function rulesForNew(auth: AccessTokenPolicy): VerifyRules | undefined {
+  if (auth.verifyAccessToken === "never") return undefined;
+  return { audience: auth.expectedAudience, strict: auth.verifyAccessToken === "always" };
+}
+
+/**
+ * The rules for a cached access token: one that verified when obtained must verify again
+ * (entries written before `verified` was recorded were all verified); one that did not is opaque
+ * (undefined), unless the env now says `always`.
+ */
+export function rulesForCached(
+  auth: AccessTokenPolicy,
+  verifiedThen: boolean | undefined,
+): VerifyRules | undefined {
+  if (auth.verifyAccessToken === "never") return undefined;
+  if (verifiedThen === false && auth.verifyAccessToken === "auto") return undefined;
+  return { audience: auth.expectedAudience, strict: true };
+}
+
+function hasKid(entry: JwksCacheEntry, kid: string): boolean {
+  return entry.keys.some((k) => k.kid === kid);
+}
+
+/** A JWT's header (0) or payload (1) as an object, unverified; undefined when unreadable. */
+function decodePart(token: string, index: 0 | 1): Record<string, unknown> | undefined {
+  try {
+    const part = token.split(".")[index]!;
+    const bin = atob(
+      part.replace(/-/g, "+").replace(/_/g, "/").padEnd(
+        Math.ceil(part.length / 4) * 4,
+        "=",
+      ),
+    );
+    const value = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))),
+    );
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type Verifier = ReturnType<typeof createVerifier>;
@@ -158,7 +238,7 @@ function describe(err: unknown): string {
   const e = err as { code?: string; claim?: string; message?: string };
   switch (e.code) {
     case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
-      return "signature does not verify against the issuer's keys";
+      return "its signature does not verify with the issuer's published keys";
     case "ERR_JWT_EXPIRED":
       return "token has expired (exp)";
     case "ERR_JWT_CLAIM_VALIDATION_FAILED":
@@ -168,6 +248,9 @@ function describe(err: unknown): string {
       return `claim ${e.claim} check failed: ${e.message}`;
     case "ERR_JWKS_NO_MATCHING_KEY":
       return "no key in the issuer's JWKS matches the token";
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+    case "ERR_JOSE_NOT_SUPPORTED":
+      return "it is signed with an algorithm lmi cannot check with the issuer's keys";
     default:
       return e.message ?? String(err);
   }

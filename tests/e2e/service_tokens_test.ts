@@ -93,10 +93,12 @@ Deno.test("service tokens against the dev IdP", async (t) => {
           Object.keys(data).sort().filter((k) => !["refresh_token", "scope"].includes(k)),
           [
             "access_token",
+            "client_auth",
             "expires_at",
             "fingerprint",
             "obtained_at",
             "token_type",
+            "verified",
             "version",
           ],
         );

@@ -18,6 +18,19 @@ export interface Sandbox {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * The machine's extra CAs for Deno itself (a TLS-inspecting proxy in front of the npm registry),
+ * so a child that must download npm packages (`deno run` by URL, no lock file) can.
+ */
+function machineTrust(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ["DENO_CERT", "NODE_EXTRA_CA_CERTS"]) {
+    const value = Deno.env.get(name);
+    if (value) out[name] = value;
+  }
+  return out;
+}
+
 /** A temporary home with its own cache folder, removed on dispose. */
 export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sandbox> {
   const dir = await Deno.makeTempDir({ prefix: "lmi-test-" });
@@ -30,6 +43,7 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
     DENO_DIR: denoDir(),
     LMI_CACHE_DIR: cacheDir,
     NO_COLOR: "1",
+    ...machineTrust(),
     ...extraEnv,
   };
   return {

@@ -28,6 +28,7 @@ function env(overrides: Partial<ResolvedEnv> = {}): ResolvedEnv {
       scopes: [],
       extraParams: {},
       refreshMarginMs: 60_000,
+      verifyAccessToken: "auto",
     },
     sources: {},
     ...overrides,

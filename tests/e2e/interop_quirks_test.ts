@@ -1,0 +1,324 @@
+/**
+ * Interoperability with what real IdPs do, through the real program against the quirks server
+ * (tests/helpers/quirks_idp.ts): client authentication that works with servers that do not
+ * URL-decode Basic and falls back to client_secret_post once, access tokens this client cannot
+ * verify, and discovery behind redirects.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
+import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { makePki } from "../helpers/tls.ts";
+import { QUIRKS_CLIENTS, type QuirksIdp, startQuirksIdp } from "../helpers/quirks_idp.ts";
+
+type Client = keyof typeof QUIRKS_CLIENTS;
+
+function config(idp: QuirksIdp, auth = "", client: Client = "plain", env = ""): string {
+  return `default_env = "q"
+[envs.q]
+${env}
+[envs.q.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = ${JSON.stringify(QUIRKS_CLIENTS[client].id)}
+client_secret_env = "Q_SECRET"
+${auth}
+`;
+}
+
+async function world(idp: QuirksIdp, toml: string, client: Client = "plain"): Promise<Sandbox> {
+  const box = await sandbox({ Q_SECRET: QUIRKS_CLIENTS[client].secret });
+  await box.writeConfig(toml);
+  return box;
+}
+
+async function cacheEntry(box: Sandbox): Promise<Record<string, unknown>> {
+  return JSON.parse(
+    await Deno.readTextFile(join(box.cacheDir, "lmi", "tokens", "q.json")),
+  );
+}
+
+Deno.test("client authentication against servers that differ", async (t) => {
+  await using idp = await startQuirksIdp();
+
+  await t.step("Basic to a server that does not URL-decode: -_.~ are sent as is", async () => {
+    idp.reset();
+    await using box = await world(idp, config(idp));
+    const r = await box.run(["auth", "token", "-v"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(idp.tokenRequests.length, 1);
+    assertEquals(idp.tokenRequests[0]!.method, "basic");
+    assertEquals(
+      idp.tokenRequests[0]!.basicRaw,
+      `${QUIRKS_CLIENTS.plain.id}:${QUIRKS_CLIENTS.plain.secret}`,
+    );
+    assertMatch(r.stderr, /client authentication for env "q": client_secret_basic/);
+    // explicitly configured Basic: the same encoding
+    idp.reset();
+    await using explicit = await world(idp, config(idp, 'client_auth = "client_secret_basic"'));
+    assertEquals((await explicit.run(["auth", "token"])).code, 0);
+    assertEquals(idp.tokenRequests[0]!.basicRaw?.startsWith("svc-cli_v1.0~x:"), true);
+  });
+
+  await t.step("a server that URL-decodes Basic accepts reserved characters", async () => {
+    idp.reset();
+    idp.set({ auth: "basic_decoded" });
+    await using box = await world(idp, config(idp, "", "odd"), "odd");
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(idp.tokenRequests.map((x) => x.method), ["basic"]);
+    assertEquals(idp.tokenRequests[0]!.basicRaw, "svc%2Bodd%25%3A%2Fid:p%2Bs%25%3A%2Fw");
+  });
+
+  for (
+    const refusal of ["invalid_client_401", "invalid_client_400", "empty_403", "empty_401"] as const
+  ) {
+    await t.step(`Basic refused (${refusal}): one retry with post, remembered`, async () => {
+      idp.reset();
+      idp.set({ auth: "post_only", basicRefusal: refusal });
+      await using box = await world(idp, config(idp));
+      const r = await box.run(["auth", "token", "-v"]);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(idp.tokenRequests.map((x) => x.method), ["basic", "post"]);
+      assertMatch(
+        r.stderr,
+        /the IdP refused client_secret_basic \(HTTP \d+\); trying client_secret_post once/,
+      );
+      assertEquals((await cacheEntry(box)).client_auth, "client_secret_post");
+      // the next token request uses post straight away
+      idp.tokenRequests.length = 0;
+      const again = await box.run(["auth", "token", "--force", "-v"]);
+      assertEquals(again.code, 0, again.stderr);
+      assertEquals(idp.tokenRequests.map((x) => x.method), ["post"]);
+      assertMatch(again.stderr, /client_secret_post \(it worked with this IdP before\)/);
+    });
+  }
+
+  await t.step("a non-decoding server and reserved characters: post after Basic", async () => {
+    idp.reset();
+    await using box = await world(idp, config(idp, "", "odd"), "odd");
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(idp.tokenRequests.map((x) => [x.method, x.ok]), [
+      ["basic", false],
+      ["post", true],
+    ]);
+  });
+
+  await t.step("the discovery document's methods decide the first try", async () => {
+    idp.reset();
+    idp.set({ auth: "post_only", authMethods: ["client_secret_post", "private_key_jwt"] });
+    await using box = await world(idp, config(idp));
+    const r = await box.run(["auth", "token", "-v"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(idp.tokenRequests.map((x) => x.method), ["post"]);
+    assertMatch(r.stderr, /client_secret_post \(the IdP lists client_secret_post but not/);
+  });
+
+  await t.step("an explicit client_auth is never changed", async () => {
+    idp.reset();
+    idp.set({ auth: "post_only" });
+    await using box = await world(idp, config(idp, 'client_auth = "client_secret_basic"'));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertEquals(idp.tokenRequests.map((x) => x.method), ["basic"]);
+    assertMatch(r.stderr, /invalid_client/);
+  });
+
+  await t.step("a server that refuses both: exit 4 naming both, no third try", async () => {
+    idp.reset();
+    idp.set({ auth: "refuse_all", basicRefusal: "empty_403" });
+    await using box = await world(idp, config(idp));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertEquals(idp.tokenRequests.map((x) => x.method), ["basic", "post"]);
+    assertMatch(
+      r.stderr,
+      /lmi: error: the IdP rejected the client with both client_secret_basic \(HTTP 403\) and client_secret_post \(HTTP 401 invalid_client\)\nhint: .*client_auth/,
+    );
+    assertNotIncludes(r.stderr, QUIRKS_CLIENTS.plain.secret);
+  });
+});
+
+Deno.test("access tokens this client cannot verify", async (t) => {
+  await using idp = await startQuirksIdp();
+  const cases = [
+    ["entra_v1_iss", /its iss "https:\/\/sts\.windows\.net\/tenant-id\/" is not the issuer/],
+    ["header_nonce", /signature does not verify with the issuer's published keys/],
+    ["unpublished_key", /signed with a key \(kid unpublished\) the issuer does not publish/],
+    ["no_iss", /it has no iss claim/],
+  ] as const;
+  for (const [quirk, why] of cases) {
+    await t.step(`${quirk}: opaque under auto (one -v line), exit 4 under always`, async () => {
+      idp.reset();
+      idp.set({ token: quirk });
+      await using box = await world(idp, config(idp));
+      const r = await box.run(["auth", "token", "-v"]);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.stdout.trim().split(".").length, 3);
+      assertMatch(r.stderr, why);
+      assertEquals(r.stderr.match(/using the access token as opaque/g)?.length, 1);
+      const entry = await cacheEntry(box);
+      assertEquals(entry.verified, false);
+      // read back from the cache as opaque: no new request
+      idp.tokenRequests.length = 0;
+      const again = await box.run(["auth", "token"]);
+      assertEquals([again.code, again.stdout], [0, r.stdout]);
+      assertEquals(idp.tokenRequests.length, 0);
+      await box.writeConfig(config(idp, 'verify_access_token = "always"'));
+      const strict = await box.run(["auth", "token", "--force"]);
+      assertEquals(strict.code, 4, strict.stderr);
+      assertMatch(strict.stderr, /lmi: error: the new access token failed verification: /);
+      assertMatch(strict.stderr, why);
+    });
+  }
+
+  await t.step("aud differing from the requested audience: verified, aud not checked", async () => {
+    idp.reset();
+    idp.set({ token: "aud_account" });
+    await using box = await world(idp, config(idp, 'audience = "https://api.example"'));
+    const r = await box.run(["auth", "token", "-v"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await cacheEntry(box)).verified, true);
+    // expected_audience is the rule: a token without it is refused
+    await box.writeConfig(
+      config(idp, 'audience = "https://api.example"\nexpected_audience = "https://api.example"'),
+    );
+    const strict = await box.run(["auth", "token", "--force"]);
+    assertEquals(strict.code, 4, strict.stderr);
+    assertMatch(strict.stderr, /aud/);
+    assertMatch(strict.stderr, /hint: check expected_audience/);
+    await box.writeConfig(config(idp, 'expected_audience = ["other", "account"]'));
+    assertEquals((await box.run(["auth", "token", "--force"])).code, 0);
+  });
+
+  await t.step("never: no verification, no JWKS fetched", async () => {
+    idp.reset();
+    idp.set({ token: "unpublished_key" });
+    await using box = await world(idp, config(idp, 'verify_access_token = "never"'));
+    const r = await box.run(["auth", "token", "-v"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals((await cacheEntry(box)).verified, false);
+    const jwks = await Deno.stat(join(box.cacheDir, "lmi", "tokens", "q.jwks.json")).catch(
+      () => undefined,
+    );
+    assertEquals(jwks, undefined);
+  });
+
+  await t.step("a token that verified when obtained must verify on read", async () => {
+    idp.reset();
+    await using box = await world(idp, config(idp));
+    const first = await box.run(["auth", "token"]);
+    assertEquals(first.code, 0, first.stderr);
+    assertEquals((await cacheEntry(box)).verified, true);
+    // The issuer rotates its key: the cached token's kid leaves the JWKS.
+    idp.set({ rotateKeys: true });
+    idp.tokenRequests.length = 0;
+    await Deno.remove(join(box.cacheDir, "lmi", "tokens", "q.jwks.json"));
+    // the rotation happens on the next signing; force one signing on the server side first
+    const probe = await fetch(`${new URL(idp.issuer).origin}/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: QUIRKS_CLIENTS.plain.id,
+        client_secret: QUIRKS_CLIENTS.plain.secret,
+      }),
+    });
+    assertEquals(probe.status, 200);
+    await probe.body?.cancel();
+    idp.tokenRequests.length = 0;
+    const second = await box.run(["auth", "token", "-v"]);
+    assertEquals(second.code, 0, second.stderr);
+    assert(second.stdout !== first.stdout, "a new token");
+    assertMatch(
+      second.stderr,
+      /discarding the cached token for env "q": it is signed with a key \(kid k1\) the issuer does not publish/,
+    );
+    assertEquals(idp.tokenRequests.length, 1);
+    // and a tampered cache file is still discarded
+    const entry = await cacheEntry(box);
+    const token = entry.access_token as string;
+    entry.access_token = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
+    await Deno.writeTextFile(
+      join(box.cacheDir, "lmi", "tokens", "q.json"),
+      JSON.stringify(entry),
+      { mode: 0o600 },
+    );
+    idp.tokenRequests.length = 0;
+    const third = await box.run(["auth", "token", "-v"]);
+    assertEquals(third.code, 0, third.stderr);
+    assertMatch(third.stderr, /discarding the cached token/);
+    assertEquals(idp.tokenRequests.length, 1);
+  });
+
+  await t.step("verify_access_token with another value: exit 3 with the valid values", async () => {
+    idp.reset();
+    await using box = await world(idp, config(idp, 'verify_access_token = "sometimes"'));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 3, r.stderr);
+    assertMatch(r.stderr, /verify_access_token/);
+    assertMatch(r.stderr, /hint: valid values: "auto", "always", "never"/);
+  });
+});
+
+Deno.test("discovery behind redirects", async (t) => {
+  await using idp = await startQuirksIdp();
+
+  await t.step("a 301 to the trailing-slash path is followed; the issuer stays exact", async () => {
+    idp.reset();
+    idp.set({ discovery: "trailing_slash" });
+    await using box = await world(idp, config(idp));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(idp.discoveryRequests, [
+      "/realm/.well-known/openid-configuration",
+      "/realm/.well-known/openid-configuration/",
+    ]);
+  });
+
+  await t.step("a redirect loop: exit 4 naming the URLs", async () => {
+    idp.reset();
+    idp.set({ discovery: "loop" });
+    await using box = await world(idp, config(idp));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertMatch(
+      r.stderr,
+      /lmi: error: too many redirects \(more than 3\): http:\/\/127\.0\.0\.1:\d+\/realm\/\.well-known\/openid-configuration -> /,
+    );
+    assertEquals(r.stderr.trim().split("\n").length, 2, r.stderr);
+  });
+
+  await t.step("a redirect to another origin: exit 4 naming both URLs", async () => {
+    idp.reset();
+    idp.set({ discovery: "other_origin" });
+    await using box = await world(idp, config(idp));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertMatch(
+      r.stderr,
+      /refusing the redirect from http:\/\/127\.0\.0\.1:(\d+)\/realm\/\.well-known\/openid-configuration to http:\/\/127\.0\.0\.1:(?!\1)\d+\/realm\/.*another origin/,
+    );
+  });
+
+  await t.step("a redirect from https to http is refused", async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const pki = await makePki(dir);
+      await using tlsIdp = await startQuirksIdp({ cert: pki.cert, key: pki.key });
+      tlsIdp.set({ discovery: "to_http" });
+      await using box = await world(
+        tlsIdp,
+        config(tlsIdp, "", "plain", `ca_file = "${pki.caFile}"`),
+      );
+      const r = await box.run(["auth", "token"]);
+      assertEquals(r.code, 4, r.stderr);
+      assertMatch(
+        r.stderr,
+        /refusing the redirect from https:\/\/127\.0\.0\.1:\d+\/\S+ to http:\/\/\S+: it leaves https/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Running lmi as a plain subprocess without a terminal (pipes for stdout and stderr, no stdin),
+ * as CI, a wrapper script or `ssh host lmi …` would, while the test reads stderr as it comes:
+ * for explicit sign-ins (`lmi login sso --device` / `--no-browser`) that print a code or URL
+ * and then wait.
+ */
+import { lmiCommand } from "../../scripts/run_lmi.ts";
+
+export interface BackgroundRun {
+  stderr(): string;
+  stdout(): string;
+  /** Resolves when stderr matches. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  status: Promise<number>;
+  kill(): void;
+}
+
+/** No background lmi in a test lives longer than this. */
+const LIMIT_MS = 90_000;
+
+export function runInBackground(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): BackgroundRun {
+  const { cmd, args: full } = lmiCommand(args);
+  const child = new Deno.Command(cmd, {
+    args: full,
+    clearEnv: true,
+    env,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* ended */ }
+  };
+  const limit = setTimeout(kill, LIMIT_MS);
+  let err = "";
+  let out = "";
+  const collect = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) add(dec.decode(chunk, { stream: true }));
+  };
+  const done = Promise.all([
+    collect(child.stderr, (s) => err += s),
+    collect(child.stdout, (s) => out += s),
+  ]);
+  const status = done.then(() => child.status).then((s) => {
+    clearTimeout(limit);
+    return s.code;
+  });
+  return {
+    stderr: () => err,
+    stdout: () => out,
+    status,
+    kill,
+    async waitFor(re, timeoutMs = 30_000) {
+      const end = Date.now() + timeoutMs;
+      let ended = false;
+      status.then(() => ended = true);
+      for (;;) {
+        const m = err.match(re);
+        if (m) return m;
+        if (ended || Date.now() > end) {
+          throw new Error(`stderr never matched ${re}:\n${err}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
