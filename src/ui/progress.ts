@@ -17,19 +17,22 @@ export interface ProgressOptions {
   deadline: number;
   /** "waiting for the sign-in" */
   what: string;
+  /** How often to report: on a terminal (default 1 s) and otherwise (default 1 min). */
+  everyMs?: { terminal: number; plain: number };
 }
 
 /** Start reporting; the returned function stops it (and clears the animated line). */
 export function showWaiting(options: ProgressOptions): () => void {
   const { log, now, terminal, deadline, what } = options;
+  const every = options.everyMs ?? { terminal: 1000, plain: 60_000 };
   const left = () => formatDuration(Math.max(0, deadline - now()));
   if (terminal) {
-    const id = setInterval(() => log.raw(`\r\x1b[2K${what}… ${left()} left`), 1000);
+    const id = setInterval(() => log.raw(`\r\x1b[2K${what}… ${left()} left`), every.terminal);
     return () => {
       clearInterval(id);
       log.raw("\r\x1b[2K");
     };
   }
-  const id = setInterval(() => log.say(`lmi: still ${what}… ${left()} left`), 60_000);
+  const id = setInterval(() => log.say(`lmi: still ${what}… ${left()} left`), every.plain);
   return () => clearInterval(id);
 }

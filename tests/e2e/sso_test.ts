@@ -11,6 +11,7 @@ import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
 import { type PtyRun, runInPty as startPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { privateKeyring } from "../helpers/keyring.ts";
+import { runInBackground } from "../helpers/background.ts";
 import { fileNameFor } from "../../src/sso/store.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
@@ -477,5 +478,62 @@ Deno.test({
     } finally {
       await stopAll();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "SSO: an explicit `login sso --device` runs without a terminal and with CI set; --timeout bounds it",
+  ignore: ignoreWithout("SSO device flow without a terminal", [CHROMIUM]),
+  fn: async (t) => {
+    await using idp = await startDevIdp();
+    await using box = await ssoWorld(idp);
+    const env = { ...box.env, CI: "true" };
+    await t.step("the code on stderr, one line per state, completed in the browser", async () => {
+      const browser = await launchChromium();
+      const login = runInBackground(
+        ["login", "sso", "--device", "--timeout", "60s"],
+        env,
+        box.home,
+      );
+      try {
+        const [, complete] = await login.waitFor(/\(or open (\S+)\)/);
+        assertMatch(login.stderr(), /To sign in, visit \S+ and enter the code \S+/);
+        const page = await browser.newPage();
+        await page.goto(complete!);
+        await page.click("button[type=submit], input[type=submit]");
+        await signInAsAlice(page, idp, false);
+        assertEquals(await login.status, 0, login.stderr());
+        assert(!login.stderr().includes("\r"), "no carriage-return animation");
+        assert(!login.stderr().includes("\x1b"), "no escape sequences");
+        assertMatch(login.stderr(), /Signed in to .* as alice@example\.com/);
+      } finally {
+        login.kill();
+        await login.status;
+        await browser.close();
+      }
+      assertEquals((await box.run(["auth", "token", "-e", "app"], { env })).code, 0);
+    });
+    await t.step("nobody signs in: --timeout ends the wait with exit 4", async () => {
+      const started = Date.now();
+      const r = await box.run(["login", "sso", "--device", "--timeout", "2s"], { env });
+      assertEquals(r.code, 4, r.stderr);
+      assertMatch(r.stderr, /lmi: error: nobody completed the sign-in within 2s\nhint: /);
+      assert(Date.now() - started < 20_000, "ended by --timeout, not by the device code's expiry");
+    });
+    await t.step("--no-browser without a terminal prints the URL and waits", async () => {
+      const r = await box.run(["login", "sso", "--no-browser", "--timeout", "1s"], { env });
+      assertEquals(r.code, 4, r.stderr);
+      assertMatch(
+        r.stderr,
+        /open this URL in a browser on this machine:\n {2}http:\/\/127\.0\.0\.1:\d+\/auth\?/,
+      );
+      assertMatch(r.stderr, /nobody completed the sign-in within 1s/);
+    });
+    await t.step("an implicit sign-in stays refused without a terminal", async () => {
+      const r = await box.run(["login", "sso"], { env });
+      assertEquals(r.code, 4);
+      assertMatch(r.stderr, /not interactive[^\n]*\nhint: run lmi login sso --device/);
+    });
   },
 });
