@@ -5,26 +5,8 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
 import { jose } from "../../scripts/deps.ts";
+import { type Answer, answer } from "../helpers/answer.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  // deno-lint-ignore no-explicit-any
-  json: any;
-}
-
-async function answer(res: Response): Promise<Answer> {
-  const text = await res.text();
-  let json: unknown = undefined;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON: `text` has it
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 function basicAuth(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s);

@@ -5,27 +5,9 @@
  */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
 import { jose } from "../../scripts/deps.ts";
+import { type Answer, answer } from "../helpers/answer.ts";
 import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
 import { type Dot, type DotClient, ignoreWithoutDot, startDot } from "../helpers/dot.ts";
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  // deno-lint-ignore no-explicit-any
-  json: any;
-}
-
-async function answer(res: Response): Promise<Answer> {
-  const text = await res.text();
-  let json: unknown = undefined;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON: `text` has it
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 /** RFC 6749 §2.3.1 form-urlencoding as oauth4webapi does it: also `-_.!~*'()` become %XX. */
 function formUrlEncode(s: string): string {
