@@ -16,6 +16,7 @@ import { noBrowserReason, openBrowser } from "./browser.ts";
 import { pages, startLoopback } from "./loopback.ts";
 import { ssoConnection } from "./oidc.ts";
 import { showWaiting } from "../ui/progress.ts";
+import { printable } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
 
 export interface LoginContext {
@@ -241,8 +242,16 @@ export async function deviceLogin(
   } catch (err) {
     throw toLmiError(err, { what: "device authorization request", last: conn.transport.last() });
   }
-  log.say(`To sign in, visit ${device.verification_uri} and enter the code ${device.user_code}`);
-  if (device.verification_uri_complete) log.say(`(or open ${device.verification_uri_complete})`);
+  // The user code is meant to be read, also where the complete URI carries it as `?code=`
+  // (glewlwyd): printed as is, with control characters removed.
+  log.sayAsIs(
+    `To sign in, visit ${printable(device.verification_uri)} and enter the code ${
+      printable(device.user_code)
+    }`,
+  );
+  if (device.verification_uri_complete) {
+    log.sayAsIs(`(or open ${printable(device.verification_uri_complete)})`);
+  }
   const deadline = ctx.deps.now() + device.expires_in * 1000;
   // --timeout bounds the wait when it ends before the device code expires.
   const stopAt = Math.min(deadline, ctx.deps.now() + options.timeoutMs);

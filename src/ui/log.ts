@@ -13,6 +13,11 @@ export interface Logger {
   readonly color: boolean;
   /** Text for people (progress, results): always shown. */
   say(message: string): void;
+  /**
+   * Text for people that must be seen as it is (a device code and its URL): registered secrets
+   * are still removed, secret-looking patterns are not.
+   */
+  sayAsIs(message: string): void;
   warn(message: string): void;
   /** A warning shown once per process for the same key. */
   warnOnce(key: string, message: string): void;
@@ -38,8 +43,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const { level, color, stderr, redactor } = options;
   let pending: Promise<void> = Promise.resolve();
   const warned = new Set<string>();
-  const write = (text: string) => {
-    const safe = redactor.redact(text);
+  const write = (text: string, asIs = false) => {
+    const safe = asIs ? redactor.redactValues(text) : redactor.redact(text);
     pending = pending.then(() => stderr.write(safe)).catch(() => {});
   };
   const logger: Logger = {
@@ -47,6 +52,7 @@ export function createLogger(options: LoggerOptions): Logger {
     redactor,
     color,
     say: (m) => write(`${m}\n`),
+    sayAsIs: (m) => write(`${m}\n`, true),
     warn: (m) => write(`${style(color, "33", "lmi: warning:")} ${m}\n`),
     warnOnce(key, m) {
       if (warned.has(key)) return;

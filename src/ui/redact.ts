@@ -63,10 +63,19 @@ export class Redactor {
 
   /** The text with every registered value and every secret pattern replaced by `[REDACTED]`. */
   redact(text: string): string {
+    let out = this.redactValues(text);
+    for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
+    return out;
+  }
+
+  /**
+   * Only the registered values removed, for text whose secret-looking parts are meant to be seen
+   * (a device flow's user code in `verification_uri_complete`, often as `?code=`).
+   */
+  redactValues(text: string): string {
     this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length);
     let out = text;
     for (const value of this.#sorted) out = out.split(value).join(REDACTED);
-    for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
     return out;
   }
 }

@@ -4,23 +4,21 @@
  * Basic credentials, its access tokens are opaque, it rotates refresh tokens, and its login and
  * consent pages are Django's own. The real program, with its own permissions, does all of it.
  */
-import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
-import { type Sandbox, sandbox } from "../helpers/cli.ts";
-import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
-import { runInBackground } from "../helpers/background.ts";
+import { sandbox } from "../helpers/cli.ts";
+import { CHROMIUM } from "../helpers/browser.ts";
+import { signInWithoutTerminal } from "../helpers/background.ts";
+import { cacheEntry, serviceEnvToml } from "../helpers/interop.ts";
 import { type Dot, ignoreWithoutDot, startDot } from "../helpers/dot.ts";
 
-function ccEnv(dot: Dot, name: string, client: "basic" | "odd", auth = ""): string {
-  return `[envs.${name}]
-[envs.${name}.auth]
-type = "client_credentials"
-issuer = "${dot.issuer}"
-client_id = ${JSON.stringify(dot.clients[client].id)}
-client_secret_env = "${name.toUpperCase()}_SECRET"
-scopes = ["api.read"]
-${auth}
-`;
+function ccEnv(dot: Dot, name: string, client: "basic" | "odd", extra = ""): string {
+  return serviceEnvToml(name, {
+    issuer: dot.issuer,
+    clientId: dot.clients[client].id,
+    secretVar: `${name.toUpperCase()}_SECRET`,
+    scopes: ["api.read"],
+    extra,
+  });
 }
 
 async function introspect(dot: Dot, token: string): Promise<Record<string, unknown>> {
@@ -32,10 +30,6 @@ async function introspect(dot: Dot, token: string): Promise<Record<string, unkno
   });
   assertEquals(res.status, 200);
   return await res.json();
-}
-
-function cacheEntry(box: Sandbox, env: string): Record<string, unknown> {
-  return JSON.parse(Deno.readTextFileSync(join(box.cacheDir, "lmi", "tokens", `${env}.json`)));
 }
 
 Deno.test({
@@ -125,31 +119,20 @@ type = "sso"
     await t.step(
       "authorization code + PKCE through DOT's login and consent pages, no terminal",
       async () => {
-        const browser = await launchChromium();
-        const login = runInBackground(
+        const login = await signInWithoutTerminal(
           ["login", "sso", "--no-browser", "--timeout", "60s"],
           box.env,
           box.home,
+          async (page, url) => {
+            assertEquals(new URL(url).searchParams.get("code_challenge_method"), "S256");
+            await dot.login(page);
+            await page.waitForSelector("h1");
+            assertMatch((await page.textContent("main")) ?? "", /Signed in to lmi as 1\./);
+          },
         );
-        try {
-          const [, url] = await login.waitFor(
-            /open this URL in a browser on this machine:\n {2}(\S+)/,
-          );
-          const authorize = new URL(url!);
-          assertEquals(authorize.searchParams.get("code_challenge_method"), "S256");
-          const page = await browser.newPage();
-          await page.goto(authorize.href);
-          await dot.login(page);
-          await page.waitForSelector("h1");
-          assertMatch((await page.textContent("main")) ?? "", /Signed in to lmi as 1\./);
-          assertEquals(await login.status, 0, login.stderr());
-          assert(!login.stderr().includes("\r"), "no carriage-return animation without a terminal");
-          assertMatch(login.stderr(), new RegExp(`Signed in to ${dot.issuer} as 1`));
-        } finally {
-          login.kill();
-          await login.status;
-          await browser.close();
-        }
+        assertEquals(await login.status, 0, login.stderr());
+        assert(!login.stderr().includes("\r"), "no carriage-return animation without a terminal");
+        assertMatch(login.stderr(), new RegExp(`Signed in to ${dot.issuer} as 1`));
         const token = await box.run(["auth", "token", "-e", "app"]);
         assertEquals(token.code, 0, token.stderr);
         assertEquals((await introspect(dot, token.stdout.trim())).active, true);

@@ -25,7 +25,7 @@ ${auth}
 `;
 }
 
-async function world(idp: QuirksIdp, toml: string, client: Client = "plain"): Promise<Sandbox> {
+async function world(toml: string, client: Client = "plain"): Promise<Sandbox> {
   const box = await sandbox({ Q_SECRET: QUIRKS_CLIENTS[client].secret });
   await box.writeConfig(toml);
   return box;
@@ -42,7 +42,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
 
   await t.step("Basic to a server that does not URL-decode: -_.~ are sent as is", async () => {
     idp.reset();
-    await using box = await world(idp, config(idp));
+    await using box = await world(config(idp));
     const r = await box.run(["auth", "token", "-v"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals(idp.tokenRequests.length, 1);
@@ -54,7 +54,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
     assertMatch(r.stderr, /client authentication for env "q": client_secret_basic/);
     // explicitly configured Basic: the same encoding
     idp.reset();
-    await using explicit = await world(idp, config(idp, 'client_auth = "client_secret_basic"'));
+    await using explicit = await world(config(idp, 'client_auth = "client_secret_basic"'));
     assertEquals((await explicit.run(["auth", "token"])).code, 0);
     assertEquals(idp.tokenRequests[0]!.basicRaw?.startsWith("svc-cli_v1.0~x:"), true);
   });
@@ -62,7 +62,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
   await t.step("a server that URL-decodes Basic accepts reserved characters", async () => {
     idp.reset();
     idp.set({ auth: "basic_decoded" });
-    await using box = await world(idp, config(idp, "", "odd"), "odd");
+    await using box = await world(config(idp, "", "odd"), "odd");
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals(idp.tokenRequests.map((x) => x.method), ["basic"]);
@@ -75,7 +75,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
     await t.step(`Basic refused (${refusal}): one retry with post, remembered`, async () => {
       idp.reset();
       idp.set({ auth: "post_only", basicRefusal: refusal });
-      await using box = await world(idp, config(idp));
+      await using box = await world(config(idp));
       const r = await box.run(["auth", "token", "-v"]);
       assertEquals(r.code, 0, r.stderr);
       assertEquals(idp.tokenRequests.map((x) => x.method), ["basic", "post"]);
@@ -95,7 +95,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
 
   await t.step("a non-decoding server and reserved characters: post after Basic", async () => {
     idp.reset();
-    await using box = await world(idp, config(idp, "", "odd"), "odd");
+    await using box = await world(config(idp, "", "odd"), "odd");
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals(idp.tokenRequests.map((x) => [x.method, x.ok]), [
@@ -107,7 +107,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
   await t.step("the discovery document's methods decide the first try", async () => {
     idp.reset();
     idp.set({ auth: "post_only", authMethods: ["client_secret_post", "private_key_jwt"] });
-    await using box = await world(idp, config(idp));
+    await using box = await world(config(idp));
     const r = await box.run(["auth", "token", "-v"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals(idp.tokenRequests.map((x) => x.method), ["post"]);
@@ -117,7 +117,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
   await t.step("an explicit client_auth is never changed", async () => {
     idp.reset();
     idp.set({ auth: "post_only" });
-    await using box = await world(idp, config(idp, 'client_auth = "client_secret_basic"'));
+    await using box = await world(config(idp, 'client_auth = "client_secret_basic"'));
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 4, r.stderr);
     assertEquals(idp.tokenRequests.map((x) => x.method), ["basic"]);
@@ -127,7 +127,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
   await t.step("a server that refuses both: exit 4 naming both, no third try", async () => {
     idp.reset();
     idp.set({ auth: "refuse_all", basicRefusal: "empty_403" });
-    await using box = await world(idp, config(idp));
+    await using box = await world(config(idp));
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 4, r.stderr);
     assertEquals(idp.tokenRequests.map((x) => x.method), ["basic", "post"]);
@@ -151,7 +151,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
     await t.step(`${quirk}: opaque under auto (one -v line), exit 4 under always`, async () => {
       idp.reset();
       idp.set({ token: quirk });
-      await using box = await world(idp, config(idp));
+      await using box = await world(config(idp));
       const r = await box.run(["auth", "token", "-v"]);
       assertEquals(r.code, 0, r.stderr);
       assertEquals(r.stdout.trim().split(".").length, 3);
@@ -175,7 +175,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
   await t.step("aud differing from the requested audience: verified, aud not checked", async () => {
     idp.reset();
     idp.set({ token: "aud_account" });
-    await using box = await world(idp, config(idp, 'audience = "https://api.example"'));
+    await using box = await world(config(idp, 'audience = "https://api.example"'));
     const r = await box.run(["auth", "token", "-v"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals((await cacheEntry(box)).verified, true);
@@ -194,7 +194,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
   await t.step("never: no verification, no JWKS fetched", async () => {
     idp.reset();
     idp.set({ token: "unpublished_key" });
-    await using box = await world(idp, config(idp, 'verify_access_token = "never"'));
+    await using box = await world(config(idp, 'verify_access_token = "never"'));
     const r = await box.run(["auth", "token", "-v"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals((await cacheEntry(box)).verified, false);
@@ -206,7 +206,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
 
   await t.step("a token that verified when obtained must verify on read", async () => {
     idp.reset();
-    await using box = await world(idp, config(idp));
+    await using box = await world(config(idp));
     const first = await box.run(["auth", "token"]);
     assertEquals(first.code, 0, first.stderr);
     assertEquals((await cacheEntry(box)).verified, true);
@@ -253,7 +253,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
 
   await t.step("verify_access_token with another value: exit 3 with the valid values", async () => {
     idp.reset();
-    await using box = await world(idp, config(idp, 'verify_access_token = "sometimes"'));
+    await using box = await world(config(idp, 'verify_access_token = "sometimes"'));
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 3, r.stderr);
     assertMatch(r.stderr, /verify_access_token/);
@@ -267,7 +267,7 @@ Deno.test("discovery behind redirects", async (t) => {
   await t.step("a 301 to the trailing-slash path is followed; the issuer stays exact", async () => {
     idp.reset();
     idp.set({ discovery: "trailing_slash" });
-    await using box = await world(idp, config(idp));
+    await using box = await world(config(idp));
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 0, r.stderr);
     assertEquals(idp.discoveryRequests, [
@@ -279,7 +279,7 @@ Deno.test("discovery behind redirects", async (t) => {
   await t.step("a redirect loop: exit 4 naming the URLs", async () => {
     idp.reset();
     idp.set({ discovery: "loop" });
-    await using box = await world(idp, config(idp));
+    await using box = await world(config(idp));
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 4, r.stderr);
     assertMatch(
@@ -292,7 +292,7 @@ Deno.test("discovery behind redirects", async (t) => {
   await t.step("a redirect to another origin: exit 4 naming both URLs", async () => {
     idp.reset();
     idp.set({ discovery: "other_origin" });
-    await using box = await world(idp, config(idp));
+    await using box = await world(config(idp));
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 4, r.stderr);
     assertMatch(
@@ -308,7 +308,6 @@ Deno.test("discovery behind redirects", async (t) => {
       await using tlsIdp = await startQuirksIdp({ cert: pki.cert, key: pki.key });
       tlsIdp.set({ discovery: "to_http" });
       await using box = await world(
-        tlsIdp,
         config(tlsIdp, "", "plain", `ca_file = "${pki.caFile}"`),
       );
       const r = await box.run(["auth", "token"]);

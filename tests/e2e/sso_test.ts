@@ -11,7 +11,7 @@ import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
 import { type PtyRun, runInPty as startPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { privateKeyring } from "../helpers/keyring.ts";
-import { runInBackground } from "../helpers/background.ts";
+import { signInWithoutTerminal } from "../helpers/background.ts";
 import { fileNameFor } from "../../src/sso/store.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
 
@@ -489,29 +489,21 @@ Deno.test({
     await using idp = await startDevIdp();
     await using box = await ssoWorld(idp);
     const env = { ...box.env, CI: "true" };
-    await t.step("the code on stderr, one line per state, completed in the browser", async () => {
-      const browser = await launchChromium();
-      const login = runInBackground(
+    await t.step("the code on stderr, plain lines, completed in the browser", async () => {
+      const login = await signInWithoutTerminal(
         ["login", "sso", "--device", "--timeout", "60s"],
         env,
         box.home,
+        async (page, _url, run) => {
+          assertMatch(run.stderr(), /To sign in, visit \S+ and enter the code \S+/);
+          await page.click("button[type=submit], input[type=submit]");
+          await signInAsAlice(page, idp, false);
+        },
       );
-      try {
-        const [, complete] = await login.waitFor(/\(or open (\S+)\)/);
-        assertMatch(login.stderr(), /To sign in, visit \S+ and enter the code \S+/);
-        const page = await browser.newPage();
-        await page.goto(complete!);
-        await page.click("button[type=submit], input[type=submit]");
-        await signInAsAlice(page, idp, false);
-        assertEquals(await login.status, 0, login.stderr());
-        assert(!login.stderr().includes("\r"), "no carriage-return animation");
-        assert(!login.stderr().includes("\x1b"), "no escape sequences");
-        assertMatch(login.stderr(), /Signed in to .* as alice@example\.com/);
-      } finally {
-        login.kill();
-        await login.status;
-        await browser.close();
-      }
+      assertEquals(await login.status, 0, login.stderr());
+      assert(!login.stderr().includes("\r"), "no carriage-return animation");
+      assert(!login.stderr().includes("\x1b"), "no escape sequences");
+      assertMatch(login.stderr(), /Signed in to .* as alice@example\.com/);
       assertEquals((await box.run(["auth", "token", "-e", "app"], { env })).code, 0);
     });
     await t.step("nobody signs in: --timeout ends the wait with exit 4", async () => {

@@ -5,6 +5,9 @@
  * and then wait.
  */
 import { lmiCommand } from "../../scripts/run_lmi.ts";
+import { launchChromium } from "./browser.ts";
+
+type BrowserPage = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>["newPage"]>>;
 
 export interface BackgroundRun {
   stderr(): string;
@@ -72,4 +75,40 @@ export function runInBackground(
       }
     },
   };
+}
+
+/** The two ways an explicit sign-in tells the user where to go, as printed on stderr. */
+export const SIGN_IN_URL = {
+  /** `lmi login sso --device`: the complete verification URL. */
+  device: /\(or open (\S+)\)/,
+  /** `lmi login sso --no-browser`: the authorization URL. */
+  browser: /open this URL in a browser on this machine:\n {2}(\S+)/,
+};
+
+/**
+ * Run an explicit sign-in (`lmi login sso --device` or `--no-browser`) with no terminal, open the
+ * URL it prints in Chromium and let `complete` finish it there; resolves with the ended run.
+ */
+export async function signInWithoutTerminal(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  complete: (page: BrowserPage, url: string, run: BackgroundRun) => Promise<void>,
+): Promise<BackgroundRun> {
+  const browser = await launchChromium();
+  const login = runInBackground(args, env, cwd);
+  try {
+    const [, url] = await login.waitFor(
+      args.includes("--device") ? SIGN_IN_URL.device : SIGN_IN_URL.browser,
+    );
+    const page = await browser.newPage();
+    await page.goto(url!);
+    await complete(page, url!, login);
+    await login.status;
+    return login;
+  } finally {
+    login.kill();
+    await login.status;
+    await browser.close();
+  }
 }

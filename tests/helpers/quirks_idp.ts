@@ -111,13 +111,12 @@ export async function startQuirksIdp(
   const tokenRequests: TokenRequestRecord[] = [];
   const discoveryRequests: string[] = [];
   const other = serve(() => Response.json({ issuer: "http://elsewhere.invalid" }));
-  let self: TestServer | undefined;
-  const issuer = () => `${self!.url}/realm`;
+  const issuer = () => `${self.url}/realm`;
 
   const metadata = () => ({
     issuer: issuer(),
-    token_endpoint: `${self!.url}/token`,
-    jwks_uri: `${self!.url}/jwks`,
+    token_endpoint: `${self.url}/token`,
+    jwks_uri: `${self.url}/jwks`,
     ...(settings.authMethods
       ? { token_endpoint_auth_methods_supported: settings.authMethods }
       : {}),
@@ -246,11 +245,11 @@ export async function startQuirksIdp(
       case "other_origin":
         return redirect(`${other.url}${base}`);
       case "to_http":
-        return redirect(`http://127.0.0.1:${new URL(self!.url).port}${base}/`);
+        return redirect(`http://127.0.0.1:${new URL(self.url).port}${base}/`);
     }
   }
 
-  self = serve(async (req) => {
+  const self: TestServer = serve(async (req) => {
     const path = new URL(req.url).pathname;
     if (path.startsWith("/realm/.well-known/")) return discovery(path);
     if (path === "/jwks") return Response.json({ keys: [published.jwk] });
@@ -275,7 +274,7 @@ export async function startQuirksIdp(
       discoveryRequests.length = 0;
     },
     async [Symbol.asyncDispose]() {
-      await Promise.all([self![Symbol.asyncDispose](), other[Symbol.asyncDispose]()]);
+      await Promise.all([self[Symbol.asyncDispose](), other[Symbol.asyncDispose]()]);
     },
   };
 }

@@ -43,4 +43,9 @@ Deno.test("redaction", async (t) => {
     short.add("ab");
     assertEquals(short.redact("about"), "about");
   });
+  await t.step("as-is text (a device code URL): registered values only", () => {
+    const url = "https://idp/device?code=B48M-YM2N (and s3cr3t+value/=)";
+    assertEquals(r.redact(url), "https://idp/device?code=[REDACTED] (and [REDACTED])");
+    assertEquals(r.redactValues(url), "https://idp/device?code=B48M-YM2N (and [REDACTED])");
+  });
 });

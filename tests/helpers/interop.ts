@@ -1,0 +1,30 @@
+/** Shared pieces of the tests that run lmi against real third-party servers. */
+import { join } from "node:path";
+import type { Sandbox } from "./cli.ts";
+
+/** `[envs.NAME]` for a client credentials client of `issuer`, its secret in `secretVar`. */
+export function serviceEnvToml(
+  name: string,
+  o: { issuer: string; clientId: string; secretVar: string; scopes: string[]; extra?: string },
+): string {
+  return `[envs.${name}]
+[envs.${name}.auth]
+type = "client_credentials"
+issuer = "${o.issuer}"
+client_id = ${JSON.stringify(o.clientId)}
+client_secret_env = "${o.secretVar}"
+scopes = ${JSON.stringify(o.scopes)}
+${o.extra ?? ""}
+`;
+}
+
+/** The env's service-token cache entry, as lmi wrote it. */
+export function cacheEntry(box: Sandbox, env: string): Record<string, unknown> {
+  return JSON.parse(Deno.readTextFileSync(join(box.cacheDir, "lmi", "tokens", `${env}.json`)));
+}
+
+/** A JWT's claims, unverified. */
+export function jwtClaims(jwt: string): Record<string, unknown> {
+  const part = jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, "=")));
+}
