@@ -8,7 +8,7 @@ import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/a
 import { sandbox } from "../helpers/cli.ts";
 import { CHROMIUM } from "../helpers/browser.ts";
 import { signInWithoutTerminal } from "../helpers/background.ts";
-import { cacheEntry, serviceEnvToml } from "../helpers/interop.ts";
+import { cacheEntry, passwordEnvToml, serviceEnvToml, ssoToml } from "../helpers/interop.ts";
 import { type Dot, ignoreWithoutDot, startDot } from "../helpers/dot.ts";
 
 function ccEnv(dot: Dot, name: string, client: "basic" | "odd", extra = ""): string {
@@ -50,25 +50,16 @@ Deno.test({
       ccEnv(dot, "basic", "basic") +
         ccEnv(dot, "post", "basic", 'client_auth = "client_secret_post"') +
         ccEnv(dot, "odd", "odd") +
-        `[envs.pw]
-[envs.pw.auth]
-type = "password"
-issuer = "${dot.issuer}"
-client_id = ${JSON.stringify(dot.clients.password.id)}
-client_secret_env = "PW_SECRET"
-username_env = "PW_USER"
-password_env = "PW_PASS"
-scopes = ["api.read"]
-
-[sso]
-issuer = "${dot.issuer}"
-client_id = "${dot.clients.public.id}"
-scopes = ["openid", "api.read"]
-
-[envs.app]
-[envs.app.auth]
-type = "sso"
-`,
+        passwordEnvToml("pw", {
+          issuer: dot.issuer,
+          clientId: dot.clients.password.id,
+          scopes: ["api.read"],
+        }) +
+        ssoToml({
+          issuer: dot.issuer,
+          clientId: dot.clients.public.id,
+          scopes: ["openid", "api.read"],
+        }),
     );
 
     await t.step(

@@ -9,7 +9,13 @@ import { ignoreWithout } from "../helpers/components.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { CHROMIUM } from "../helpers/browser.ts";
 import { signInWithoutTerminal } from "../helpers/background.ts";
-import { cacheEntry, jwtClaims, serviceEnvToml } from "../helpers/interop.ts";
+import {
+  cacheEntry,
+  jwtClaims,
+  passwordEnvToml,
+  serviceEnvToml,
+  ssoToml,
+} from "../helpers/interop.ts";
 import { GLEWLWYD, type Glewlwyd, startGlewlwyd } from "../helpers/glewlwyd.ts";
 
 type Client = "basic" | "odd" | "oddBasic";
@@ -54,6 +60,7 @@ Deno.test({
       ODD_SECRET: g.clients.odd.secret,
       ODDBASIC_SECRET: g.clients.oddBasic.secret,
       WRONG_SECRET: "not-the-secret",
+      PW_SECRET: g.clients.basic.secret,
       PW_USER: g.user.username,
       PW_PASS: g.user.password,
       CI: "true",
@@ -64,25 +71,16 @@ Deno.test({
         ccEnv(g, "odd", "odd") +
         ccEnv(g, "oddbasic", "oddBasic") +
         ccEnv(g, "wrong", "basic", "", "WRONG_SECRET") +
-        `[envs.pw]
-[envs.pw.auth]
-type = "password"
-issuer = "${g.issuer}"
-client_id = ${JSON.stringify(g.clients.basic.id)}
-client_secret_env = "BASIC_SECRET"
-username_env = "PW_USER"
-password_env = "PW_PASS"
-scopes = ["openid", "offline_access"]
-
-[sso]
-issuer = "${g.issuer}"
-client_id = "${g.clients.public.id}"
-scopes = ["openid", "profile", "email", "offline_access"]
-
-[envs.app]
-[envs.app.auth]
-type = "sso"
-`,
+        passwordEnvToml("pw", {
+          issuer: g.issuer,
+          clientId: g.clients.basic.id,
+          scopes: ["openid", "offline_access"],
+        }) +
+        ssoToml({
+          issuer: g.issuer,
+          clientId: g.clients.public.id,
+          scopes: ["openid", "profile", "email", "offline_access"],
+        }),
     );
 
     await t.step("Basic with -_.~ in id and secret: accepted on the first try", async () => {
@@ -197,16 +195,12 @@ type = "sso"
       "a confidential SSO client: device sign-in, then logout revokes at glewlwyd",
       async () => {
         await using web = await sandbox({ WEB_SECRET: g.clients.web.secret, CI: "true" });
-        await web.writeConfig(`[sso]
-issuer = "${g.issuer}"
-client_id = "${g.clients.web.id}"
-client_secret_env = "WEB_SECRET"
-scopes = ["openid", "email", "offline_access"]
-
-[envs.app]
-[envs.app.auth]
-type = "sso"
-`);
+        await web.writeConfig(ssoToml({
+          issuer: g.issuer,
+          clientId: g.clients.web.id,
+          scopes: ["openid", "email", "offline_access"],
+          secretVar: "WEB_SECRET",
+        }));
         const login = await signInWithoutTerminal(
           ["login", "sso", "--device", "--timeout", "60s"],
           web.env,
