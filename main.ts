@@ -1,4 +1,4 @@
-import { realDeps } from "./src/context.ts";
+import { realDeps } from "./src/real_deps.ts";
 import { main } from "./src/cli/main.ts";
 
 Deno.exit(await main(Deno.args, realDeps()));

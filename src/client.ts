@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { envFetch } from "./http/tls.ts";
 import type { Deps } from "./context.ts";
 import type { ResolvedEnv } from "./config/resolve.ts";
 import { acquireToken } from "./tokens/acquire.ts";
@@ -27,7 +28,7 @@ export function envClient(env: ResolvedEnv, ctx: { deps: Deps; log: Logger }): E
   const hasAuth = env.auth.type !== "none";
   const fetch = createAuthedFetch({
     env,
-    deps: { ...ctx.deps, fetch: ctx.deps.fetchFor(env.caFile) },
+    deps: { ...ctx.deps, fetch: envFetch(ctx.deps, env.caFile) },
     log: ctx.log,
     ...(hasAuth
       ? { token: ({ rejectedToken }) => token(rejectedToken ? { rejectedToken } : {}) }

@@ -6,8 +6,6 @@
  * @module
  */
 
-import { trustingFetch } from "./http/tls.ts";
-
 /** Somewhere to write bytes or text (stdout, stderr, or a test buffer). */
 export interface Output {
   write(chunk: string | Uint8Array): Promise<void>;
@@ -18,12 +16,11 @@ export interface Output {
 }
 
 export interface Deps {
-  fetch: typeof globalThis.fetch;
   /**
-   * The fetch for an env's API and token endpoint: trusting the OS certificate store and the
-   * env's `ca_file` on top of Deno's defaults.
+   * The one fetch every IdP, JWKS and API request goes through (the library's `fetch` option
+   * replaces it). Trust (the OS store, an env's `ca_file`) is added on top by `envFetch`.
    */
-  fetchFor(caFile: string | undefined): typeof globalThis.fetch;
+  fetch: typeof globalThis.fetch;
   /** Current time in milliseconds since the epoch. */
   now(): number;
   /** Read one environment variable. */
@@ -85,29 +82,4 @@ export function realSleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** The real world, for the program's entry point. */
-export function realDeps(): Deps {
-  const fetch = globalThis.fetch.bind(globalThis);
-  const env = (name: string) => Deno.env.get(name);
-  return {
-    fetch,
-    fetchFor: (caFile) => trustingFetch({ fetch, env, os: Deno.build.os }, caFile),
-    now: () => Date.now(),
-    env,
-    envAll: () => Deno.env.toObject(),
-    cwd: Deno.cwd(),
-    os: Deno.build.os,
-    stdout: writerOutput(Deno.stdout),
-    stderr: writerOutput(Deno.stderr),
-    stdinIsTerminal: Deno.stdin.isTerminal(),
-    readStdin: () => new Response(Deno.stdin.readable).bytes(),
-    readLine: async () => {
-      const buf = new Uint8Array(1024);
-      const n = await Deno.stdin.read(buf);
-      return n === null ? null : new TextDecoder().decode(buf.subarray(0, n)).split(/\r?\n/)[0]!;
-    },
-    sleep: realSleep,
-  };
 }

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { realDeps } from "./context.ts";
+import { realDeps } from "./real_deps.ts";
 import { loadConfig } from "./config/load.ts";
 import { resolveEnv } from "./config/resolve.ts";
 import { withSso } from "./config/sso.ts";

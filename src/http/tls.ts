@@ -126,3 +126,26 @@ export function trustingFetch(
     return deps.fetch(input, { ...init, client: await client } as unknown as RequestInit);
   };
 }
+
+const built = new WeakMap<typeof globalThis.fetch, Map<string, typeof globalThis.fetch>>();
+
+/**
+ * The fetch for an env's IdP and API traffic: `deps.fetch` (the real one, or the one a library
+ * user gave) trusting the OS store and the env's `ca_file`. The one place the trust-aware fetch
+ * is built, from the final deps object; one per fetch and CA file in a process.
+ */
+export function envFetch(
+  deps: {
+    fetch: typeof globalThis.fetch;
+    env(name: string): string | undefined;
+    os: typeof Deno.build.os;
+  },
+  caFile: string | undefined,
+): typeof globalThis.fetch {
+  let byCa = built.get(deps.fetch);
+  if (!byCa) built.set(deps.fetch, byCa = new Map());
+  const key = caFile ?? "";
+  let fetch = byCa.get(key);
+  if (!fetch) byCa.set(key, fetch = trustingFetch(deps, caFile));
+  return fetch;
+}

@@ -20,7 +20,7 @@ import { printable } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
 
 export interface LoginContext {
-  deps: Pick<Deps, "fetch" | "fetchFor" | "now" | "env" | "os" | "sleep" | "stderr">;
+  deps: Pick<Deps, "fetch" | "now" | "env" | "os" | "sleep" | "stderr">;
   log: Logger;
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { envFetch } from "../http/tls.ts";
 import type { Deps } from "../context.ts";
 import type { OpenidClient } from "../deps.ts";
 import type { SsoConfig } from "../config/sso.ts";
@@ -38,10 +39,10 @@ export function ssoAuth(sso: SsoConfig): ResolvedAuth {
 
 export async function ssoConnection(
   sso: SsoConfig,
-  ctx: { deps: Pick<Deps, "fetch" | "fetchFor" | "now">; log: Logger },
+  ctx: { deps: Pick<Deps, "fetch" | "now" | "env" | "os">; log: Logger },
 ): Promise<Connection & { metadata: OpenidClient.ServerMetadata }> {
   const auth = ssoAuth(sso);
-  const deps = { ...ctx.deps, fetch: ctx.deps.fetchFor(undefined) };
+  const deps = { ...ctx.deps, fetch: envFetch(ctx.deps, undefined) };
   const server = await resolveServer(auth, "sso", {
     deps,
     log: ctx.log,

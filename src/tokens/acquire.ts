@@ -63,7 +63,34 @@ async function ssoSession(
   });
 }
 
-export async function acquireToken(
+/** Token calls under way in this process, by env and options: concurrent callers share one. */
+const inFlight = new Map<string, Promise<TokenOutcome>>();
+
+/**
+ * A token for the env. Concurrent calls in one process for the same env and options share one
+ * promise (single flight), so they make one IdP request and take the cross-process lock once,
+ * without announcing a wait for each other.
+ */
+export function acquireToken(
+  env: ResolvedEnv,
+  ctx: AcquireContext,
+  options: ServiceTokenOptions,
+): Promise<TokenOutcome> {
+  const key = JSON.stringify([
+    env.configPath ?? "",
+    env.name,
+    options.minTtlMs ?? 0,
+    options.force === true,
+    options.rejectedToken ?? "",
+  ]);
+  const running = inFlight.get(key);
+  if (running) return running;
+  const call = acquireOnce(env, ctx, options).finally(() => inFlight.delete(key));
+  inFlight.set(key, call);
+  return call;
+}
+
+async function acquireOnce(
   env: ResolvedEnv,
   ctx: AcquireContext,
   options: ServiceTokenOptions,

@@ -38,7 +38,7 @@ import type { ClientAuthFactory, Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
 
 export interface ServiceContext {
-  deps: Pick<Deps, "fetch" | "fetchFor" | "now" | "env" | "os">;
+  deps: Pick<Deps, "fetch" | "now" | "env" | "os">;
   log: Logger;
 }
 
@@ -351,14 +351,18 @@ class Flow {
   }
 
   server(): Promise<Server> {
-    return this.#server ??= import("../oauth/client.ts").then((m) =>
-      m.resolveServer(this.env.auth, this.env.name, this.#connectOptions())
-    );
-  }
-
-  #connectOptions() {
-    const deps = { ...this.ctx.deps, fetch: this.ctx.deps.fetchFor(this.env.caFile) };
-    return { deps, log: this.ctx.log, timeoutMs: this.env.timeoutMs };
+    // Loaded only when the network is needed: the warm path never pays for these modules.
+    return this.#server ??= Promise.all([
+      import("../oauth/client.ts"),
+      import("../http/tls.ts"),
+    ]).then(([m, tls]) => {
+      const deps = { ...this.ctx.deps, fetch: tls.envFetch(this.ctx.deps, this.env.caFile) };
+      return m.resolveServer(this.env.auth, this.env.name, {
+        deps,
+        log: this.ctx.log,
+        timeoutMs: this.env.timeoutMs,
+      });
+    });
   }
 
   #factory(): Promise<ClientAuthFactory> {

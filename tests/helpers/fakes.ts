@@ -41,7 +41,6 @@ export function fakeDeps(options: {
   const fetch = options.fetch ?? (() => Promise.reject(new Error("no network in this test")));
   return {
     fetch,
-    fetchFor: () => fetch,
     now: () => clock.now,
     env: (name) => env[name],
     envAll: () => ({ ...env }),

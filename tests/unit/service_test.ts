@@ -230,3 +230,22 @@ Deno.test("a token the API refused is replaced once, not by every caller", async
   assertEquals([other.from, other.token.accessToken], ["cache", "at-2"]);
   assertEquals(s.idp.requests.length, 2);
 });
+
+Deno.test("in-process single flight: parallel calls share one request and one lock", async () => {
+  await using s = await setup(CC);
+  const { acquireToken } = await import("../../src/tokens/acquire.ts");
+  const env = await resolveNamedEnv(s.deps, s.config, "dev");
+  const log = testLogger(s.deps, 1);
+  const outcomes = await Promise.all(
+    [1, 2, 3].map(() => acquireToken(env, { deps: s.deps, log }, {})),
+  );
+  assertEquals(s.idp.requests.length, 1);
+  assertEquals(new Set(outcomes.map((o) => o.token.accessToken)).size, 1);
+  // one call did the work: the others did not queue on the lock and re-read the cache
+  assertEquals(outcomes.map((o) => o.from), ["grant", "grant", "grant"]);
+  await log.flush();
+  assert(!/waiting|another lmi process/.test(s.deps.stderr.text()), s.deps.stderr.text());
+  // once settled, the next call is a new one (served from the cache)
+  const again = await acquireToken(env, { deps: s.deps, log }, {});
+  assertEquals([again.from, s.idp.requests.length], ["cache", 1]);
+});

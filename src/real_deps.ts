@@ -1,0 +1,30 @@
+/**
+ * The real world behind the dependencies object, built by the program's entry point (main.ts)
+ * and the library's (`createClient`). Below this, code reaches the world only through `Deps`.
+ *
+ * @module
+ */
+import { type Deps, realSleep, writerOutput } from "./context.ts";
+
+/** The real world, for the program's entry point. */
+export function realDeps(): Deps {
+  const env = (name: string) => Deno.env.get(name);
+  return {
+    fetch: globalThis.fetch.bind(globalThis),
+    now: () => Date.now(),
+    env,
+    envAll: () => Deno.env.toObject(),
+    cwd: Deno.cwd(),
+    os: Deno.build.os,
+    stdout: writerOutput(Deno.stdout),
+    stderr: writerOutput(Deno.stderr),
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    readStdin: () => new Response(Deno.stdin.readable).bytes(),
+    readLine: async () => {
+      const buf = new Uint8Array(1024);
+      const n = await Deno.stdin.read(buf);
+      return n === null ? null : new TextDecoder().decode(buf.subarray(0, n)).split(/\r?\n/)[0]!;
+    },
+    sleep: realSleep,
+  };
+}
