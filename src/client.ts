@@ -8,11 +8,10 @@
 import { envFetch } from "./http/tls.ts";
 import type { Deps } from "./context.ts";
 import type { ResolvedEnv } from "./config/resolve.ts";
-import { acquireToken } from "./tokens/acquire.ts";
+import { type AcquireContext, acquireToken } from "./tokens/acquire.ts";
 import { type AuthedFetch, createAuthedFetch } from "./http/client.ts";
 import type { ServiceTokenOptions, TokenSet } from "./tokens/service.ts";
 import type { Logger } from "./ui/log.ts";
-import type { Redactor } from "./ui/redact.ts";
 
 export interface EnvClient {
   env: ResolvedEnv;
@@ -22,7 +21,7 @@ export interface EnvClient {
 }
 
 /** Bind the token source and the authenticated fetch to a resolved env. */
-export function envClient(env: ResolvedEnv, ctx: { deps: Deps; log: Logger }): EnvClient {
+export function envClient(env: ResolvedEnv, ctx: AcquireContext): EnvClient {
   const token = (options: ServiceTokenOptions = {}) =>
     acquireToken(env, ctx, options).then((o) => o.token);
   const hasAuth = env.auth.type !== "none";
@@ -35,11 +34,4 @@ export function envClient(env: ResolvedEnv, ctx: { deps: Deps; log: Logger }): E
       : {}),
   });
   return { env, fetch, token };
-}
-
-/** Make sure the env's secret values are redacted from anything printed. */
-export function registerEnvSecrets(redactor: Redactor, env: ResolvedEnv): void {
-  for (const ref of [env.auth.clientSecret, env.auth.password, env.auth.privateKey]) {
-    redactor.add(ref?.value);
-  }
 }

@@ -15,10 +15,9 @@
  */
 import { realDeps } from "./real_deps.ts";
 import { loadConfig } from "./config/load.ts";
-import { resolveEnv } from "./config/resolve.ts";
-import { withSso } from "./config/sso.ts";
 import { parseDuration } from "./config/duration.ts";
-import { envClient, registerEnvSecrets } from "./client.ts";
+import { envClient } from "./client.ts";
+import { envForUse } from "./config/env.ts";
 import { createLogger } from "./ui/log.ts";
 import { Redactor } from "./ui/redact.ts";
 import { UsageError } from "./errors.ts";
@@ -107,8 +106,7 @@ export async function createClient(options: ClientOptions = {}): Promise<Client>
     redactor: new Redactor(),
   });
   const config = await loadConfig(deps, options.configPath);
-  const env = withSso(deps, config, resolveEnv(deps, config, options.env));
-  registerEnvSecrets(log.redactor, env);
+  const env = envForUse(deps, config, options.env, log.redactor);
   const client = envClient(env, { deps, log });
   return {
     fetch: client.fetch,

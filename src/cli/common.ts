@@ -4,10 +4,9 @@
  * @module
  */
 import { loadConfig, type LoadedConfig } from "../config/load.ts";
-import { type ResolvedEnv, resolveEnv } from "../config/resolve.ts";
-import { withSso } from "../config/sso.ts";
+import type { ResolvedEnv } from "../config/resolve.ts";
+import { envForUse } from "../config/env.ts";
 import type { CommandContext } from "./spec.ts";
-import { registerEnvSecrets } from "../client.ts";
 
 /** Load the config file named by the flags / environment. */
 export function configFor(ctx: Pick<CommandContext, "deps" | "globals">): Promise<LoadedConfig> {
@@ -20,9 +19,7 @@ export async function envFor(
   name?: string,
 ): Promise<{ config: LoadedConfig; env: ResolvedEnv }> {
   const config = await configFor(ctx);
-  const env = withSso(ctx.deps, config, resolveEnv(ctx.deps, config, name ?? ctx.globals.env));
-  registerEnvSecrets(ctx.log.redactor, env);
-  return { config, env };
+  return { config, env: envForUse(ctx.deps, config, name ?? ctx.globals.env, ctx.log.redactor) };
 }
 
 /** Write a JSON document to stdout. */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ConfigError, q } from "../errors.ts";
+import { q } from "../errors.ts";
+import { ssoNotConfigured } from "../config/sso.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
@@ -12,16 +13,8 @@ import type { CommandContext } from "./spec.ts";
 export async function run(ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
   if (env.auth.type === "sso") {
-    if (!env.sso) {
-      throw new ConfigError(
-        "SSO_NOT_CONFIGURED",
-        `env ${q(env.name)} uses SSO, but the config has no [sso] table`,
-        {
-          hint: "add [sso] with issuer and client_id to the config",
-        },
-      );
-    }
-    const { signIn } = await import("./login_sso.ts");
+    if (!env.sso) throw ssoNotConfigured(env.configPath, env.name);
+    const { signIn } = await import("../sso/sign_in.ts");
     const session = await signIn(env.sso, ctx, {
       device: false,
       openBrowser: true,

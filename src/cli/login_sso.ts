@@ -5,24 +5,13 @@
  */
 import { DURATION_HINT, parseDuration } from "../config/duration.ts";
 import { requireSsoConfig } from "../config/sso.ts";
-import { AuthError, q, UsageError } from "../errors.ts";
-import { isInteractive, lockSso, type SsoContext, storeFor } from "../sso/sso.ts";
-import { loadSession, saveSession, type SsoSession } from "../sso/session.ts";
-import type { SsoConfig } from "../config/sso.ts";
+import { q, UsageError } from "../errors.ts";
+import { storeFor } from "../sso/sso.ts";
+import { type LoginSsoOptions, signIn } from "../sso/sign_in.ts";
 import { configFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
 
-export interface LoginSsoOptions {
-  device: boolean;
-  openBrowser: boolean;
-  /**
-   * The user asked for this sign-in by name with --device or --no-browser: it opens no browser
-   * and asks nothing, so it runs without a terminal (CI, pipes, `ssh host lmi …`).
-   */
-  explicit?: boolean;
-  port?: number;
-  timeoutMs: number;
-}
+export type { LoginSsoOptions };
 
 export function parseOptions(ctx: Pick<CommandContext, "flags">): LoginSsoOptions {
   const timeoutText = ctx.flags.timeout as string | undefined;
@@ -49,63 +38,6 @@ export function parseOptions(ctx: Pick<CommandContext, "flags">): LoginSsoOption
     options.port = port;
   }
   return options;
-}
-
-/** Run the interactive sign-in (one at a time per issuer) and store the session. */
-export async function signIn(
-  sso: SsoConfig,
-  ctx: SsoContext,
-  options: LoginSsoOptions,
-  /** Another lmi may have signed in while this one waited for the lock: use that session. */
-  reuseFresh = false,
-): Promise<SsoSession> {
-  const headless = options.explicit === true && (options.device || !options.openBrowser);
-  const interactive = isInteractive(ctx.deps);
-  if (!interactive && !headless) {
-    throw new AuthError(
-      "NON_INTERACTIVE",
-      "cannot sign in here: this run is not interactive (no terminal, or CI is set)",
-      {
-        hint:
-          "run lmi login sso --device (or --no-browser), which needs no terminal; CI jobs should use an env with client credentials",
-      },
-    );
-  }
-  const { browserLogin, deviceLogin, noBrowserReason } = await import("../sso/login.ts");
-  const lock = await lockSso(
-    ctx,
-    sso.issuer,
-    "an SSO sign-in is in progress",
-    options.timeoutMs + 60_000,
-  );
-  try {
-    if (reuseFresh) {
-      const current = await loadSession(await storeFor(ctx), sso.issuer, ctx.log);
-      if (current && Date.parse(current.expires_at) - ctx.deps.now() > 60_000) return current;
-    }
-    let device = options.device;
-    let openBrowser = options.openBrowser;
-    const reason = !device && openBrowser && interactive ? noBrowserReason(ctx.deps) : undefined;
-    if (reason) {
-      const { ssoConnection } = await import("../sso/oidc.ts");
-      const offersDevice =
-        (await ssoConnection(sso, ctx)).metadata.device_authorization_endpoint !== undefined;
-      ctx.log.info(`${reason}: ${offersDevice ? "using the device flow" : "printing the URL"}`);
-      if (offersDevice) device = true;
-      else openBrowser = false;
-    }
-    const session = device
-      ? await deviceLogin(sso, ctx, { timeoutMs: options.timeoutMs })
-      : await browserLogin(sso, ctx, {
-        openBrowser,
-        timeoutMs: options.timeoutMs,
-        ...(options.port !== undefined ? { port: options.port } : {}),
-      });
-    await saveSession(await storeFor(ctx), session);
-    return session;
-  } finally {
-    lock?.release();
-  }
 }
 
 export async function run(ctx: CommandContext): Promise<number> {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OfferLogin } from "../sso/sign_in.ts";
 import type { Deps } from "../context.ts";
 import { ExitCode, LmiError } from "../errors.ts";
 import { createLogger, type Logger } from "../ui/log.ts";
@@ -26,7 +27,7 @@ export async function main(args: string[], deps: Deps): Promise<number> {
         return ExitCode.ok;
       case "plugin": {
         const { runPlugin } = await import("./plugin.ts");
-        return await runPlugin({ deps, log, globals: inv.globals }, inv.name, inv.args);
+        return await runPlugin({ deps, log, globals: inv.globals, offerLogin }, inv.name, inv.args);
       }
       case "help":
         await deps.stdout.write(
@@ -45,6 +46,7 @@ export async function main(args: string[], deps: Deps): Promise<number> {
           globals: inv.globals,
           flags: inv.flags,
           positionals: inv.positionals,
+          offerLogin,
         });
       }
     }
@@ -54,6 +56,10 @@ export async function main(args: string[], deps: Deps): Promise<number> {
     await log.flush();
   }
 }
+
+/** The CLI asks in a terminal whether to sign in again (loaded only when it comes to that). */
+const offerLogin: OfferLogin = async (sso, ctx) =>
+  (await import("./offer_login.ts")).offerLoginInTerminal(sso, ctx);
 
 async function pluginSummaries(deps: Deps): Promise<Array<[string, string]>> {
   const { listPlugins } = await import("./child.ts");

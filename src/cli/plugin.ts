@@ -11,9 +11,7 @@ import { acquireToken } from "../tokens/acquire.ts";
 import { commandNames } from "./args.ts";
 import { configFor } from "./common.ts";
 import { findOnPath, listPlugins, runChild } from "./child.ts";
-import { resolveEnv } from "../config/resolve.ts";
-import { withSso } from "../config/sso.ts";
-import { registerEnvSecrets } from "../client.ts";
+import { envForUse } from "../config/env.ts";
 import { GROUPS, type InjectedContext } from "./spec.ts";
 
 /** How a plugin can run this lmi again (to refresh a token): a command line. */
@@ -49,14 +47,13 @@ export async function runPlugin(
   if (config.path) vars.LMI_CONFIG = config.path;
   let env;
   try {
-    env = withSso(ctx.deps, config, resolveEnv(ctx.deps, config, ctx.globals.env));
+    env = envForUse(ctx.deps, config, ctx.globals.env, ctx.log.redactor);
   } catch (err) {
     // A plugin may not need an env at all; without one it gets no token.
     if (!(err instanceof ConfigError) || ctx.globals.env !== undefined) throw err;
     ctx.log.info(`running lmi-${name} without an env: ${err.message}`);
   }
   if (env) {
-    registerEnvSecrets(ctx.log.redactor, env);
     vars.LMI_ENV = env.name;
     if (env.baseUrl) vars.LMI_BASE_URL = env.baseUrl;
     if (env.auth.type !== "none") {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { OfferLogin } from "../sso/sign_in.ts";
 import type { Deps } from "../context.ts";
 import type { Logger } from "../ui/log.ts";
 
@@ -34,6 +35,8 @@ export interface CommandContext {
   globals: GlobalFlags;
   flags: FlagValues;
   positionals: string[];
+  /** Offers a new SSO sign-in when a command needs one (in a terminal only). */
+  offerLogin?: OfferLogin;
 }
 
 export interface CommandModule {
@@ -249,4 +252,4 @@ export const GROUPS: Record<string, string> = {
   env: "environments: list, show resolved config",
 };
 
-export type InjectedContext = Pick<CommandContext, "deps" | "log" | "globals">;
+export type InjectedContext = Pick<CommandContext, "deps" | "log" | "globals" | "offerLogin">;

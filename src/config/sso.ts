@@ -49,18 +49,22 @@ export function ssoConfig(
   return out;
 }
 
+/** The one error for SSO needed without an `[sso]` table (by a command, or by an env). */
+export function ssoNotConfigured(configPath: string | undefined, envName?: string): ConfigError {
+  const where = configPath ?? "the config (no config file found)";
+  return new ConfigError(
+    "SSO_NOT_CONFIGURED",
+    envName === undefined
+      ? `no [sso] table in ${where}`
+      : `env "${envName}" needs SSO, but there is no [sso] table in ${where}`,
+    { hint: 'add [sso] with issuer and client_id to lmi.toml (see "SSO setup" in the README)' },
+  );
+}
+
 /** The [sso] settings, or a ConfigError saying how to add them. */
 export function requireSsoConfig(deps: Pick<Deps, "env" | "cwd">, config: LoadedConfig): SsoConfig {
   const sso = ssoConfig(deps, config);
-  if (!sso) {
-    throw new ConfigError(
-      "SSO_NOT_CONFIGURED",
-      `no [sso] table in ${config.path ?? "the config (no config file found)"}`,
-      {
-        hint: 'add [sso] with issuer and client_id to lmi.toml (see "SSO setup" in the README)',
-      },
-    );
-  }
+  if (!sso) throw ssoNotConfigured(config.path);
   return sso;
 }
 

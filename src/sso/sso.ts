@@ -68,8 +68,8 @@ export interface SessionOptions {
   force?: boolean;
   /** An access token the API refused: renew unless another process already replaced it. */
   rejectedToken?: string;
-  /** Offer a new sign-in when the session cannot be refreshed (interactive runs). */
-  offerLogin?: () => Promise<SsoSession>;
+  /** Offer a new sign-in when the session cannot be refreshed; undefined: not now. */
+  offerLogin?: () => Promise<SsoSession | undefined>;
 }
 
 function fresh(session: SsoSession, now: number, minTtlMs = 0): boolean {
@@ -118,7 +118,8 @@ export async function getSsoSession(
     }
     if (options.offerLogin) {
       lock?.release();
-      return await options.offerLogin();
+      const signedIn = await options.offerLogin();
+      if (signedIn) return signedIn;
     }
     throw new AuthError(
       "SSO_REQUIRED",

@@ -7,7 +7,8 @@
  */
 import type { Deps } from "../context.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
-import type { SsoConfig } from "../config/sso.ts";
+import { ssoNotConfigured } from "../config/sso.ts";
+import type { OfferLogin } from "../sso/sign_in.ts";
 import { ConfigError, q } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
 import { getServiceToken, type ServiceTokenOptions, type TokenOutcome } from "./service.ts";
@@ -15,17 +16,12 @@ import { getServiceToken, type ServiceTokenOptions, type TokenOutcome } from "./
 export interface AcquireContext {
   deps: Deps;
   log: Logger;
-}
-
-function needSso(env: ResolvedEnv): SsoConfig {
-  if (env.sso) return env.sso;
-  throw new ConfigError(
-    "SSO_NOT_CONFIGURED",
-    `env ${q(env.name)} needs SSO, but the config has no [sso] table`,
-    {
-      hint: "add [sso] with issuer and client_id to the config",
-    },
-  );
+  /**
+   * Offer a new SSO sign-in when the session is missing or cannot be refreshed. The CLI passes
+   * one (it asks in a terminal); the library passes none, so it fails with the hint instead.
+   * Resolving to undefined means "not now" (declined, or no terminal).
+   */
+  offerLogin?: OfferLogin;
 }
 
 async function ssoSession(
@@ -33,33 +29,15 @@ async function ssoSession(
   ctx: AcquireContext,
   options: ServiceTokenOptions = {},
 ) {
-  const sso = needSso(env);
-  const { getSsoSession, isInteractive } = await import("../sso/sso.ts");
-  const offerLogin = isInteractive(ctx.deps)
-    ? async () => {
-      ctx.log.say("Your SSO session has expired or is missing. Sign in again now? [Y/n] ");
-      await ctx.log.flush();
-      const answer = (await ctx.deps.readLine())?.trim().toLowerCase() ?? "n";
-      if (answer !== "" && answer !== "y" && answer !== "yes") {
-        const { AuthError } = await import("../errors.ts");
-        throw new AuthError("SSO_REQUIRED", "session expired: run `lmi login sso`", {
-          hint: "sign in with lmi login sso",
-        });
-      }
-      const { signIn } = await import("../cli/login_sso.ts");
-      return await signIn(
-        sso,
-        ctx,
-        { device: false, openBrowser: true, timeoutMs: 5 * 60_000 },
-        true,
-      );
-    }
-    : undefined;
+  if (!env.sso) throw ssoNotConfigured(env.configPath, env.name);
+  const sso = env.sso;
+  const { getSsoSession } = await import("../sso/sso.ts");
+  const offer = ctx.offerLogin;
   return await getSsoSession(sso, ctx, {
     ...(options.minTtlMs !== undefined ? { minTtlMs: options.minTtlMs } : {}),
     ...(options.force ? { force: true } : {}),
     ...(options.rejectedToken ? { rejectedToken: options.rejectedToken } : {}),
-    ...(offerLogin ? { offerLogin } : {}),
+    ...(offer ? { offerLogin: () => offer(sso, ctx) } : {}),
   });
 }
 

@@ -4,7 +4,8 @@
  * API that exist only inside its recording fetch.
  */
 import { join } from "node:path";
-import { assertEquals } from "../helpers/assert.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { ignoreWithout } from "../helpers/components.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 
@@ -73,4 +74,58 @@ client_secret_env = "DEV_SECRET"
     "POST /token",
     "GET /v1/hello",
   ]);
+});
+
+Deno.test({
+  name: "the library never offers a sign-in, even in a terminal: an AuthError with the hint",
+  ignore: ignoreWithout("library in a terminal", ["script"]),
+  fn: async () => {
+    await using box = await sandbox({ LMI_KEYRING: "file" });
+    await box.writeConfig(`[sso]
+issuer = "https://idp.test"
+client_id = "lmi"
+
+[envs.app]
+[envs.app.auth]
+type = "sso"
+`);
+    const script = join(box.dir, "sso.ts");
+    await Deno.writeTextFile(
+      script,
+      `import { createClient } from ${JSON.stringify(join(REPO, "src", "mod.ts"))};
+const api = await createClient({ env: "app", fetch: () => Promise.reject(new Error("no network")) });
+try {
+  await api.token();
+  console.log("no error?");
+} catch (e) {
+  console.log(JSON.stringify({ name: e.name, code: e.code, exit: e.exitCode, hint: e.hint }));
+}
+`,
+    );
+    const line = [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      `--config=${join(REPO, "deno.json")}`,
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--deny-net",
+      script,
+    ].map((a) => `'${a}'`).join(" ");
+    const out = await new Deno.Command("script", {
+      args: ["-qefc", line, "/dev/null"],
+      clearEnv: true,
+      env: { ...box.env, TERM: "dumb" },
+      cwd: box.home,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert(!text.includes("Sign in again"), text);
+    const result = JSON.parse(text.trim().split("\n").at(-1)!);
+    assertEquals([result.name, result.code, result.exit], ["AuthError", "SSO_REQUIRED", 4]);
+    assertMatch(result.hint, /lmi login sso/);
+  },
 });

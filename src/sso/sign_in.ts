@@ -1,0 +1,87 @@
+/**
+ * A sign-in to the SSO identity provider, one at a time per issuer, with the new session stored:
+ * the browser (authorization code + PKCE) or the device flow. Interactive sign-ins need a
+ * terminal; an explicit `--device` or `--no-browser` one does not. Callers decide whether to
+ * sign in at all (the CLI asks; the library never does).
+ *
+ * @module
+ */
+import { AuthError } from "../errors.ts";
+import type { SsoConfig } from "../config/sso.ts";
+import { isInteractive, lockSso, type SsoContext, storeFor } from "./sso.ts";
+import { loadSession, saveSession, type SsoSession } from "./session.ts";
+
+export interface LoginSsoOptions {
+  device: boolean;
+  openBrowser: boolean;
+  /**
+   * The user asked for this sign-in by name with --device or --no-browser: it opens no browser
+   * and asks nothing, so it runs without a terminal (CI, pipes, `ssh host lmi …`).
+   */
+  explicit?: boolean;
+  port?: number;
+  timeoutMs: number;
+}
+
+/**
+ * A new sign-in offered to the user when the session is missing or cannot be refreshed; resolves
+ * to undefined when the user declines or cannot be asked.
+ */
+export type OfferLogin = (sso: SsoConfig, ctx: SsoContext) => Promise<SsoSession | undefined>;
+
+/** Run the interactive sign-in (one at a time per issuer) and store the session. */
+export async function signIn(
+  sso: SsoConfig,
+  ctx: SsoContext,
+  options: LoginSsoOptions,
+  /** Another lmi may have signed in while this one waited for the lock: use that session. */
+  reuseFresh = false,
+): Promise<SsoSession> {
+  const headless = options.explicit === true && (options.device || !options.openBrowser);
+  const interactive = isInteractive(ctx.deps);
+  if (!interactive && !headless) {
+    throw new AuthError(
+      "NON_INTERACTIVE",
+      "cannot sign in here: this run is not interactive (no terminal, or CI is set)",
+      {
+        hint:
+          "run lmi login sso --device (or --no-browser), which needs no terminal; CI jobs should use an env with client credentials",
+      },
+    );
+  }
+  const { browserLogin, deviceLogin, noBrowserReason } = await import("./login.ts");
+  const lock = await lockSso(
+    ctx,
+    sso.issuer,
+    "an SSO sign-in is in progress",
+    options.timeoutMs + 60_000,
+  );
+  try {
+    if (reuseFresh) {
+      const current = await loadSession(await storeFor(ctx), sso.issuer, ctx.log);
+      if (current && Date.parse(current.expires_at) - ctx.deps.now() > 60_000) return current;
+    }
+    let device = options.device;
+    let openBrowser = options.openBrowser;
+    const reason = !device && openBrowser && interactive ? noBrowserReason(ctx.deps) : undefined;
+    if (reason) {
+      const { ssoConnection } = await import("./oidc.ts");
+      const offersDevice =
+        (await ssoConnection(sso, ctx)).metadata.device_authorization_endpoint !== undefined;
+      ctx.log.info(`${reason}: ${offersDevice ? "using the device flow" : "printing the URL"}`);
+      if (offersDevice) device = true;
+      else openBrowser = false;
+    }
+    const session = device
+      ? await deviceLogin(sso, ctx, { timeoutMs: options.timeoutMs })
+      : await browserLogin(sso, ctx, {
+        openBrowser,
+        timeoutMs: options.timeoutMs,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+      });
+    await saveSession(await storeFor(ctx), session);
+    return session;
+  } finally {
+    lock?.release();
+  }
+}
