@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "../src/util/path.ts";
-import { startDevIdp } from "./dev_idp.ts";
+import { startDevIdp } from "./dev_idp/mod.ts";
 import { denoDir, runLmi } from "./run_lmi.ts";
 
 const bold = (s: string) =>

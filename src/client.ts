@@ -6,12 +6,10 @@
  * @module
  */
 import { envFetch } from "./http/tls.ts";
-import type { Deps } from "./context.ts";
 import type { ResolvedEnv } from "./config/resolve.ts";
 import { type AcquireContext, acquireToken } from "./tokens/acquire.ts";
 import { type AuthedFetch, createAuthedFetch } from "./http/client.ts";
 import type { ServiceTokenOptions, TokenSet } from "./tokens/service.ts";
-import type { Logger } from "./ui/log.ts";
 
 export interface EnvClient {
   env: ResolvedEnv;

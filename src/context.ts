@@ -6,6 +6,17 @@
  * @module
  */
 
+/** An access token ready to use (what every token source gives). Times in ms since the epoch. */
+export interface TokenSet {
+  accessToken: string;
+  tokenType: string;
+  /** Undefined when the IdP gave no expiry and the token is not a JWT. */
+  expiresAt?: number;
+  scope?: string;
+  refreshToken?: string;
+  obtainedAt: number;
+}
+
 /** Somewhere to write bytes or text (stdout, stderr, or a test buffer). */
 export interface Output {
   write(chunk: string | Uint8Array): Promise<void>;

@@ -24,16 +24,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     try {
       const { ssoConnection } = await import("../sso/oidc.ts");
+      const { revokeToken } = await import("../oauth/user_grants.ts");
       const conn = await ssoConnection(sso, ctx);
-      if (conn.metadata.revocation_endpoint) {
+      if (conn.server.revocation_endpoint) {
         if (session.refresh_token) {
-          await conn.lib.tokenRevocation(conn.config, session.refresh_token, {
-            token_type_hint: "refresh_token",
-          });
+          await revokeToken(conn, session.refresh_token, "refresh_token");
         }
-        await conn.lib.tokenRevocation(conn.config, session.access_token, {
-          token_type_hint: "access_token",
-        });
+        await revokeToken(conn, session.access_token, "access_token");
         ctx.log.info("revoked the session's tokens at the IdP");
       } else {
         ctx.log.info("the IdP offers no revocation endpoint; deleting the session here only");

@@ -9,7 +9,7 @@
 import type { Deps } from "../context.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { formatDuration } from "../config/duration.ts";
-import type { TokenSet } from "../tokens/service.ts";
+import type { TokenSet } from "../context.ts";
 import type { Logger } from "../ui/log.ts";
 import { tokenTypeLabel } from "../ui/token_output.ts";
 import { VERSION } from "../version.ts";

@@ -15,11 +15,13 @@ import { toLmiError } from "./errors.ts";
 import { type ClientAuthPlan, clientSecretBasic, planClientAuth } from "./client_auth.ts";
 import type { ClientAuth } from "../config/schema.ts";
 
+/** The server's endpoints, as plain data. */
 export interface ServerInfo {
   issuer: string;
   token_endpoint: string;
   jwks_uri?: string;
   revocation_endpoint?: string;
+  device_authorization_endpoint?: string;
 }
 
 export interface Connection {
@@ -101,6 +103,9 @@ export async function resolveServer(
   const info: ServerInfo = { issuer: metadata.issuer, token_endpoint: metadata.token_endpoint };
   if (metadata.jwks_uri && auth.issuer) info.jwks_uri = metadata.jwks_uri;
   if (metadata.revocation_endpoint) info.revocation_endpoint = metadata.revocation_endpoint;
+  if (metadata.device_authorization_endpoint) {
+    info.device_authorization_endpoint = metadata.device_authorization_endpoint;
+  }
   return { lib, metadata, info, transport, customFetch };
 }
 

@@ -59,6 +59,11 @@ async function run(
   } catch (err) {
     throw toLmiError(err, { ...ctx, last: conn.transport.last() });
   }
+  return toTokenResponse(response);
+}
+
+/** The fields lmi uses from a token endpoint response, as plain data. */
+export function toTokenResponse(response: Record<string, unknown>): TokenResponse {
   const out: TokenResponse = {
     access_token: String(response.access_token),
     token_type: String(response.token_type ?? "Bearer"),

@@ -15,6 +15,14 @@ import { createVerifier } from "../tokens/verify.ts";
 import { noBrowserReason, openBrowser } from "./browser.ts";
 import { pages, startLoopback } from "./loopback.ts";
 import { ssoConnection } from "./oidc.ts";
+import {
+  authorizationRequest,
+  exchangeCode,
+  pollDeviceAuthorization,
+  randomState,
+  startDeviceAuthorization,
+} from "../oauth/user_grants.ts";
+import type { TokenResponse } from "../oauth/grants.ts";
 import { showWaiting } from "../ui/progress.ts";
 import { printable } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
@@ -32,18 +40,9 @@ export interface BrowserLoginOptions {
 
 type Conn = Awaited<ReturnType<typeof ssoConnection>>;
 
-interface TokenResponseLike {
-  access_token: string;
-  token_type?: string;
-  expires_in?: number;
-  refresh_token?: string;
-  id_token?: string;
-  scope?: string;
-}
-
 /** Check the ID token (signature against the JWKS, iss, aud, exp) and build the session. */
 export async function sessionFrom(
-  response: TokenResponseLike,
+  response: TokenResponse,
   sso: SsoConfig,
   conn: Conn,
   ctx: LoginContext,
@@ -81,14 +80,7 @@ export async function sessionFrom(
         },
       );
     }
-    const claims = JSON.parse(
-      new TextDecoder().decode(
-        Uint8Array.from(
-          atob(response.id_token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")),
-          (c) => c.charCodeAt(0),
-        ),
-      ),
-    ) as Record<string, unknown>;
+    const claims = verdict.claims ?? {};
     user = { sub: String(claims.sub) };
     if (typeof claims.email === "string") user.email = claims.email;
     if (typeof claims.name === "string") user.name = claims.name;
@@ -129,20 +121,15 @@ export async function browserLogin(
 ): Promise<SsoSession> {
   const { log } = ctx;
   const conn = await ssoConnection(sso, ctx);
-  const { lib } = conn;
-  const verifier = lib.randomPKCECodeVerifier();
-  const state = lib.randomState();
-  const nonce = lib.randomNonce();
+  const state = randomState(conn);
   const loopback = startLoopback(sso.redirectHost, options.port ?? sso.redirectPort, state);
   try {
-    const url = lib.buildAuthorizationUrl(conn.config, {
-      redirect_uri: loopback.redirectUri,
+    const pending = await authorizationRequest(conn, {
+      redirectUri: loopback.redirectUri,
       scope: sso.scopes.join(" "),
-      code_challenge: await lib.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: "S256",
       state,
-      nonce,
     });
+    const url = new URL(pending.url);
     log.say(
       options.openBrowser
         ? "Sign in to lmi in your browser. If it does not open, visit this URL:"
@@ -195,13 +182,8 @@ export async function browserLogin(
     }
     let session: SsoSession;
     try {
-      const tokens = await lib.authorizationCodeGrant(conn.config, result.url, {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-        expectedNonce: nonce,
-        idTokenExpected: true,
-      });
-      session = await sessionFrom(tokens as TokenResponseLike, sso, conn, ctx);
+      const tokens = await exchangeCode(conn, result.url, pending);
+      session = await sessionFrom(tokens, sso, conn, ctx);
     } catch (err) {
       const e = err instanceof LmiError
         ? err
@@ -226,7 +208,7 @@ export async function deviceLogin(
 ): Promise<SsoSession> {
   const { log } = ctx;
   const conn = await ssoConnection(sso, ctx);
-  if (!conn.metadata.device_authorization_endpoint) {
+  if (!conn.server.device_authorization_endpoint) {
     throw new FailedError(
       "NO_DEVICE_FLOW",
       `the IdP ${sso.issuer} does not offer the device authorization grant`,
@@ -235,13 +217,7 @@ export async function deviceLogin(
       },
     );
   }
-  const { lib } = conn;
-  let device;
-  try {
-    device = await lib.initiateDeviceAuthorization(conn.config, { scope: sso.scopes.join(" ") });
-  } catch (err) {
-    throw toLmiError(err, { what: "device authorization request", last: conn.transport.last() });
-  }
+  const device = await startDeviceAuthorization(conn, sso.scopes.join(" "));
   // The user code is meant to be read, also where the complete URI carries it as `?code=`
   // (glewlwyd): printed as is, with control characters removed.
   log.sayAsIs(
@@ -264,10 +240,8 @@ export async function deviceLogin(
     what: "waiting for the sign-in",
   });
   try {
-    const tokens = await lib.pollDeviceAuthorizationGrant(conn.config, device, undefined, {
-      signal: stopped,
-    });
-    return await sessionFrom(tokens as TokenResponseLike, sso, conn, ctx);
+    const tokens = await pollDeviceAuthorization(conn, device, stopped);
+    return await sessionFrom(tokens, sso, conn, ctx);
   } catch (err) {
     if (stopped.aborted && stopAt < deadline) {
       throw new AuthError(

@@ -7,7 +7,6 @@
  */
 import { envFetch } from "../http/tls.ts";
 import type { Deps } from "../context.ts";
-import type { OpenidClient } from "../deps.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
 import {
@@ -40,7 +39,7 @@ export function ssoAuth(sso: SsoConfig): ResolvedAuth {
 export async function ssoConnection(
   sso: SsoConfig,
   ctx: { deps: Pick<Deps, "fetch" | "now" | "env" | "os">; log: Logger },
-): Promise<Connection & { metadata: OpenidClient.ServerMetadata }> {
+): Promise<Connection> {
   const auth = ssoAuth(sso);
   const deps = { ...ctx.deps, fetch: envFetch(ctx.deps, undefined) };
   const server = await resolveServer(auth, "sso", {
@@ -58,5 +57,5 @@ export async function ssoConnection(
     SSO_TIMEOUT_MS,
     method,
   );
-  return { ...conn, metadata: server.metadata };
+  return conn;
 }

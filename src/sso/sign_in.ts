@@ -67,7 +67,7 @@ export async function signIn(
     if (reason) {
       const { ssoConnection } = await import("./oidc.ts");
       const offersDevice =
-        (await ssoConnection(sso, ctx)).metadata.device_authorization_endpoint !== undefined;
+        (await ssoConnection(sso, ctx)).server.device_authorization_endpoint !== undefined;
       ctx.log.info(`${reason}: ${offersDevice ? "using the device flow" : "printing the URL"}`);
       if (offersDevice) device = true;
       else openBrowser = false;

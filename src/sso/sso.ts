@@ -9,10 +9,9 @@ import type { Deps } from "../context.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { tokenDir } from "../config/paths.ts";
 import { formatDuration } from "../config/duration.ts";
-import { AuthError, LmiError } from "../errors.ts";
+import { AuthError } from "../errors.ts";
 import { acquireLock, type HeldLock } from "../tokens/lock.ts";
 import { ensurePrivateDir } from "../tokens/files.ts";
-import { toLmiError } from "../oauth/errors.ts";
 import type { Logger } from "../ui/log.ts";
 import { join } from "../util/path.ts";
 import { type CommandRunner, realRunner } from "./runner.ts";
@@ -138,19 +137,13 @@ async function refreshSession(
   session: SsoSession,
   ctx: SsoContext,
 ): Promise<SsoSession> {
-  const { ssoConnection } = await import("./oidc.ts");
+  const { ssoConnection, ssoAuth } = await import("./oidc.ts");
   const { sessionFrom } = await import("./login.ts");
+  const { refresh } = await import("../oauth/grants.ts");
   const conn = await ssoConnection(sso, ctx);
-  let response;
-  try {
-    response = await conn.lib.refreshTokenGrant(conn.config, session.refresh_token!);
-  } catch (err) {
-    const e = err instanceof LmiError
-      ? err
-      : toLmiError(err, { what: "SSO refresh", last: conn.transport.last() });
-    throw e;
-  }
-  return await sessionFrom(response as Parameters<typeof sessionFrom>[0], sso, conn, ctx, session);
+  // No scope parameter: the refreshed session keeps the scopes it was granted.
+  const response = await refresh(conn, { ...ssoAuth(sso), scopes: [] }, session.refresh_token!);
+  return await sessionFrom(response, sso, conn, ctx, session);
 }
 
 export interface SsoStatus {

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import type { Deps } from "../context.ts";
+import type { Deps, TokenSet } from "../context.ts";
+
+export type { TokenSet };
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { tokenDir } from "../config/paths.ts";
 import { formatDuration } from "../config/duration.ts";
@@ -54,17 +56,6 @@ export interface ServiceTokenOptions {
   rejectedToken?: string;
   /** Lock wait bound (default 60 s). */
   lockTimeoutMs?: number;
-}
-
-/** A token ready to use. Times in ms since the epoch. */
-export interface TokenSet {
-  accessToken: string;
-  tokenType: string;
-  /** Undefined when the IdP gave no expiry and the token is not a JWT. */
-  expiresAt?: number;
-  scope?: string;
-  refreshToken?: string;
-  obtainedAt: number;
 }
 
 export interface TokenOutcome {

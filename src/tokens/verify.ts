@@ -34,7 +34,14 @@ export interface IssuerKeys {
 }
 
 export type Verdict =
-  | { ok: true; verified: boolean; exp?: number; note?: string }
+  | {
+    ok: true;
+    verified: boolean;
+    exp?: number;
+    note?: string;
+    /** The verified token's claims (only when `verified`). */
+    claims?: Record<string, unknown>;
+  }
   | { ok: false; reason: string };
 
 export interface VerifierOptions {
@@ -139,7 +146,7 @@ export function createVerifier(options: VerifierOptions) {
       if (!entry) {
         const keys = await options.issuerKeys();
         if (!keys) {
-          return { ok: true, verified: false, note: "no issuer configured, signature not checked" };
+          return unverifiable("the issuer publishes no keys (no jwks_uri) to check it with");
         }
         entry = await fetchEntry(keys);
         refetched = true;
@@ -164,7 +171,12 @@ export function createVerifier(options: VerifierOptions) {
             currentDate: new Date(options.now()),
           },
         );
-        return { ok: true, verified: true, ...(payload.exp ? { exp: payload.exp * 1000 } : {}) };
+        return {
+          ok: true,
+          verified: true,
+          claims: payload,
+          ...(payload.exp ? { exp: payload.exp * 1000 } : {}),
+        };
       } catch (err) {
         const e = err as { code?: string; claim?: string };
         const always = e.code === "ERR_JWT_EXPIRED" ||

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TokenSet } from "../tokens/service.ts";
+import type { TokenSet } from "../context.ts";
 
 export type TokenFormat = "raw" | "header" | "json" | "env" | "exec-credential";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
 import { type RunResult, type Sandbox, sandbox } from "../helpers/cli.ts";
 import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
-import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
+import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 function config(idp: DevIdp, extra = ""): string {
   return `default_env = "dev"\n` + serviceEnv(idp, "dev", { env: 'timeout = "2s"', auth: extra }) +

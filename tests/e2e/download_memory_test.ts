@@ -5,7 +5,7 @@
 import { assert } from "../helpers/assert.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { lmiCommand } from "../../scripts/run_lmi.ts";
-import { startDevIdp } from "../../scripts/dev_idp.ts";
+import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 /** Run lmi, discard its stdout, and sample the child's peak RSS (VmHWM) from /proc. */
 async function peakRssKb(

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { assertEquals, assertNotIncludes } from "../helpers/assert.ts";
 import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
-import { startDevIdp } from "../../scripts/dev_idp.ts";
+import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 Deno.test("no secret or token appears in any output at -vv", async () => {
   await using idp = await startDevIdp();

@@ -8,7 +8,7 @@ import { assertEquals } from "../helpers/assert.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { permissionFlags } from "../../scripts/permissions.ts";
-import { startDevIdp } from "../../scripts/dev_idp.ts";
+import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 const TYPES: Record<string, string> = { ts: "application/typescript", json: "application/json" };
 

@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { serve } from "../helpers/servers.ts";
-import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
+import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 function config(idp: DevIdp, baseUrl = idp.apiUrl, extra = ""): string {
   const env =

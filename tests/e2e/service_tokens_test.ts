@@ -13,7 +13,7 @@ import {
 } from "../helpers/assert.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
-import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
+import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 function ccConfig(idp: DevIdp, extra = "", env = "dev"): string {
   return `default_env = "${env}"\n` +

@@ -13,7 +13,7 @@ import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { privateKeyring } from "../helpers/keyring.ts";
 import { signInWithoutTerminal } from "../helpers/background.ts";
 import { fileNameFor } from "../../src/sso/store.ts";
-import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
+import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 const NEEDS = [CHROMIUM, "script"];
 

@@ -6,7 +6,7 @@ import { devSandbox, devSecrets, serviceEnv } from "../helpers/dev_world.ts";
 import { forwardProxy, serve } from "../helpers/servers.ts";
 import { makePki } from "../helpers/tls.ts";
 import { ignoreWithout } from "../helpers/components.ts";
-import { startDevIdp } from "../../scripts/dev_idp.ts";
+import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 const TLS_TEST =
   "an HTTPS API with a private CA is trusted only with ca_file (or the CA in the OS store)";

@@ -3,7 +3,7 @@
  * differs: env tables for the dev IdP's clients, and their secrets in the environment.
  */
 import { type Sandbox, sandbox } from "./cli.ts";
-import type { DevIdp } from "../../scripts/dev_idp.ts";
+import type { DevIdp } from "../../scripts/dev_idp/mod.ts";
 
 /** The variables the env tables below read their secrets from. */
 export function devSecrets(idp: DevIdp): Record<string, string> {

@@ -1,12 +1,12 @@
 /**
- * The development IdP (scripts/dev_idp.ts) over real HTTP: oidc-provider in this process, plain
+ * The development IdP (scripts/dev_idp/) over real HTTP: oidc-provider in this process, plain
  * fetch with form bodies, no mocks.
  */
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
 import { jose } from "../../scripts/deps.ts";
 import { type Answer, answer } from "../helpers/answer.ts";
-import { type DevIdp, startDevIdp } from "../../scripts/dev_idp.ts";
+import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 function basicAuth(id: string, secret: string): string {
   const enc = (s: string) => encodeURIComponent(s);

@@ -42,10 +42,15 @@ Deno.test("ID token verification", async (t) => {
     return new jose.SignJWT(payload).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(key);
   };
   const make = (token: string) =>
-    sessionFrom({ access_token: "at", id_token: token, expires_in: 60 }, sso, conn, {
-      deps,
-      log: testLogger(deps),
-    });
+    sessionFrom(
+      { access_token: "at", token_type: "Bearer", id_token: token, expires_in: 60 },
+      sso,
+      conn,
+      {
+        deps,
+        log: testLogger(deps),
+      },
+    );
 
   await t.step("a good ID token gives the user", async () => {
     const s = await make(await idToken({}));

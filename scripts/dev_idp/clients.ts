@@ -1,0 +1,85 @@
+/**
+ * The registered clients: their fixed ids and secrets (not secrets: this IdP only ever runs on
+ * loopback), how oidc-provider registers them, and how the `DevIdp` handle hands them out.
+ *
+ * @module
+ */
+import { SIGNING_ALG } from "./keys.ts";
+import type { DevIdp } from "./types.ts";
+
+export const CLIENTS = {
+  basic: { id: "svc-basic", secret: "dev-svc-basic-secret-5b0e9c7d2f41a8" },
+  post: { id: "svc-post", secret: "dev-svc-post-secret-8a31f6c4e92d07" },
+  password: { id: "pw-client", secret: "dev-pw-client-secret-c7d94e1a3b6f25" },
+  public: { id: "lmi", redirectUri: "http://127.0.0.1/callback" },
+} as const;
+
+/** The private_key_jwt client; its key pair is made anew by every IdP. */
+const JWT_CLIENT_ID = "svc-jwt";
+
+/** The clients' metadata for oidc-provider; `jwtClientKey` is the public JWK of `svc-jwt`. */
+export function clientMetadata(jwtClientKey: Record<string, unknown>): Record<string, unknown>[] {
+  return [
+    {
+      client_id: CLIENTS.basic.id,
+      client_secret: CLIENTS.basic.secret,
+      client_name: "Service client (client_secret_basic)",
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: "client_secret_basic",
+    },
+    {
+      client_id: CLIENTS.post.id,
+      client_secret: CLIENTS.post.secret,
+      client_name: "Service client (client_secret_post)",
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: "client_secret_post",
+    },
+    {
+      client_id: JWT_CLIENT_ID,
+      client_name: "Service client (private_key_jwt)",
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: "private_key_jwt",
+      token_endpoint_auth_signing_alg: SIGNING_ALG,
+      jwks: { keys: [jwtClientKey] },
+    },
+    {
+      client_id: CLIENTS.password.id,
+      client_secret: CLIENTS.password.secret,
+      client_name: "Password grant client",
+      grant_types: ["password", "refresh_token"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: "client_secret_basic",
+    },
+    {
+      client_id: CLIENTS.public.id,
+      client_name: "lmi",
+      application_type: "native",
+      token_endpoint_auth_method: "none",
+      grant_types: [
+        "authorization_code",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
+      ],
+      response_types: ["code"],
+      redirect_uris: [CLIENTS.public.redirectUri],
+    },
+  ];
+}
+
+/** The clients as `DevIdp.clients` (copies), with the private key of `svc-jwt`. */
+export function devIdpClients(jwtPrivateKeyPem: string): DevIdp["clients"] {
+  return {
+    basic: { ...CLIENTS.basic },
+    post: { ...CLIENTS.post },
+    password: { ...CLIENTS.password },
+    public: { ...CLIENTS.public },
+    jwt: { id: JWT_CLIENT_ID, privateKeyPem: jwtPrivateKeyPem },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The oidc-provider configuration: clients, scopes and claims, the features on (client
+ * credentials, device flow, introspection, revocation, resource indicators), token lifetimes,
+ * and the password grant added to it.
+ *
+ * @module
+ */
+import { Provider } from "../deps.ts";
+import { clientMetadata } from "./clients.ts";
+import { SIGNING_ALG, signingJwk } from "./keys.ts";
+import type { KoaContext, OidcClient, OidcProvider, TokenModel } from "./oidc_types.ts";
+import { registerPasswordGrant } from "./password_grant.ts";
+import { resources, SCOPES } from "./resources.ts";
+import { memoryAdapter } from "./store.ts";
+import { findAccount } from "./users.ts";
+
+const COOKIE_KEYS = ["lmi-dev-idp-cookie-key-1-not-a-secret"];
+
+export interface ProviderSetup {
+  issuer: string;
+  /** The protected API's resource indicator. */
+  resource: string;
+  accessTokenTtl: number;
+  /** Public key of the private_key_jwt client. */
+  jwtClientKey: Record<string, unknown>;
+  deviceCodeTtl: number;
+}
+
+/** A new oidc-provider with its own signing key and in-memory store. */
+export async function createProvider(setup: ProviderSetup): Promise<OidcProvider> {
+  const { issuer, resource, accessTokenTtl, jwtClientKey, deviceCodeTtl } = setup;
+  const jwk = await signingJwk();
+  const known = resources(resource, accessTokenTtl);
+
+  const tokenTtl = (_ctx: unknown, token: TokenModel) =>
+    token.resourceServer?.accessTokenTTL ?? accessTokenTtl;
+
+  const provider = new Provider(issuer, {
+    adapter: memoryAdapter(),
+    jwks: { keys: [jwk] },
+    cookies: { keys: COOKIE_KEYS },
+    clients: clientMetadata(jwtClientKey),
+    clientDefaults: { id_token_signed_response_alg: SIGNING_ALG },
+    scopes: SCOPES,
+    claims: {
+      openid: ["sub"],
+      profile: ["name", "preferred_username"],
+      email: ["email", "email_verified"],
+    },
+    findAccount,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Any confidential client may introspect any token; a public one only its own.
+        allowedPolicy: (
+          _ctx: unknown,
+          client: { clientId: string; clientAuthMethod: string },
+          token: { clientId?: string },
+        ) =>
+          Promise.resolve(client.clientAuthMethod !== "none" || token.clientId === client.clientId),
+      },
+      revocation: { enabled: true },
+      deviceFlow: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (ctx: KoaContext, _client: unknown, oneOf?: string[]) =>
+          Promise.resolve(oneOf ?? known.fallback(ctx)),
+        useGrantedResource: () => Promise.resolve(true),
+        getResourceServerInfo: (_ctx: unknown, indicator: string) =>
+          Promise.resolve(known.info(indicator)),
+      },
+    },
+    interactions: {
+      url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`,
+    },
+    pkce: {
+      required: (_ctx: unknown, client: { clientAuthMethod: string }) =>
+        client.clientAuthMethod === "none",
+    },
+    // Every client allowed refresh_token gets one (no offline_access/prompt=consent dance), and
+    // it is replaced on every use.
+    issueRefreshToken: (_ctx: unknown, client: OidcClient) =>
+      Promise.resolve(client.grantTypeAllowed("refresh_token")),
+    rotateRefreshToken: true,
+    expiresWithSession: () => Promise.resolve(false),
+    clientBasedCORS: () => true,
+    ttl: {
+      AccessToken: tokenTtl,
+      ClientCredentials: tokenTtl,
+      AuthorizationCode: 60,
+      BackchannelAuthenticationRequest: 600,
+      DeviceCode: deviceCodeTtl,
+      IdToken: 3600,
+      Interaction: 3600,
+      PreAuthorizedCode: 600,
+      RefreshToken: 24 * 3600,
+      Session: 24 * 3600,
+      Grant: 7 * 24 * 3600,
+    },
+  }) as OidcProvider;
+
+  registerPasswordGrant(provider, known);
+  return provider;
+}

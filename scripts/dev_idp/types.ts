@@ -1,0 +1,105 @@
+/**
+ * The development IdP's public interface: its options, the handle `startDevIdp` returns, and
+ * the records and faults the tests read and set through it.
+ *
+ * @module
+ */
+
+export interface DevIdpOptions {
+  /** Lifetime in seconds of access tokens, JWT and opaque alike (default 3600). */
+  accessTokenTtl?: number;
+  /** Lifetime in seconds of device codes (default 600). */
+  deviceCodeTtl?: number;
+  /**
+   * "oidc" (default): both /.well-known/openid-configuration and the RFC 8414
+   * /.well-known/oauth-authorization-server answer. "oauth": only the RFC 8414 one does, the
+   * OpenID Connect one answers 404.
+   */
+  discovery?: "oidc" | "oauth";
+}
+
+/** A canned answer for the next token-endpoint POSTs, instead of the real handler. */
+export interface TokenFault {
+  /** HTTP status, default 500. */
+  status?: number;
+  /** Response body, default "". */
+  body?: string;
+  /** Content-Type of the response, default "text/plain; charset=utf-8". */
+  contentType?: string;
+  /** Wait this long before answering (cut short by close()). */
+  delayMs?: number;
+  /** How many requests get this answer, default 1; Infinity allowed. */
+  times?: number;
+}
+
+/** One request received by the protected API. */
+export interface ApiRequestRecord {
+  method: string;
+  path: string;
+  /** Query parameters (the last value wins when one is repeated). */
+  query: Record<string, string>;
+  hasAuthorization: boolean;
+  /** The scheme word of the Authorization header ("Bearer", "Basic", …), when there is one. */
+  authorizationScheme?: string;
+  /** Lower-cased header names; authorization, cookie and the like are "[redacted]". */
+  headers: Record<string, string>;
+  bodyBytes: number;
+}
+
+export interface DevIdpClient {
+  id: string;
+  secret: string;
+}
+
+export interface DevIdpUser {
+  username: string;
+  password: string;
+  sub: string;
+  email: string;
+  name: string;
+}
+
+export interface DevIdp {
+  /** "http://127.0.0.1:<port>" */
+  issuer: string;
+  /** issuer + "/token" */
+  tokenUrl: string;
+  /** issuer + "/jwks" */
+  jwksUri: string;
+  /** The protected API's origin, "http://127.0.0.1:<port2>". */
+  apiUrl: string;
+  /** The API's resource indicator and the `aud` of its JWT access tokens: apiUrl + "/". */
+  resource: string;
+  /** "urn:lmi:opaque": access tokens issued for this resource are opaque. */
+  opaqueResource: string;
+  clients: {
+    basic: DevIdpClient;
+    post: DevIdpClient;
+    password: DevIdpClient;
+    public: { id: string; redirectUri: string };
+    /** private_key_jwt client (client_credentials): its private key as a PKCS#8 PEM. */
+    jwt: { id: string; privateKeyPem: string };
+  };
+  users: { alice: DevIdpUser };
+  stats: {
+    /** POSTs to the token endpoint, faulted ones included. */
+    tokenRequests: number;
+    /** The same, per grant_type (requests whose grant_type could not be read are left out). */
+    byGrant: Record<string, number>;
+    reset(): void;
+  };
+  faults: {
+    /** Answer the next `times` token-endpoint POSTs with `f`; null clears. */
+    token(f: TokenFault | null): void;
+  };
+  api: {
+    requests: ApiRequestRecord[];
+    /** The next `times` (default 1) requests to token-protected API routes answer 401. */
+    fail401(times?: number): void;
+    /** Forget recorded requests and pending forced 401s. */
+    reset(): void;
+  };
+  /** Stops both servers; nothing of the IdP keeps running afterwards. Safe to call twice. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}

@@ -1,0 +1,131 @@
+/**
+ * The grants that sign a person in, as lmi functions returning plain data: authorization code
+ * with PKCE (S256), state and nonce (RFC 6749 §4.1, RFC 7636, OIDC), the device authorization
+ * grant (RFC 8628), and token revocation (RFC 7009). openid-client stays inside oauth/.
+ *
+ * @module
+ */
+import type { Connection } from "./client.ts";
+import { toLmiError } from "./errors.ts";
+import { type TokenResponse, toTokenResponse } from "./grants.ts";
+
+/** What the code exchange needs to remember between the redirect and the callback. */
+export interface PendingAuthorization {
+  /** The URL to open in the browser. */
+  url: string;
+  redirectUri: string;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+/** Build the authorization request for the loopback `redirectUri`. */
+export async function authorizationRequest(
+  conn: Connection,
+  options: { redirectUri: string; scope: string; state: string },
+): Promise<PendingAuthorization> {
+  const lib = conn.lib;
+  const codeVerifier = lib.randomPKCECodeVerifier();
+  const nonce = lib.randomNonce();
+  const url = lib.buildAuthorizationUrl(conn.config, {
+    redirect_uri: options.redirectUri,
+    scope: options.scope,
+    code_challenge: await lib.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: "S256",
+    state: options.state,
+    nonce,
+  });
+  return {
+    url: url.href,
+    redirectUri: options.redirectUri,
+    state: options.state,
+    nonce,
+    codeVerifier,
+  };
+}
+
+/** A random `state` value for an authorization request. */
+export function randomState(conn: Connection): string {
+  return conn.lib.randomState();
+}
+
+/** Exchange the code the callback received (state, PKCE and the ID token's nonce checked). */
+export async function exchangeCode(
+  conn: Connection,
+  callbackUrl: URL,
+  pending: PendingAuthorization,
+): Promise<TokenResponse> {
+  try {
+    const tokens = await conn.lib.authorizationCodeGrant(conn.config, callbackUrl, {
+      pkceCodeVerifier: pending.codeVerifier,
+      expectedState: pending.state,
+      expectedNonce: pending.nonce,
+      idTokenExpected: true,
+    });
+    return toTokenResponse(tokens as unknown as Record<string, unknown>);
+  } catch (err) {
+    throw toLmiError(err, { what: "code exchange", last: conn.transport.last() });
+  }
+}
+
+/** A device authorization (RFC 8628 §3.2), as the IdP answered it. */
+export interface DeviceAuthorization {
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete?: string;
+  expires_in: number;
+  /** The whole response, for polling. */
+  raw: unknown;
+}
+
+/** Start the device authorization grant. */
+export async function startDeviceAuthorization(
+  conn: Connection,
+  scope: string,
+): Promise<DeviceAuthorization> {
+  try {
+    const device = await conn.lib.initiateDeviceAuthorization(conn.config, { scope });
+    return {
+      user_code: device.user_code,
+      verification_uri: device.verification_uri,
+      ...(device.verification_uri_complete
+        ? { verification_uri_complete: device.verification_uri_complete }
+        : {}),
+      expires_in: device.expires_in,
+      raw: device,
+    };
+  } catch (err) {
+    throw toLmiError(err, { what: "device authorization request", last: conn.transport.last() });
+  }
+}
+
+/**
+ * Poll the token endpoint at the IdP's interval (slowing down when asked) until the user
+ * approves, denies, the code expires or `signal` aborts. Errors are raw: the caller words them.
+ */
+export async function pollDeviceAuthorization(
+  conn: Connection,
+  device: DeviceAuthorization,
+  signal: AbortSignal,
+): Promise<TokenResponse> {
+  const tokens = await conn.lib.pollDeviceAuthorizationGrant(
+    conn.config,
+    device.raw as Parameters<typeof conn.lib.pollDeviceAuthorizationGrant>[1],
+    undefined,
+    { signal },
+  );
+  return toTokenResponse(tokens as unknown as Record<string, unknown>);
+}
+
+/** Revoke a token (RFC 7009). */
+export async function revokeToken(
+  conn: Connection,
+  token: string,
+  hint: "access_token" | "refresh_token",
+): Promise<void> {
+  try {
+    await conn.lib.tokenRevocation(conn.config, token, { token_type_hint: hint });
+  } catch (err) {
+    throw toLmiError(err, { what: "revocation request", last: conn.transport.last() });
+  }
+}
