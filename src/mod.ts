@@ -15,7 +15,7 @@
  */
 import { realDeps } from "./real_deps.ts";
 import { loadConfig } from "./config/load.ts";
-import { parseDuration } from "./config/duration.ts";
+import { DURATION_HINT, parseDuration } from "./config/duration.ts";
 import { envClient } from "./client.ts";
 import { envForUse } from "./config/env.ts";
 import { createLogger } from "./ui/log.ts";
@@ -48,7 +48,7 @@ export interface ClientOptions {
 
 /** Options of {@link Client.token} and {@link getToken}. */
 export interface TokenOptions {
-  /** The token must stay valid at least this long: "5m", "90s", or milliseconds as a number. */
+  /** The token must stay valid at least this long: "5m", "90s", or seconds as a number (as in the config). */
   minTtl?: string | number;
   /** Ignore the cached token and get a new one. */
   force?: boolean;
@@ -70,10 +70,11 @@ export interface Client {
 
 function minTtlMs(value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === "number") return value;
   const ms = parseDuration(value);
   if (ms === undefined) {
-    throw new UsageError("BAD_DURATION", `invalid minTtl ${JSON.stringify(value)}`);
+    throw new UsageError("BAD_DURATION", `invalid minTtl ${JSON.stringify(value)}`, {
+      hint: `write ${DURATION_HINT}`,
+    });
   }
   return ms;
 }

@@ -11,10 +11,11 @@ import { nearest } from "../config/schema.ts";
 import {
   COMMANDS,
   type CommandSpec,
-  type FlagValues,
+  type Flags,
   GLOBAL_OPTIONS,
   type GlobalFlags,
   GROUPS,
+  type Options,
   type OptionSpec,
 } from "./spec.ts";
 
@@ -23,7 +24,7 @@ export type Invocation =
     kind: "command";
     spec: CommandSpec;
     globals: GlobalFlags;
-    flags: FlagValues;
+    flags: Flags<Options>;
     positionals: string[];
   }
   | { kind: "help"; topic: CommandSpec | string | undefined; globals: GlobalFlags }
@@ -31,7 +32,7 @@ export type Invocation =
   | { kind: "plugin"; name: string; args: string[]; globals: GlobalFlags };
 
 const VALUE_FLAGS = new Set(
-  Object.entries(GLOBAL_OPTIONS).flatMap(([name, o]) =>
+  Object.entries<OptionSpec>(GLOBAL_OPTIONS).flatMap(([name, o]) =>
     o.type === "string" ? [`--${name}`, ...(o.short ? [`-${o.short}`] : [])] : []
   ),
 );
@@ -39,7 +40,7 @@ const VALUE_FLAGS = new Set(
 /** Does this token name a global flag? (`--env`, `--env=x`, `-e`, `-edev`, `-vv`) */
 function isGlobalFlag(token: string): boolean {
   if (token.startsWith("--")) return (token.slice(2).split("=")[0]!) in GLOBAL_OPTIONS;
-  const shorts = new Set(Object.values(GLOBAL_OPTIONS).map((o) => o.short));
+  const shorts = new Set(Object.values<OptionSpec>(GLOBAL_OPTIONS).map((o) => o.short));
   return token.length > 1 && shorts.has(token[1]);
 }
 
@@ -172,11 +173,11 @@ function parseGlobals(tokens: string[]): GlobalFlags {
   return toGlobals(parseStrict(tokens, GLOBAL_OPTIONS, undefined).values);
 }
 
-function parseStrict(
+function parseStrict<O extends Options>(
   tokens: string[],
-  options: Record<string, OptionSpec>,
+  options: O,
   spec: CommandSpec | undefined,
-): { values: FlagValues; positionals: string[] } {
+): { values: Flags<O>; positionals: string[] } {
   try {
     return parseFlags(tokens, options);
   } catch (err) {
@@ -186,7 +187,7 @@ function parseStrict(
 
 function usageFromFlagError(
   err: unknown,
-  options: Record<string, OptionSpec>,
+  options: Options,
   spec?: CommandSpec,
 ): unknown {
   if (!(err instanceof FlagError)) return err;
@@ -211,13 +212,13 @@ function usageFromFlagError(
   }
 }
 
-function toGlobals(values: FlagValues): GlobalFlags {
+function toGlobals(values: Flags<typeof GLOBAL_OPTIONS>): GlobalFlags {
   const g: GlobalFlags = {
-    verbose: Array.isArray(values.verbose) ? values.verbose.length : values.verbose ? 1 : 0,
-    json: values.json === true,
-    noColor: values["no-color"] === true,
+    verbose: values.verbose.length,
+    json: values.json,
+    noColor: values["no-color"],
   };
-  if (typeof values.env === "string") g.env = values.env;
-  if (typeof values.config === "string") g.config = values.config;
+  if (values.env !== undefined) g.env = values.env;
+  if (values.config !== undefined) g.config = values.config;
   return g;
 }

@@ -12,7 +12,9 @@ import { formatDuration } from "../config/duration.ts";
 import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
 import type { SsoStatus } from "../sso/sso.ts";
 import { configFor, envFor, writeJson } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import type { CommandContext, NoOptions } from "./spec.ts";
+
+export { noOptions as parseOptions } from "./spec.ts";
 
 export interface EnvStatus {
   name: string;
@@ -30,7 +32,7 @@ function describeSso(s: SsoStatus): string {
   return `SSO ${s.issuer}: signed in as ${who}, ${expiry}; stored in the ${s.store}`;
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
+export async function run(_options: NoOptions, ctx: CommandContext): Promise<number> {
   const config = await configFor(ctx);
   const sso = ssoConfig(ctx.deps, config);
   let ssoState: SsoStatus | undefined;

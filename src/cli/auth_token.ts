@@ -3,12 +3,18 @@
  *
  * @module
  */
-import { DURATION_HINT, parseDuration } from "../config/duration.ts";
 import { q, UsageError } from "../errors.ts";
 import { formatToken, type TokenFormat } from "../ui/token_output.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
-import { type CommandContext, TOKEN_FORMATS } from "./spec.ts";
+import { durationFlag } from "./duration_flag.ts";
+import {
+  AUTH_TOKEN_OPTIONS,
+  type CommandArgs,
+  type CommandContext,
+  type Flags,
+  TOKEN_FORMATS,
+} from "./spec.ts";
 
 export interface AuthTokenOptions {
   format: TokenFormat;
@@ -16,22 +22,19 @@ export interface AuthTokenOptions {
   force: boolean;
 }
 
-/** Flags → options. */
-export function parseOptions(ctx: Pick<CommandContext, "flags" | "globals">): AuthTokenOptions {
-  const format = (ctx.flags.format as string | undefined) ?? (ctx.globals.json ? "json" : "raw");
-  if (!(TOKEN_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError("BAD_FLAG_VALUE", `unknown format ${q(format)}`, {
+/** Flags → options (no I/O). */
+export function parseOptions(
+  flags: Flags<typeof AUTH_TOKEN_OPTIONS>,
+  { globals }: Pick<CommandArgs, "globals">,
+): AuthTokenOptions {
+  const text = flags.format ?? (globals.json ? "json" : "raw");
+  const format = TOKEN_FORMATS.find((f) => f === text);
+  if (format === undefined) {
+    throw new UsageError("BAD_FLAG_VALUE", `unknown format ${q(text)}`, {
       hint: `valid formats: ${TOKEN_FORMATS.join(", ")}`,
     });
   }
-  const minTtlText = ctx.flags["min-ttl"] as string | undefined;
-  const minTtlMs = minTtlText === undefined ? 0 : parseDuration(minTtlText);
-  if (minTtlMs === undefined) {
-    throw new UsageError("BAD_FLAG_VALUE", `--min-ttl: invalid duration ${q(minTtlText)}`, {
-      hint: `write ${DURATION_HINT}`,
-    });
-  }
-  return { format: format as TokenFormat, minTtlMs, force: ctx.flags.force === true };
+  return { format, minTtlMs: durationFlag(flags, "min-ttl", 0), force: flags.force };
 }
 
 /** The apiVersion kubectl sent in KUBERNETES_EXEC_INFO, if any. */
@@ -46,8 +49,7 @@ function execApiVersion(ctx: CommandContext): string | undefined {
   }
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const options = parseOptions(ctx);
+export async function run(options: AuthTokenOptions, ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
   const outcome = await acquireToken(env, ctx, {
     minTtlMs: options.minTtlMs,

@@ -16,10 +16,14 @@ export function configFor(ctx: Pick<CommandContext, "deps" | "globals">): Promis
 /** Load the config and resolve the env selected by --env / LMI_ENV / default_env. */
 export async function envFor(
   ctx: Pick<CommandContext, "deps" | "globals" | "log">,
-  name?: string,
+  /** An env named as the command's argument (it wins over --env). */
+  argument?: string,
 ): Promise<{ config: LoadedConfig; env: ResolvedEnv }> {
   const config = await configFor(ctx);
-  return { config, env: envForUse(ctx.deps, config, name ?? ctx.globals.env, ctx.log.redactor) };
+  return {
+    config,
+    env: envForUse(ctx.deps, config, ctx.globals.env, ctx.log.redactor, argument),
+  };
 }
 
 /** Write a JSON document to stdout. */

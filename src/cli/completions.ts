@@ -5,10 +5,20 @@
  * @module
  */
 import { q, UsageError } from "../errors.ts";
-import { COMMANDS, GLOBAL_OPTIONS, GROUPS, type OptionSpec } from "./spec.ts";
-import type { CommandContext } from "./spec.ts";
+import {
+  type CommandArgs,
+  type CommandContext,
+  COMMANDS,
+  GLOBAL_OPTIONS,
+  GROUPS,
+  type OptionSpec,
+} from "./spec.ts";
 
 export const SHELLS = ["bash", "zsh", "fish"] as const;
+
+export interface CompletionsOptions {
+  shell: typeof SHELLS[number];
+}
 
 function flagsOf(options: Record<string, OptionSpec>): string[] {
   return Object.entries(options).flatMap((
@@ -89,7 +99,7 @@ export function fish(): string {
     `complete -c lmi -s e -l env -x -a "(${ENV_NAMES})" -d "environment"`,
     `complete -c lmi -s c -l config -r -d "config file"`,
   ];
-  for (const [name, o] of Object.entries(GLOBAL_OPTIONS)) {
+  for (const [name, o] of Object.entries<OptionSpec>(GLOBAL_OPTIONS)) {
     if (name === "env" || name === "config") continue;
     lines.push(`complete -c lmi ${o.short ? `-s ${o.short} ` : ""}-l ${name} -d ${q(o.desc)}`);
   }
@@ -127,14 +137,21 @@ export function fish(): string {
   return lines.join("\n") + "\n";
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const shell = ctx.positionals[0]!;
-  const make = { bash, zsh, fish }[shell as typeof SHELLS[number]];
-  if (!make) {
-    throw new UsageError("BAD_ARGUMENTS", `unknown shell ${q(shell)}`, {
+/** The command line → options (no I/O). */
+export function parseOptions(
+  _flags: unknown,
+  { positionals }: Pick<CommandArgs, "positionals">,
+): CompletionsOptions {
+  const shell = SHELLS.find((s) => s === positionals[0]);
+  if (shell === undefined) {
+    throw new UsageError("BAD_ARGUMENTS", `unknown shell ${q(positionals[0])}`, {
       hint: `use one of ${SHELLS.join(", ")}`,
     });
   }
-  await ctx.deps.stdout.write(make());
+  return { shell };
+}
+
+export async function run(options: CompletionsOptions, ctx: CommandContext): Promise<number> {
+  await ctx.deps.stdout.write({ bash, zsh, fish }[options.shell]());
   return 0;
 }

@@ -6,7 +6,7 @@
 import { listEnvNames, resolveNamedEnv, selectEnvName } from "../config/resolve.ts";
 import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
 import { configFor, writeJson } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import type { CommandContext, NoOptions } from "./spec.ts";
 
 interface Row {
   name: string;
@@ -17,7 +17,9 @@ interface Row {
   token: TokenState;
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
+export { noOptions as parseOptions } from "./spec.ts";
+
+export async function run(_options: NoOptions, ctx: CommandContext): Promise<number> {
   const config = await configFor(ctx);
   const selected = selectEnvName(ctx.deps, config, ctx.globals.env).name;
   const rows: Row[] = [];

@@ -8,7 +8,12 @@ import { formatDuration } from "../config/duration.ts";
 import { formatSource, type Source } from "../config/dotenv.ts";
 import type { ResolvedEnv, SecretRef } from "../config/resolve.ts";
 import { envFor, writeJson } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import type { CommandArgs, CommandContext } from "./spec.ts";
+
+export interface EnvShowOptions {
+  /** The env named on the command line (else --env, LMI_ENV, default_env). */
+  name?: string;
+}
 
 interface Entry {
   key: string;
@@ -83,9 +88,17 @@ function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const { config, env } = await envFor(ctx, ctx.positionals[0]);
-  if (ctx.positionals[0] !== undefined) env.sources.name = { kind: "argument" };
+/** The command line → options (no I/O). */
+export function parseOptions(
+  _flags: unknown,
+  { positionals }: Pick<CommandArgs, "positionals">,
+): EnvShowOptions {
+  const [name] = positionals;
+  return name === undefined ? {} : { name };
+}
+
+export async function run(options: EnvShowOptions, ctx: CommandContext): Promise<number> {
+  const { config, env } = await envFor(ctx, options.name);
   const rows = describeEnv(env);
   if (ctx.globals.json) {
     await writeJson(ctx, {

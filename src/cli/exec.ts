@@ -4,36 +4,44 @@
  *
  * @module
  */
-import { DURATION_HINT, parseDuration } from "../config/duration.ts";
-import { q, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
 import { runChild } from "./child.ts";
-import type { CommandContext } from "./spec.ts";
+import { durationFlag } from "./duration_flag.ts";
+import type { CommandArgs, CommandContext, EXEC_OPTIONS, Flags } from "./spec.ts";
 
 /** Default: the token handed to the child stays valid at least this long. */
 export const DEFAULT_EXEC_MIN_TTL_MS = 5 * 60_000;
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const [cmd, ...args] = ctx.positionals;
-  if (!cmd) {
+export interface ExecOptions {
+  command: string;
+  args: string[];
+  minTtlMs: number;
+}
+
+/** Flags and the command line → options (no I/O). */
+export function parseOptions(
+  flags: Flags<typeof EXEC_OPTIONS>,
+  { positionals }: Pick<CommandArgs, "positionals">,
+): ExecOptions {
+  const [command, ...args] = positionals;
+  if (!command) {
     throw new UsageError("BAD_ARGUMENTS", "missing the command to run", {
       hint: "lmi exec -- CMD [ARGS...]",
     });
   }
-  const minTtlText = ctx.flags["min-ttl"] as string | undefined;
-  const minTtlMs = minTtlText === undefined ? DEFAULT_EXEC_MIN_TTL_MS : parseDuration(minTtlText);
-  if (minTtlMs === undefined) {
-    throw new UsageError("BAD_FLAG_VALUE", `--min-ttl: invalid duration ${q(minTtlText)}`, {
-      hint: `write ${DURATION_HINT}`,
-    });
-  }
+  return { command, args, minTtlMs: durationFlag(flags, "min-ttl", DEFAULT_EXEC_MIN_TTL_MS) };
+}
+
+export async function run(options: ExecOptions, ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
   const vars: Record<string, string> = { LMI_ENV: env.name };
   if (env.baseUrl) vars.LMI_BASE_URL = env.baseUrl;
   if (env.auth.type !== "none") {
-    vars.LMI_TOKEN = (await acquireToken(env, ctx, { minTtlMs })).token.accessToken;
+    const { token } = await acquireToken(env, ctx, { minTtlMs: options.minTtlMs });
+    vars.LMI_TOKEN = token.accessToken;
   }
   await ctx.log.flush();
-  return await runChild(ctx.deps, cmd, args, vars);
+  return await runChild(ctx.deps, options.command, options.args, vars);
 }

@@ -15,6 +15,26 @@ export interface FlagSpec {
   multiple?: boolean;
 }
 
+type Scalar<T extends FlagSpec["type"]> = T extends "boolean" ? boolean : string;
+
+/**
+ * The value a flag parses to: a repeatable flag gives a list (empty when absent), a boolean
+ * `true` or `false`, a string flag its value or `undefined`. For the general `FlagSpec`, any.
+ */
+export type FlagValue<S extends FlagSpec> = S extends { multiple: true } ? Scalar<S["type"]>[]
+  : S extends { type: "boolean"; multiple?: false } ? boolean
+  : S extends { type: "string"; multiple?: false } ? string | undefined
+  : Scalar<S["type"]> | Scalar<S["type"]>[] | undefined;
+
+/**
+ * The values parsed against `specs`, one key per flag typed by its spec: declare the specs
+ * `as const` and `Flags<typeof SPECS>` gives `{ force: boolean; header: string[]; format:
+ * string | undefined }`, so reading a flag the spec does not declare is a type error.
+ */
+export type Flags<O extends Record<string, FlagSpec>> = {
+  readonly [K in keyof O]: FlagValue<O[K]>;
+};
+
 export type FlagErrorCode = "UNKNOWN_FLAG" | "MISSING_VALUE" | "UNEXPECTED_VALUE";
 
 export class FlagError extends Error {
@@ -24,24 +44,28 @@ export class FlagError extends Error {
   }
 }
 
-export interface ParsedFlags {
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+export interface ParsedFlags<O extends Record<string, FlagSpec>> {
+  values: Flags<O>;
   positionals: string[];
 }
 
 /** Parse `tokens` against `specs`. Throws {@link FlagError}. */
-export function parseFlags(tokens: string[], specs: Record<string, FlagSpec>): ParsedFlags {
-  const values: ParsedFlags["values"] = {};
+export function parseFlags<O extends Record<string, FlagSpec>>(
+  tokens: string[],
+  specs: O,
+): ParsedFlags<O> {
+  const values: Record<string, string | boolean | Array<string | boolean> | undefined> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    values[name] = spec.multiple ? [] : spec.type === "boolean" ? false : undefined;
+  }
   const positionals: string[] = [];
   const byShort = new Map(
     Object.entries(specs).flatMap(([name, s]) => s.short ? [[s.short, name]] : []),
   );
   const set = (name: string, value: string | boolean) => {
-    const spec = specs[name]!;
-    if (spec.multiple) {
-      const list = (values[name] as Array<string | boolean> | undefined) ?? [];
-      list.push(value);
-      values[name] = list as string[] | boolean[];
+    const previous = values[name];
+    if (specs[name]!.multiple) {
+      values[name] = Array.isArray(previous) ? [...previous, value] : [value];
     } else values[name] = value;
   };
   for (let i = 0; i < tokens.length; i++) {
@@ -83,5 +107,6 @@ export function parseFlags(tokens: string[], specs: Record<string, FlagSpec>): P
     }
     positionals.push(token);
   }
-  return { values, positionals };
+  // Every key of `specs` is set, as its spec says (a string or a boolean, a list if repeatable).
+  return { values: values as Flags<O>, positionals };
 }

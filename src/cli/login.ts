@@ -8,9 +8,11 @@ import { q } from "../errors.ts";
 import { ssoNotConfigured } from "../config/sso.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import type { CommandContext, NoOptions } from "./spec.ts";
 
-export async function run(ctx: CommandContext): Promise<number> {
+export { noOptions as parseOptions } from "./spec.ts";
+
+export async function run(_options: NoOptions, ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
   if (env.auth.type === "sso") {
     if (!env.sso) throw ssoNotConfigured(env.configPath, env.name);

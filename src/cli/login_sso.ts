@@ -3,31 +3,25 @@
  *
  * @module
  */
-import { DURATION_HINT, parseDuration } from "../config/duration.ts";
 import { requireSsoConfig } from "../config/sso.ts";
 import { q, UsageError } from "../errors.ts";
 import { storeFor } from "../sso/sso.ts";
 import { type LoginSsoOptions, signIn } from "../sso/sign_in.ts";
 import { configFor } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import { durationFlag } from "./duration_flag.ts";
+import type { CommandContext, Flags, LOGIN_SSO_OPTIONS } from "./spec.ts";
 
 export type { LoginSsoOptions };
 
-export function parseOptions(ctx: Pick<CommandContext, "flags">): LoginSsoOptions {
-  const timeoutText = ctx.flags.timeout as string | undefined;
-  const timeoutMs = timeoutText === undefined ? 5 * 60_000 : parseDuration(timeoutText);
-  if (timeoutMs === undefined || timeoutMs <= 0) {
-    throw new UsageError("BAD_FLAG_VALUE", `--timeout: invalid duration ${q(timeoutText)}`, {
-      hint: `write ${DURATION_HINT}`,
-    });
-  }
+/** Flags → options (no I/O). */
+export function parseOptions(flags: Flags<typeof LOGIN_SSO_OPTIONS>): LoginSsoOptions {
   const options: LoginSsoOptions = {
-    device: ctx.flags.device === true,
-    openBrowser: ctx.flags["no-browser"] !== true,
+    device: flags.device,
+    openBrowser: !flags["no-browser"],
     explicit: true,
-    timeoutMs,
+    timeoutMs: durationFlag(flags, "timeout", 5 * 60_000, { positive: true }),
   };
-  const portText = ctx.flags.port as string | undefined;
+  const portText = flags.port;
   if (portText !== undefined) {
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port > 65535) {
@@ -40,8 +34,7 @@ export function parseOptions(ctx: Pick<CommandContext, "flags">): LoginSsoOption
   return options;
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const options = parseOptions(ctx);
+export async function run(options: LoginSsoOptions, ctx: CommandContext): Promise<number> {
   const sso = requireSsoConfig(ctx.deps, await configFor(ctx));
   const session = await signIn(sso, ctx, options);
   const store = await storeFor(ctx);

@@ -6,40 +6,32 @@
 import { tokenDir } from "../config/paths.ts";
 import { selectEnvName } from "../config/resolve.ts";
 import { q, UsageError } from "../errors.ts";
-import { envFiles, removeIfExists } from "../tokens/files.ts";
-import { acquireLock } from "../tokens/lock.ts";
+import { cachedEnvNames, removeEnvCache } from "../tokens/cache.ts";
 import { configFor } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import type { CommandArgs, CommandContext, Flags, LOGOUT_OPTIONS } from "./spec.ts";
 
-/** Delete one env's cached token (under its lock) and JWKS; true when a token was there. */
-export async function removeEnvToken(dir: string, env: string): Promise<boolean> {
-  const files = envFiles(dir, env);
-  let lock;
-  try {
-    lock = await acquireLock(files.lock, {
-      what: `logging out of env ${q(env)}`,
-      timeoutMs: 30_000,
-    });
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-  try {
-    const removed = await removeIfExists(files.token);
-    await removeIfExists(files.jwks);
-    return removed;
-  } finally {
-    lock.release();
-  }
+/** Delete everything cached for one env (every configuration's token, its JWKS, temp files). */
+export const removeEnvToken = removeEnvCache;
+
+export interface LogoutOptions {
+  /** Every env's cached tokens, not only the selected env's. */
+  all: boolean;
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const all = ctx.flags.all === true;
-  if (all && ctx.globals.env !== undefined) {
+/** Flags → options (no I/O). */
+export function parseOptions(
+  flags: Flags<typeof LOGOUT_OPTIONS>,
+  { globals }: Pick<CommandArgs, "globals">,
+): LogoutOptions {
+  if (flags.all && globals.env !== undefined) {
     throw new UsageError("BAD_ARGUMENTS", "--all and --env cannot be used together", {
       hint: "lmi logout --env NAME, or lmi logout --all",
     });
   }
+  return { all: flags.all };
+}
+
+export async function run({ all }: LogoutOptions, ctx: CommandContext): Promise<number> {
   const dir = tokenDir(ctx.deps);
   if (all) {
     const names = dir ? await cachedEnvNames(dir) : [];
@@ -58,16 +50,4 @@ export async function run(ctx: CommandContext): Promise<number> {
     removed ? `Removed the cached token of env ${q(name)}` : `No cached token for env ${q(name)}`,
   );
   return 0;
-}
-
-async function cachedEnvNames(dir: string): Promise<string[]> {
-  try {
-    const entries: string[] = [];
-    for await (const entry of Deno.readDir(dir)) if (entry.isFile) entries.push(entry.name);
-    return entries.filter((f) => f.endsWith(".json") && !f.endsWith(".jwks.json")).map((f) =>
-      f.slice(0, -5)
-    ).sort();
-  } catch {
-    return [];
-  }
 }

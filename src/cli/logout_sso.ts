@@ -9,9 +9,11 @@ import { LmiError } from "../errors.ts";
 import { deleteSession, loadSession } from "../sso/session.ts";
 import { lockSso, storeFor } from "../sso/sso.ts";
 import { configFor } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import type { CommandContext, NoOptions } from "./spec.ts";
 
-export async function run(ctx: CommandContext): Promise<number> {
+export { noOptions as parseOptions } from "./spec.ts";
+
+export async function run(_options: NoOptions, ctx: CommandContext): Promise<number> {
   const sso = requireSsoConfig(ctx.deps, await configFor(ctx));
   const store = await storeFor(ctx);
   const lock = await lockSso(ctx, sso.issuer, "signing out");

@@ -39,15 +39,10 @@ export async function main(args: string[], deps: Deps): Promise<number> {
         );
         return ExitCode.ok;
       case "command": {
-        const mod = await inv.spec.load();
-        return await mod.run({
-          deps,
-          log,
-          globals: inv.globals,
-          flags: inv.flags,
-          positionals: inv.positionals,
-          offerLogin,
-        });
+        const { globals, positionals } = inv;
+        const command = await inv.spec.load();
+        const options = command.parseOptions(inv.flags, { positionals, globals });
+        return await command.run(options, { deps, log, globals, offerLogin });
       }
     }
   } catch (err) {

@@ -12,7 +12,7 @@ import { commandNames } from "./args.ts";
 import { configFor } from "./common.ts";
 import { findOnPath, listPlugins, runChild } from "./child.ts";
 import { envForUse } from "../config/env.ts";
-import { GROUPS, type InjectedContext } from "./spec.ts";
+import { type CommandContext, GROUPS } from "./spec.ts";
 
 /** How a plugin can run this lmi again (to refresh a token): a command line. */
 export function lmiBin(): string {
@@ -23,7 +23,7 @@ export function lmiBin(): string {
 }
 
 export async function runPlugin(
-  ctx: InjectedContext,
+  ctx: CommandContext,
   name: string,
   args: string[],
 ): Promise<number> {

@@ -10,7 +10,7 @@ import { FailedError, q, UsageError } from "../errors.ts";
 import { snippet } from "../oauth/errors.ts";
 import { REDACTED } from "../ui/redact.ts";
 import { envFor } from "./common.ts";
-import type { CommandContext } from "./spec.ts";
+import type { CommandArgs, CommandContext, Flags, REQUEST_OPTIONS } from "./spec.ts";
 
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -24,17 +24,19 @@ export interface RequestOptions {
 }
 
 /** Flags → options (no I/O). */
-export function parseOptions(ctx: Pick<CommandContext, "flags" | "positionals">): RequestOptions {
-  const data = ctx.flags.data as string | undefined;
-  const method = ((ctx.flags.method as string | undefined) ?? (data !== undefined ? "POST" : "GET"))
-    .toUpperCase();
+export function parseOptions(
+  flags: Flags<typeof REQUEST_OPTIONS>,
+  { positionals }: Pick<CommandArgs, "positionals">,
+): RequestOptions {
+  const { data } = flags;
+  const method = (flags.method ?? (data !== undefined ? "POST" : "GET")).toUpperCase();
   if (!METHODS.includes(method)) {
     throw new UsageError("BAD_METHOD", `unknown method ${q(method)}`, {
       hint: `use one of ${METHODS.join(", ")}`,
     });
   }
   const headers = new Headers();
-  for (const raw of (ctx.flags.header as string[] | undefined) ?? []) {
+  for (const raw of flags.header) {
     const colon = raw.indexOf(":");
     const name = colon > 0 ? raw.slice(0, colon).trim() : "";
     if (!name || !TOKEN_CHARS.test(name)) {
@@ -52,9 +54,9 @@ export function parseOptions(ctx: Pick<CommandContext, "flags" | "positionals">)
   }
   const options: RequestOptions = {
     method,
-    target: ctx.positionals[0]!,
+    target: positionals[0]!,
     headers,
-    include: ctx.flags.include === true,
+    include: flags.include,
   };
   if (data !== undefined) {
     if (data === "@-") options.data = { source: "stdin" };
@@ -97,8 +99,7 @@ function guessContentType(body: Uint8Array<ArrayBuffer>): string {
   }
 }
 
-export async function run(ctx: CommandContext): Promise<number> {
-  const options = parseOptions(ctx);
+export async function run(options: RequestOptions, ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
   const client = envClient(env, ctx);
   let body: Uint8Array<ArrayBuffer> | undefined;

@@ -8,6 +8,9 @@
 import type { OfferLogin } from "../sso/sign_in.ts";
 import type { Deps } from "../context.ts";
 import type { Logger } from "../ui/log.ts";
+import type { Flags } from "./flags.ts";
+
+export type { Flags };
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -18,6 +21,9 @@ export interface OptionSpec {
   desc: string;
 }
 
+/** A command's flags by name. Declared `as const satisfies Options` so `Flags<…>` is exact. */
+export type Options = Record<string, OptionSpec>;
+
 export interface GlobalFlags {
   env?: string;
   config?: string;
@@ -26,21 +32,38 @@ export interface GlobalFlags {
   noColor: boolean;
 }
 
-export type FlagValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+/** What a command's `parseOptions` reads besides its flags. */
+export interface CommandArgs {
+  positionals: readonly string[];
+  globals: GlobalFlags;
+}
 
-/** What every command's `run` receives. */
+/** What every command's `run` receives besides its options. */
 export interface CommandContext {
   deps: Deps;
   log: Logger;
   globals: GlobalFlags;
-  flags: FlagValues;
-  positionals: string[];
   /** Offers a new SSO sign-in when a command needs one (in a terminal only). */
   offerLogin?: OfferLogin;
 }
 
-export interface CommandModule {
-  run(ctx: CommandContext): Promise<number>;
+/**
+ * A command module: `parseOptions` turns the flags typed by the command's spec into its options
+ * (pure; throws `UsageError`), `run` acts on them.
+ */
+export interface CommandModule<O extends Options, T> {
+  parseOptions: (flags: Flags<O>, args: CommandArgs) => T;
+  run: (options: T, ctx: CommandContext) => Promise<number>;
+}
+
+/**
+ * A command module as the dispatcher holds it, whatever its options: what `parseOptions` returns
+ * is handed only to the same module's `run`. (Method syntax: each entry of {@link COMMANDS} is
+ * checked exactly by {@link command}, then kept in this erased form.)
+ */
+export interface LoadedCommand {
+  parseOptions(flags: Flags<Options>, args: CommandArgs): unknown;
+  run(options: unknown, ctx: CommandContext): Promise<number>;
 }
 
 export interface CommandSpec {
@@ -48,13 +71,31 @@ export interface CommandSpec {
   summary: string;
   usage: string;
   description?: string;
-  options: Record<string, OptionSpec>;
+  options: Options;
   positionals: { min: number; max: number; names?: string };
   aliases?: string[][];
-  load(): Promise<CommandModule>;
+  load(): Promise<LoadedCommand>;
 }
 
-export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+/** The options of a command that has no flags or arguments of its own. */
+export type NoOptions = Record<never, never>;
+
+/** `parseOptions` for a command that has no flags or arguments of its own. */
+export function noOptions(): NoOptions {
+  return {};
+}
+
+/** A command table entry whose module's `parseOptions` takes exactly the flags of `options`. */
+function command<const O extends Options, T>(
+  spec: Omit<CommandSpec, "options" | "load"> & {
+    options: O;
+    load(): Promise<CommandModule<O, T>>;
+  },
+): CommandSpec {
+  return spec;
+}
+
+export const GLOBAL_OPTIONS = {
   env: {
     type: "string",
     short: "e",
@@ -77,20 +118,89 @@ export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   "no-color": { type: "boolean", desc: "no colors (also NO_COLOR)" },
   help: { type: "boolean", short: "h", desc: "show help" },
   version: { type: "boolean", short: "V", desc: "show lmi's version" },
-};
+} as const satisfies Options;
 
 export const TOKEN_FORMATS = ["raw", "header", "json", "env", "exec-credential"] as const;
 
+export const LOGIN_SSO_OPTIONS = {
+  device: { type: "boolean", desc: "sign in with a code on another device (RFC 8628)" },
+  "no-browser": { type: "boolean", desc: "print the URL instead of opening a browser" },
+  port: {
+    type: "string",
+    arg: "N",
+    desc: "loopback port for the redirect (default [sso].redirect_port, 0 = any)",
+  },
+  timeout: {
+    type: "string",
+    arg: "DURATION",
+    desc: "give up when nobody signs in within this (default 5m)",
+  },
+} as const satisfies Options;
+
+export const LOGOUT_OPTIONS = {
+  all: { type: "boolean", desc: "delete the cached tokens of every env" },
+} as const satisfies Options;
+
+export const AUTH_TOKEN_OPTIONS = {
+  format: {
+    type: "string",
+    short: "f",
+    arg: "FORMAT",
+    desc: "raw | header | json | env | exec-credential",
+  },
+  "min-ttl": {
+    type: "string",
+    arg: "DURATION",
+    desc: "the token must stay valid at least this long (e.g. 5m)",
+  },
+  force: { type: "boolean", desc: "ignore the cached token and get a new one" },
+} as const satisfies Options;
+
+export const REQUEST_OPTIONS = {
+  method: {
+    type: "string",
+    short: "X",
+    arg: "METHOD",
+    desc: "GET (default; POST with -d), HEAD, PUT, PATCH, DELETE, OPTIONS",
+  },
+  header: {
+    type: "string",
+    short: "H",
+    multiple: true,
+    arg: "'K: V'",
+    desc: "add a request header (repeatable)",
+  },
+  data: {
+    type: "string",
+    short: "d",
+    arg: "DATA",
+    desc: "request body: text, @FILE, or @- for stdin",
+  },
+  include: {
+    type: "boolean",
+    short: "i",
+    desc: "print the status line and headers before the body",
+  },
+} as const satisfies Options;
+
+export const EXEC_OPTIONS = {
+  "min-ttl": {
+    type: "string",
+    arg: "DURATION",
+    desc: "the token must stay valid at least this long (default 5m)",
+  },
+} as const satisfies Options;
+
 export const COMMANDS: CommandSpec[] = [
-  {
+  command({
     path: ["login"],
     summary: "acquire and cache the env's token now (checks config and secrets)",
     usage: "lmi login [--env NAME]",
     options: {},
     positionals: { min: 0, max: 0 },
     load: () => import("./login.ts"),
-  },
-  {
+  }),
+  command({
     path: ["login", "sso"],
     summary: "sign in to the company identity provider ([sso]) in the browser",
     usage: "lmi login sso [--device] [--no-browser] [--port N] [--timeout DURATION]",
@@ -98,40 +208,27 @@ export const COMMANDS: CommandSpec[] = [
       "Authorization code with PKCE through the browser and a loopback redirect on 127.0.0.1;\n" +
       "--device: the device authorization grant (a code to enter on another device).\n" +
       "Over SSH or without a display, the device flow is used when the IdP offers it.",
-    options: {
-      device: { type: "boolean", desc: "sign in with a code on another device (RFC 8628)" },
-      "no-browser": { type: "boolean", desc: "print the URL instead of opening a browser" },
-      port: {
-        type: "string",
-        arg: "N",
-        desc: "loopback port for the redirect (default [sso].redirect_port, 0 = any)",
-      },
-      timeout: {
-        type: "string",
-        arg: "DURATION",
-        desc: "give up when nobody signs in within this (default 5m)",
-      },
-    },
+    options: LOGIN_SSO_OPTIONS,
     positionals: { min: 0, max: 0 },
     load: () => import("./login_sso.ts"),
-  },
-  {
+  }),
+  command({
     path: ["logout"],
     summary: "delete cached service tokens",
     usage: "lmi logout [--env NAME | --all]",
-    options: { all: { type: "boolean", desc: "delete the cached tokens of every env" } },
+    options: LOGOUT_OPTIONS,
     positionals: { min: 0, max: 0 },
     load: () => import("./logout.ts"),
-  },
-  {
+  }),
+  command({
     path: ["logout", "sso"],
     summary: "revoke the SSO session at the IdP and delete it",
     usage: "lmi logout sso",
     options: {},
     positionals: { min: 0, max: 0 },
     load: () => import("./logout_sso.ts"),
-  },
-  {
+  }),
+  command({
     path: ["auth", "token"],
     aliases: [["token"]],
     summary: "print a valid access token",
@@ -140,24 +237,11 @@ export const COMMANDS: CommandSpec[] = [
       "Prints a valid access token on stdout, from the cache when it is fresh enough.\n" +
       "Formats: raw (default), header (Authorization: …), json, env (export lines),\n" +
       "exec-credential (Kubernetes client.authentication.k8s.io ExecCredential).",
-    options: {
-      format: {
-        type: "string",
-        short: "f",
-        arg: "FORMAT",
-        desc: "raw | header | json | env | exec-credential",
-      },
-      "min-ttl": {
-        type: "string",
-        arg: "DURATION",
-        desc: "the token must stay valid at least this long (e.g. 5m)",
-      },
-      force: { type: "boolean", desc: "ignore the cached token and get a new one" },
-    },
+    options: AUTH_TOKEN_OPTIONS,
     positionals: { min: 0, max: 0 },
     load: () => import("./auth_token.ts"),
-  },
-  {
+  }),
+  command({
     path: ["auth", "status"],
     summary: "show the SSO session and each env's token state (never a token)",
     usage: "lmi auth status [--env NAME] [--json]",
@@ -165,60 +249,29 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     positionals: { min: 0, max: 0 },
     load: () => import("./auth_status.ts"),
-  },
-  {
+  }),
+  command({
     path: ["request"],
     summary: "authenticated request to the env's API; body to stdout",
     usage: "lmi request [-X METHOD] PATH|URL [-H 'K: V']... [-d DATA|@FILE|@-] [-i] [--env NAME]",
     description:
       "A PATH is appended to the env's base_url. The token and the env's headers go only to\n" +
       "base_url's origin. A non-2xx answer prints its body, says the status on stderr, exits 1.",
-    options: {
-      method: {
-        type: "string",
-        short: "X",
-        arg: "METHOD",
-        desc: "GET (default; POST with -d), HEAD, PUT, PATCH, DELETE, OPTIONS",
-      },
-      header: {
-        type: "string",
-        short: "H",
-        multiple: true,
-        arg: "'K: V'",
-        desc: "add a request header (repeatable)",
-      },
-      data: {
-        type: "string",
-        short: "d",
-        arg: "DATA",
-        desc: "request body: text, @FILE, or @- for stdin",
-      },
-      include: {
-        type: "boolean",
-        short: "i",
-        desc: "print the status line and headers before the body",
-      },
-    },
+    options: REQUEST_OPTIONS,
     positionals: { min: 1, max: 1, names: "PATH|URL" },
     load: () => import("./request.ts"),
-  },
-  {
+  }),
+  command({
     path: ["exec"],
     summary: "run a command with LMI_TOKEN, LMI_BASE_URL and LMI_ENV set",
     usage: "lmi exec [--env NAME] [--min-ttl DURATION] -- CMD [ARGS...]",
     description: "The command's stdin, stdout and stderr are lmi's; its exit code is lmi's.\n" +
       "The token stays valid at least --min-ttl (default 5m).",
-    options: {
-      "min-ttl": {
-        type: "string",
-        arg: "DURATION",
-        desc: "the token must stay valid at least this long (default 5m)",
-      },
-    },
+    options: EXEC_OPTIONS,
     positionals: { min: 1, max: Infinity, names: "CMD" },
     load: () => import("./exec.ts"),
-  },
-  {
+  }),
+  command({
     path: ["completions"],
     summary: "print a shell completion script (bash, zsh or fish)",
     usage: "lmi completions bash|zsh|fish",
@@ -227,23 +280,23 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     positionals: { min: 1, max: 1, names: "SHELL" },
     load: () => import("./completions.ts"),
-  },
-  {
+  }),
+  command({
     path: ["env", "list"],
     summary: "list environments, their auth type and token state",
     usage: "lmi env list [--json]",
     options: {},
     positionals: { min: 0, max: 0 },
     load: () => import("./env_list.ts"),
-  },
-  {
+  }),
+  command({
     path: ["env", "show"],
     summary: "show an env's resolved config and where each value came from",
     usage: "lmi env show [NAME] [--json]",
     options: {},
     positionals: { min: 0, max: 1, names: "NAME" },
     load: () => import("./env_show.ts"),
-  },
+  }),
 ];
 
 /** The command groups (`lmi auth …`, `lmi env …`). */
@@ -251,5 +304,3 @@ export const GROUPS: Record<string, string> = {
   auth: "tokens: print one, show status",
   env: "environments: list, show resolved config",
 };
-
-export type InjectedContext = Pick<CommandContext, "deps" | "log" | "globals" | "offerLogin">;

@@ -16,8 +16,10 @@ export function envForUse(
   config: LoadedConfig,
   name: string | undefined,
   redactor: Redactor,
+  /** A name given as a command's argument (it wins over `name`, the --env flag). */
+  argument?: string,
 ): ResolvedEnv {
-  const env = withSso(deps, config, resolveEnv(deps, config, name));
+  const env = withSso(deps, config, resolveEnv(deps, config, name, argument));
   registerEnvSecrets(redactor, env);
   return env;
 }

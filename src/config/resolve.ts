@@ -97,10 +97,14 @@ export function selectEnvName(
   deps: Pick<Deps, "env">,
   config: LoadedConfig,
   flagEnv: string | undefined,
+  /** A name given as a command's argument (`lmi env show NAME`): it wins over --env. */
+  argument?: string,
 ): { name: string; source: Source } {
   let picked: { name: string; source: Source };
-  if (flagEnv !== undefined) picked = { name: flagEnv, source: { kind: "flag", detail: "--env" } };
-  else if (deps.env("LMI_ENV")) {
+  if (argument !== undefined) picked = { name: argument, source: { kind: "argument" } };
+  else if (flagEnv !== undefined) {
+    picked = { name: flagEnv, source: { kind: "flag", detail: "--env" } };
+  } else if (deps.env("LMI_ENV")) {
     picked = { name: deps.env("LMI_ENV")!, source: { kind: "env", detail: "LMI_ENV" } };
   } else if (config.file.default_env) {
     picked = {
@@ -109,8 +113,13 @@ export function selectEnvName(
     };
   } else picked = { name: "default", source: { kind: "default" } };
   if (!ENV_NAME.test(picked.name)) {
-    const how = picked.source.kind === "flag" ? "--env" : "LMI_ENV";
-    const Err = picked.source.kind === "flag" ? UsageError : ConfigError;
+    const byUser = picked.source.kind === "flag" || picked.source.kind === "argument";
+    const how = picked.source.kind === "flag"
+      ? "--env"
+      : picked.source.kind === "argument"
+      ? "the argument"
+      : "LMI_ENV";
+    const Err = byUser ? UsageError : ConfigError;
     throw new Err("ENV_NAME_INVALID", `invalid env name ${q(picked.name)} (from ${how})`, {
       hint: ENV_NAME_HINT,
     });
@@ -140,8 +149,9 @@ export function resolveEnv(
   deps: Pick<Deps, "env" | "cwd">,
   config: LoadedConfig,
   flagEnv: string | undefined,
+  argument?: string,
 ): ResolvedEnv {
-  const selected = selectEnvName(deps, config, flagEnv);
+  const selected = selectEnvName(deps, config, flagEnv, argument);
   return resolveNamedEnv(deps, config, selected.name, selected.source);
 }
 

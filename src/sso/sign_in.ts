@@ -8,7 +8,8 @@
  */
 import { AuthError } from "../errors.ts";
 import type { SsoConfig } from "../config/sso.ts";
-import { isInteractive, lockSso, type SsoContext, storeFor } from "./sso.ts";
+import { isInteractive, lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
+import { isFresh } from "../tokens/token_set.ts";
 import { loadSession, saveSession, type SsoSession } from "./session.ts";
 
 export interface LoginSsoOptions {
@@ -59,7 +60,7 @@ export async function signIn(
   try {
     if (reuseFresh) {
       const current = await loadSession(await storeFor(ctx), sso.issuer, ctx.log);
-      if (current && Date.parse(current.expires_at) - ctx.deps.now() > 60_000) return current;
+      if (current && isFresh(current, ctx.deps.now(), SSO_REFRESH_MARGIN_MS)) return current;
     }
     let device = options.device;
     let openBrowser = options.openBrowser;

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isFresh } from "../tokens/token_set.ts";
 import type { Deps } from "../context.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { tokenDir } from "../config/paths.ts";
@@ -71,9 +72,8 @@ export interface SessionOptions {
   offerLogin?: () => Promise<SsoSession | undefined>;
 }
 
-function fresh(session: SsoSession, now: number, minTtlMs = 0): boolean {
-  return Date.parse(session.expires_at) - now > Math.max(60_000, minTtlMs);
-}
+/** An SSO session is renewed this long before it expires (as service tokens' default margin). */
+export const SSO_REFRESH_MARGIN_MS = 60_000;
 
 /** A valid SSO session: from the store, refreshed if needed; otherwise an AuthError (exit 4). */
 export async function getSsoSession(
@@ -84,7 +84,7 @@ export async function getSsoSession(
   const store = await storeFor(ctx);
   const usable = (s: SsoSession | undefined): boolean =>
     s !== undefined && !options.force && s.access_token !== options.rejectedToken &&
-    fresh(s, ctx.deps.now(), options.minTtlMs);
+    isFresh(s, ctx.deps.now(), SSO_REFRESH_MARGIN_MS, options.minTtlMs);
   const quick = await loadSession(store, sso.issuer, ctx.log);
   if (quick && usable(quick)) return quick;
   const lock = await lockSso(ctx, sso.issuer, "refreshing the SSO session");

@@ -12,8 +12,9 @@ import { join } from "../util/path.ts";
 import type { Logger } from "../ui/log.ts";
 import {
   ensurePrivateDir,
-  readIfExists,
+  readPrivateFile,
   removeIfExists,
+  unsafeFileWarning,
   writeFileAtomic,
 } from "../tokens/files.ts";
 import type { CommandRunner, RunResult } from "./runner.ts";
@@ -88,20 +89,20 @@ export function fileNameFor(account: string): string {
   }.json`;
 }
 
-/** The 0600-file store. */
-export function fileStore(dir: string): SecretStore {
+/**
+ * The 0600-file store. A session file others can read is refused (as every lmi file is): the
+ * session counts as missing, with a warning, and the next sign-in replaces it.
+ */
+export function fileStore(dir: string, warn: (message: string) => void = () => {}): SecretStore {
   return {
     name: `file (${join(dir, "sso")})`,
     kind: "file",
     async get(account) {
       const path = join(dir, "sso", fileNameFor(account));
-      if (Deno.build.os !== "windows") {
-        try {
-          const mode = (await Deno.stat(path)).mode;
-          if (mode !== null && (mode & 0o077) !== 0) await Deno.chmod(path, 0o600);
-        } catch { /* missing */ }
-      }
-      return await readIfExists(path);
+      const read = await readPrivateFile(path);
+      if (read.state === "unsafe") warn(unsafeFileWarning(path, read.mode));
+      if (read.state === "error") throw new Error(read.reason);
+      return read.state === "ok" ? read.text : undefined;
     },
     async set(account, value) {
       await ensurePrivateDir(join(dir, "sso"));
@@ -121,7 +122,7 @@ export async function chooseStore(ctx: StoreDeps): Promise<SecretStore> {
     });
   }
   const dir = dataDir(deps);
-  const file = dir ? fileStore(dir) : undefined;
+  const file = dir ? fileStore(dir, (m) => ctx.log.warn(m)) : undefined;
   const keychain = await keychainFor(ctx);
   if (forced === "keychain") {
     if (!keychain) {

@@ -1,6 +1,8 @@
 /**
- * The token cache on disk: a private folder (0700), files written whole (temp file in the same
- * folder, then rename) with mode 0600, and reads that treat a missing file as empty.
+ * lmi's files on disk (service-token cache, JWKS cache, SSO file store): a private folder (0700),
+ * files written whole (temp file in the same folder, then rename) with mode 0600, and one rule for
+ * reading them: a file others can read is refused (the caller warns and replaces it), never
+ * silently repaired.
  *
  * @module
  */
@@ -66,4 +68,48 @@ export async function removeIfExists(path: string): Promise<boolean> {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
+}
+
+/** What reading one of lmi's private files found. */
+export type PrivateRead =
+  | { state: "ok"; text: string }
+  | { state: "missing" }
+  /** Readable by group or others: not trusted. */
+  | { state: "unsafe"; mode: number }
+  | { state: "error"; reason: string };
+
+function unsafeMode(mode: number | null): number | undefined {
+  return isPosix() && mode !== null && (mode & 0o077) !== 0 ? mode & 0o777 : undefined;
+}
+
+function failure(err: unknown): PrivateRead {
+  if (err instanceof Deno.errors.NotFound) return { state: "missing" };
+  return { state: "error", reason: err instanceof Error ? err.message : String(err) };
+}
+
+/** Read one of lmi's files under the one mode rule. */
+export async function readPrivateFile(path: string): Promise<PrivateRead> {
+  try {
+    const mode = unsafeMode((await Deno.stat(path)).mode);
+    if (mode !== undefined) return { state: "unsafe", mode };
+    return { state: "ok", text: await Deno.readTextFile(path) };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+/** {@link readPrivateFile}, synchronously (the warm token path avoids async file operations). */
+export function readPrivateFileSync(path: string): PrivateRead {
+  try {
+    const mode = unsafeMode(Deno.statSync(path).mode);
+    if (mode !== undefined) return { state: "unsafe", mode };
+    return { state: "ok", text: Deno.readTextFileSync(path) };
+  } catch (err) {
+    return failure(err);
+  }
+}
+
+/** The warning for a file {@link readPrivateFile} refused. */
+export function unsafeFileWarning(path: string, mode: number): string {
+  return `ignoring ${path}: its mode ${mode.toString(8)} lets others read it; it will be replaced`;
 }

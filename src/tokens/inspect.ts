@@ -1,16 +1,17 @@
 /**
- * The state of an env's cached service token, for `auth status` and `env list`: read without
- * the lock (files are replaced whole), checked against the current config's fingerprint and the
+ * The state of an env's cached service token, for `auth status` and `env list`: the entry for the
+ * current configuration, read without the lock (files are replaced whole), checked against the
  * cached JWKS, never any network call, never printing the token.
  *
  * @module
  */
+import { formatDuration } from "../config/duration.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { tokenDir } from "../config/paths.ts";
 import type { ServiceContext } from "./service.ts";
 import { SERVICE_TYPES } from "./service.ts";
-import { envFiles, readIfExists } from "./files.ts";
-import { fingerprint, parseCachedToken } from "./token_set.ts";
+import { TokenCache } from "./cache.ts";
+import { fingerprint } from "./token_set.ts";
 import { createVerifier, rulesForCached, type Verdict } from "./verify.ts";
 
 export type TokenStateName =
@@ -42,20 +43,25 @@ export async function inspectServiceToken(
   }
   const dir = tokenDir(ctx.deps);
   if (!dir) return { state: "none", reason: "no cache folder" };
-  const files = envFiles(dir, env.name);
+  const cache = new TokenCache(dir, env.name);
+  const files = cache.files;
   const base = { cache_file: files.token };
-  let text: string | undefined;
-  try {
-    text = await readIfExists(files.token);
-  } catch (err) {
-    return { ...base, state: "corrupt", reason: err instanceof Error ? err.message : String(err) };
+  const found = await cache.read(await fingerprint(env.auth));
+  switch (found.state) {
+    case "none":
+      return { ...base, state: "none" };
+    case "corrupt":
+      return { ...base, state: "corrupt", reason: found.reason };
+    case "unsafe":
+      return {
+        ...base,
+        state: "corrupt",
+        reason: `mode ${found.mode.toString(8)} lets others read it`,
+      };
+    case "other-config":
+      return { ...base, state: "other-config", reason: "cached for another configuration only" };
   }
-  if (text === undefined) return { ...base, state: "none" };
-  const cached = parseCachedToken(text);
-  if ("invalid" in cached) return { ...base, state: "corrupt", reason: cached.invalid };
-  if (cached.fingerprint !== await fingerprint(env.auth)) {
-    return { ...base, state: "other-config", reason: "cached for a different configuration" };
-  }
+  const cached = found.entry;
   const now = ctx.deps.now();
   const expiresAt = Date.parse(cached.expires_at);
   const info: TokenState = {
@@ -86,13 +92,13 @@ export async function inspectServiceToken(
   return info;
 }
 
-/** One line for people: "valid, expires in 54m (2026-…)". */
+/** One line for people: "valid, expires in 54m00s (2026-…)". */
 export function describeState(s: TokenState): string {
   switch (s.state) {
     case "valid":
-      return `valid, expires in ${humanSeconds(s.expires_in_s ?? 0)} (${s.expires_at})`;
+      return `valid, expires in ${formatDuration((s.expires_in_s ?? 0) * 1000)} (${s.expires_at})`;
     case "expired":
-      return `expired ${humanSeconds(-(s.expires_in_s ?? 0))} ago${
+      return `expired ${formatDuration(-(s.expires_in_s ?? 0) * 1000)} ago${
         s.has_refresh_token ? " (refreshable)" : ""
       }`;
     case "none":
@@ -108,13 +114,4 @@ export function describeState(s: TokenState): string {
       if (s.reason === "auth type command") return "from auth.command each time (not cached)";
       return `not a service token (${s.reason})`;
   }
-}
-
-function humanSeconds(s: number): string {
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86400) {
-    return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-  }
-  return `${Math.floor(s / 86400)}d`;
 }

@@ -13,22 +13,10 @@ import { tokenDir } from "../config/paths.ts";
 import { formatDuration } from "../config/duration.ts";
 import { AuthError, ConfigError, LmiError, q } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
-import {
-  ensurePrivateDir,
-  type EnvFiles,
-  envFiles,
-  readIfExists,
-  writeFileAtomic,
-} from "./files.ts";
-import { acquireLock, type HeldLock } from "./lock.ts";
-import {
-  CACHE_VERSION,
-  type CachedToken,
-  fingerprint,
-  isFresh,
-  jwtExpiry,
-  parseCachedToken,
-} from "./token_set.ts";
+import { ensurePrivateDir } from "./files.ts";
+import { TokenCache } from "./cache.ts";
+import type { HeldLock } from "./lock.ts";
+import { CACHE_VERSION, type CachedToken, fingerprint, isFresh, jwtExpiry } from "./token_set.ts";
 import {
   createVerifier,
   rulesForCached,
@@ -87,16 +75,16 @@ export async function getServiceToken(
   }
   const fp = await fingerprint(auth);
   const dir = tokenDir(deps);
-  const files = dir ? envFiles(dir, env.name) : undefined;
+  const cache = dir ? new TokenCache(dir, env.name) : undefined;
   // Fast path, without the lock: cache files are replaced whole (rename), so a fresh, verified
   // token read here is as good as one read under the lock. Anything else takes the lock.
-  if (!options.force && files) {
-    const quick = readCacheQuietly(files, fp);
+  if (!options.force && cache) {
+    const quick = cache.peek(fp);
     if (
       quick && quick.access_token !== options.rejectedToken &&
       isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs)
     ) {
-      const flow = new Flow(env, ctx, files);
+      const flow = new Flow(env, ctx, cache);
       const verdict = await flow.verifyCached(quick);
       if (verdict.ok) {
         log.info(
@@ -110,9 +98,9 @@ export async function getServiceToken(
   }
   const store = await openStore(env, ctx, options.lockTimeoutMs);
   try {
-    const entry = await readCached(store.files, fp, log);
+    const entry = await store.cache?.readLogged(fp, log);
     // The client authentication that worked is remembered even when the token is not used.
-    const flow = new Flow(env, ctx, store.files, entry?.client_auth);
+    const flow = new Flow(env, ctx, store.cache, entry?.client_auth);
     const cached = options.force ? undefined : entry;
     if (cached) {
       const rejected = cached.access_token === options.rejectedToken;
@@ -149,21 +137,6 @@ export async function getServiceToken(
   }
 }
 
-/** The cached entry when it is readable, private and for this config; no warnings (fast path). */
-function readCacheQuietly(files: EnvFiles, fp: string): CachedToken | undefined {
-  try {
-    const text = Deno.readTextFileSync(files.token);
-    if (Deno.build.os !== "windows") {
-      const mode = Deno.statSync(files.token).mode;
-      if (mode !== null && (mode & 0o077) !== 0) return undefined;
-    }
-    const parsed = parseCachedToken(text);
-    return "invalid" in parsed || parsed.fingerprint !== fp ? undefined : parsed;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Say so when a new token cannot live as long as --min-ttl asks (the IdP's lifetime is shorter). */
 function warnShortLived(
   outcome: TokenOutcome,
@@ -182,7 +155,7 @@ function warnShortLived(
 }
 
 interface Store {
-  files?: EnvFiles;
+  cache?: TokenCache;
   lock?: HeldLock;
 }
 
@@ -201,7 +174,7 @@ async function openStore(
     );
     return {};
   }
-  const files = envFiles(dir, env.name);
+  const cache = new TokenCache(dir, env.name);
   try {
     await ensurePrivateDir(dir);
   } catch (err) {
@@ -213,7 +186,7 @@ async function openStore(
   }
   let lock: HeldLock;
   try {
-    lock = await acquireLock(files.lock, {
+    lock = await cache.lock({
       what: `getting a token for env ${q(env.name)}`,
       ...(lockTimeoutMs !== undefined ? { timeoutMs: lockTimeoutMs } : {}),
       onWait: () =>
@@ -225,51 +198,11 @@ async function openStore(
     if (err instanceof LmiError) throw err;
     log.warnOnce(
       "cache-lock",
-      `cannot lock ${files.lock}: ${message(err)}; the token will not be cached`,
+      `cannot lock ${cache.files.lock}: ${message(err)}; the token will not be cached`,
     );
     return {};
   }
-  return { files, lock };
-}
-
-/** The cached entry if present, well-formed, private and for this config; otherwise undefined. */
-async function readCached(
-  files: EnvFiles | undefined,
-  fp: string,
-  log: Logger,
-): Promise<CachedToken | undefined> {
-  if (!files) return undefined;
-  let text: string | undefined;
-  try {
-    text = await readIfExists(files.token);
-    if (text !== undefined && Deno.build.os !== "windows") {
-      const mode = (await Deno.stat(files.token)).mode;
-      if (mode !== null && (mode & 0o077) !== 0) {
-        log.warn(
-          `ignoring ${files.token}: its mode ${
-            (mode & 0o777).toString(8)
-          } lets others read it; getting a new token`,
-        );
-        return undefined;
-      }
-    }
-  } catch (err) {
-    log.warn(`cannot read the token cache ${files.token}: ${message(err)}; getting a new token`);
-    return undefined;
-  }
-  if (text === undefined) return undefined;
-  const parsed = parseCachedToken(text);
-  if ("invalid" in parsed) {
-    log.warn(
-      `ignoring a corrupt token cache file ${files.token} (${parsed.invalid}); getting a new token`,
-    );
-    return undefined;
-  }
-  if (parsed.fingerprint !== fp) {
-    log.info("the cached token was issued for a different configuration; getting a new one");
-    return undefined;
-  }
-  return parsed;
+  return { cache, lock };
 }
 
 function fromCached(c: CachedToken): TokenSet {
@@ -319,12 +252,12 @@ class Flow {
   constructor(
     readonly env: ResolvedEnv,
     readonly ctx: ServiceContext,
-    readonly files: EnvFiles | undefined,
+    readonly cache: TokenCache | undefined,
     /** The client authentication method that worked last time (automatic choice only). */
     private remembered?: string,
   ) {
     this.verifier = createVerifier({
-      path: files?.jwks,
+      path: cache?.files.jwks,
       configIssuer: env.auth.issuer,
       fetch: (input, init) => this.#transportFetch(input, init),
       now: ctx.deps.now,
@@ -483,24 +416,19 @@ class Flow {
     const refreshToken = response.refresh_token ?? previousRefreshToken;
     if (refreshToken !== undefined) token.refreshToken = refreshToken;
     let cached = false;
-    if (this.files && token.expiresAt !== undefined) {
+    if (this.cache && token.expiresAt !== undefined) {
       try {
-        await writeFileAtomic(
-          this.files.token,
-          JSON.stringify(
-            toCached(
-              { ...token, expiresAt: token.expiresAt },
-              fp,
-              verdict.verified,
-              this.env.auth.clientAuth === "auto" ? this.remembered : undefined,
-            ),
-            null,
-            2,
-          ) + "\n",
+        await this.cache.write(
+          toCached(
+            { ...token, expiresAt: token.expiresAt },
+            fp,
+            verdict.verified,
+            this.env.auth.clientAuth === "auto" ? this.remembered : undefined,
+          ),
         );
         cached = true;
       } catch (err) {
-        log.warn(`could not write the token cache ${this.files.token}: ${message(err)}`);
+        log.warn(`could not write the token cache ${this.cache.files.token}: ${message(err)}`);
       }
     } else if (token.expiresAt === undefined) {
       log.info("the IdP gave no expiry for this token; it is not cached");

@@ -48,25 +48,52 @@ export async function fingerprint(auth: ResolvedAuth): Promise<string> {
 }
 
 /** Milliseconds the token stays valid from `now`. */
-export function remainingMs(token: CachedToken, now: number): number {
+export function remainingMs(token: { expires_at: string }, now: number): number {
   return Date.parse(token.expires_at) - now;
 }
 
-/** Whether the token may be used: it must outlive both the refresh margin and the minimum TTL. */
-export function isFresh(token: CachedToken, now: number, marginMs: number, minTtlMs = 0): boolean {
+/**
+ * Whether a token (a cached service token, an SSO session) may be used: it must outlive both
+ * the refresh margin and the minimum TTL.
+ */
+export function isFresh(
+  token: { expires_at: string },
+  now: number,
+  marginMs: number,
+  minTtlMs = 0,
+): boolean {
   return remainingMs(token, now) > Math.max(marginMs, minTtlMs);
 }
 
-/** Parse a cache file's text. Returns a reason string when it is not a valid cache entry. */
-export function parseCachedToken(text: string): CachedToken | { invalid: string } {
+/** A JSON object from text, or why it is not one. */
+export function parseJsonObject(
+  text: string,
+): Record<string, unknown> | { invalid: string } {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
     return { invalid: "not valid JSON" };
   }
-  if (typeof data !== "object" || data === null) return { invalid: "not a JSON object" };
-  const d = data as Record<string, unknown>;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return { invalid: "not a JSON object" };
+  }
+  return data as Record<string, unknown>;
+}
+
+/** Parse one cache entry's text. Returns a reason string when it is not a valid cache entry. */
+export function parseCachedToken(text: string): CachedToken | { invalid: string } {
+  const d = parseJsonObject(text);
+  return isInvalid(d) ? d : cachedTokenFrom(d);
+}
+
+/** Whether a parse result is the "why not" answer. */
+export function isInvalid<T>(value: T | { invalid: string }): value is { invalid: string } {
+  return typeof (value as { invalid?: unknown }).invalid === "string";
+}
+
+/** Check a parsed cache entry. */
+export function cachedTokenFrom(d: Record<string, unknown>): CachedToken | { invalid: string } {
   if (d.version !== CACHE_VERSION) {
     return { invalid: `unsupported version ${JSON.stringify(d.version)}` };
   }

@@ -10,11 +10,14 @@
 import { loadJoseVerify } from "../deps.ts";
 import { assertSecureEndpoint } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
-import { writeFileAtomic } from "./files.ts";
+import { readPrivateFileSync, unsafeFileWarning, writeFileAtomic } from "./files.ts";
 import { AuthError } from "../errors.ts";
 import { snippet } from "../oauth/errors.ts";
 import { looksLikeJwt } from "./token_set.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
+
+/** Issuers whose keys one env's JWKS file keeps (as many as the token cache's configurations). */
+const MAX_ISSUERS = 8;
 
 /** Accepted clock difference between lmi's machine and the IdP, in seconds. */
 export const CLOCK_TOLERANCE_S = 30;
@@ -61,25 +64,28 @@ export function createVerifier(options: VerifierOptions) {
   const { path, log } = options;
   let memory: JwksCacheEntry | undefined;
 
-  function readEntry(): JwksCacheEntry | undefined {
-    if (memory) return memory;
-    if (!path) return undefined;
+  /** Every issuer's keys in the file (two projects' envs of one name may use two issuers). */
+  function readFile(): JwksCacheEntry[] {
+    if (!path) return [];
+    const read = readPrivateFileSync(path);
+    if (read.state === "unsafe") log.warn(unsafeFileWarning(path, read.mode));
+    if (read.state === "error") log.info(`ignoring unreadable JWKS cache ${path}`);
+    if (read.state !== "ok") return [];
     try {
-      const text = Deno.readTextFileSync(path);
-      const entry = JSON.parse(text) as JwksCacheEntry;
-      if (
-        typeof entry.issuer !== "string" || typeof entry.jwks_uri !== "string" ||
-        !Array.isArray(entry.keys) || entry.config_issuer !== options.configIssuer
-      ) {
-        return undefined;
-      }
-      return memory = entry;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
-        log.info(`ignoring unreadable JWKS cache ${path}`);
-      }
-      return undefined;
+      const data = JSON.parse(read.text) as { issuers?: unknown };
+      // lmi before 0.2 wrote one entry as the whole file
+      const list = Array.isArray(data.issuers) ? data.issuers : [data];
+      return list.filter((e): e is JwksCacheEntry =>
+        typeof e?.issuer === "string" && typeof e.jwks_uri === "string" && Array.isArray(e.keys)
+      );
+    } catch {
+      log.info(`ignoring unreadable JWKS cache ${path}`);
+      return [];
     }
+  }
+
+  function readEntry(): JwksCacheEntry | undefined {
+    return memory ??= readFile().find((e) => e.config_issuer === options.configIssuer);
   }
 
   async function fetchEntry(keys: IssuerKeys): Promise<JwksCacheEntry> {
@@ -111,7 +117,9 @@ export function createVerifier(options: VerifierOptions) {
     };
     memory = entry;
     if (path) {
-      await writeFileAtomic(path, JSON.stringify(entry, null, 2) + "\n").catch((err) =>
+      const others = readFile().filter((e) => e.config_issuer !== options.configIssuer);
+      const file = { issuers: [entry, ...others].slice(0, MAX_ISSUERS) };
+      await writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n").catch((err) =>
         log.info(`could not cache the JWKS at ${path}: ${err instanceof Error ? err.message : err}`)
       );
     }

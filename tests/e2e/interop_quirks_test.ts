@@ -4,6 +4,7 @@
  * URL-decode Basic and falls back to client_secret_post once, access tokens this client cannot
  * verify, and discovery behind redirects.
  */
+import { cacheEntry, writeCacheEntries } from "../helpers/cache.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
@@ -31,10 +32,8 @@ async function world(toml: string, client: Client = "plain"): Promise<Sandbox> {
   return box;
 }
 
-async function cacheEntry(box: Sandbox): Promise<Record<string, unknown>> {
-  return JSON.parse(
-    await Deno.readTextFile(join(box.cacheDir, "lmi", "tokens", "q.json")),
-  );
+function entry(box: Sandbox): Record<string, unknown> {
+  return cacheEntry(box, "q");
 }
 
 Deno.test("client authentication against servers that differ", async (t) => {
@@ -83,7 +82,7 @@ Deno.test("client authentication against servers that differ", async (t) => {
         r.stderr,
         /the IdP refused client_secret_basic \(HTTP \d+\); trying client_secret_post once/,
       );
-      assertEquals((await cacheEntry(box)).client_auth, "client_secret_post");
+      assertEquals(entry(box).client_auth, "client_secret_post");
       // the next token request uses post straight away
       idp.tokenRequests.length = 0;
       const again = await box.run(["auth", "token", "--force", "-v"]);
@@ -157,8 +156,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
       assertEquals(r.stdout.trim().split(".").length, 3);
       assertMatch(r.stderr, why);
       assertEquals(r.stderr.match(/using the access token as opaque/g)?.length, 1);
-      const entry = await cacheEntry(box);
-      assertEquals(entry.verified, false);
+      assertEquals(entry(box).verified, false);
       // read back from the cache as opaque: no new request
       idp.tokenRequests.length = 0;
       const again = await box.run(["auth", "token"]);
@@ -178,7 +176,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
     await using box = await world(config(idp, 'audience = "https://api.example"'));
     const r = await box.run(["auth", "token", "-v"]);
     assertEquals(r.code, 0, r.stderr);
-    assertEquals((await cacheEntry(box)).verified, true);
+    assertEquals(entry(box).verified, true);
     // expected_audience is the rule: a token without it is refused
     await box.writeConfig(
       config(idp, 'audience = "https://api.example"\nexpected_audience = "https://api.example"'),
@@ -197,7 +195,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
     await using box = await world(config(idp, 'verify_access_token = "never"'));
     const r = await box.run(["auth", "token", "-v"]);
     assertEquals(r.code, 0, r.stderr);
-    assertEquals((await cacheEntry(box)).verified, false);
+    assertEquals(entry(box).verified, false);
     const jwks = await Deno.stat(join(box.cacheDir, "lmi", "tokens", "q.jwks.json")).catch(
       () => undefined,
     );
@@ -209,7 +207,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
     await using box = await world(config(idp));
     const first = await box.run(["auth", "token"]);
     assertEquals(first.code, 0, first.stderr);
-    assertEquals((await cacheEntry(box)).verified, true);
+    assertEquals(entry(box).verified, true);
     // The issuer rotates its key: the cached token's kid leaves the JWKS.
     idp.set({ rotateKeys: true });
     idp.tokenRequests.length = 0;
@@ -236,14 +234,10 @@ Deno.test("access tokens this client cannot verify", async (t) => {
     );
     assertEquals(idp.tokenRequests.length, 1);
     // and a tampered cache file is still discarded
-    const entry = await cacheEntry(box);
-    const token = entry.access_token as string;
-    entry.access_token = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
-    await Deno.writeTextFile(
-      join(box.cacheDir, "lmi", "tokens", "q.json"),
-      JSON.stringify(entry),
-      { mode: 0o600 },
-    );
+    const tampered = entry(box);
+    const token = tampered.access_token as string;
+    tampered.access_token = token.slice(0, -4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
+    await writeCacheEntries(box, "q", [tampered]);
     idp.tokenRequests.length = 0;
     const third = await box.run(["auth", "token", "-v"]);
     assertEquals(third.code, 0, third.stderr);

@@ -3,7 +3,7 @@
  * values, must not print a secret, password, access or refresh token, except the token that
  * `auth token` was asked to print, on stdout.
  */
-import { join } from "node:path";
+import { cacheEntry } from "../helpers/cache.ts";
 import { assertEquals, assertNotIncludes } from "../helpers/assert.ts";
 import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
@@ -41,7 +41,6 @@ Deno.test("no secret or token appears in any output at -vv", async () => {
     idp.users.alice.password,
     basic(idp.clients.password.id, idp.clients.password.secret),
   ]);
-  const tokenFile = (env: string) => join(box.cacheDir, "lmi", "tokens", `${env}.json`);
   const seenTokens = new Set<string>();
   const outputs: Array<{ args: string[]; stdout: string; stderr: string; printed: string }> = [];
   for (const [args, printsToken] of runs) {
@@ -55,9 +54,9 @@ Deno.test("no secret or token appears in any output at -vv", async () => {
     }
     for (const env of ["dev", "pw"]) {
       try {
-        const cached = JSON.parse(await Deno.readTextFile(tokenFile(env)));
-        seenTokens.add(cached.access_token);
-        if (cached.refresh_token) seenTokens.add(cached.refresh_token);
+        const cached = cacheEntry(box, env);
+        seenTokens.add(cached.access_token as string);
+        if (cached.refresh_token) seenTokens.add(cached.refresh_token as string);
       } catch { /* not cached at this point */ }
     }
     outputs.push({ args, stdout: r.stdout, stderr: r.stderr, printed });

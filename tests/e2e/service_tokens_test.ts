@@ -11,7 +11,8 @@ import {
   assertNotIncludes,
   assertStringIncludes,
 } from "../helpers/assert.ts";
-import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { sandbox } from "../helpers/cli.ts";
+import { cacheEntries, cacheEntry, tokenFile, writeCacheEntries } from "../helpers/cache.ts";
 import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
@@ -28,10 +29,6 @@ function pwConfig(idp: DevIdp, extra = ""): string {
 }
 
 const world = devSandbox;
-
-function tokenFile(box: Sandbox, env: string) {
-  return join(box.cacheDir, "lmi", "tokens", `${env}.json`);
-}
 
 function decodeJwt(token: string): Record<string, unknown> {
   const payload = token.split(".")[1]!;
@@ -88,7 +85,9 @@ Deno.test("service tokens against the dev IdP", async (t) => {
         ) {
           assertNotIncludes(text, secret);
         }
-        const data = JSON.parse(text);
+        const doc = JSON.parse(text);
+        assertEquals([doc.version, doc.entries.length], [2, 1]);
+        const data = doc.entries[0];
         assertEquals(
           Object.keys(data).sort().filter((k) => !["refresh_token", "scope"].includes(k)),
           [
@@ -104,7 +103,7 @@ Deno.test("service tokens against the dev IdP", async (t) => {
         );
       }
       assert(
-        JSON.parse(await Deno.readTextFile(tokenFile(box, "pw"))).refresh_token,
+        cacheEntry(box, "pw").refresh_token,
         "password grant stores its refresh token",
       );
     },
@@ -148,12 +147,12 @@ Deno.test("service tokens against the dev IdP", async (t) => {
       const first = await box.run(["auth", "token", "-e", "pw"]);
       assertEquals(first.code, 0, first.stderr);
       assertEquals((decodeJwt(first.stdout.trim())).sub, idp.users.alice.sub);
-      const rt1 = JSON.parse(await Deno.readTextFile(tokenFile(box, "pw"))).refresh_token;
+      const rt1 = cacheEntry(box, "pw").refresh_token;
       idp.stats.reset();
       const renewed = await box.run(["auth", "token", "-e", "pw", "--min-ttl", "2h", "-v"]);
       assertEquals(renewed.code, 0, renewed.stderr);
       assertEquals(idp.stats.byGrant, { refresh_token: 1 });
-      const rt2 = JSON.parse(await Deno.readTextFile(tokenFile(box, "pw"))).refresh_token;
+      const rt2 = cacheEntry(box, "pw").refresh_token;
       assertNotEquals(rt2, rt1, "the rotated refresh token is saved");
     },
   );
@@ -161,12 +160,11 @@ Deno.test("service tokens against the dev IdP", async (t) => {
   await t.step("a cached JWT with an altered signature is discarded and re-acquired", async () => {
     await using box = await world(idp, ccConfig(idp));
     await box.run(["auth", "token"]);
-    const file = tokenFile(box, "dev");
-    const data = JSON.parse(await Deno.readTextFile(file));
-    const [h, p, sig] = data.access_token.split(".");
+    const data = cacheEntry(box, "dev");
+    const [h, p, sig] = (data.access_token as string).split(".") as [string, string, string];
     const flipped = sig[5] === "A" ? "B" : "A";
     data.access_token = `${h}.${p}.${sig.slice(0, 5)}${flipped}${sig.slice(6)}`;
-    await Deno.writeTextFile(file, JSON.stringify(data), { mode: 0o600 });
+    await writeCacheEntries(box, "dev", [data]);
     idp.stats.reset();
     const r = await box.run(["auth", "token", "-v"]);
     assertEquals(r.code, 0, r.stderr);
@@ -182,22 +180,58 @@ Deno.test("service tokens against the dev IdP", async (t) => {
     const r = await box.run(["auth", "token"]);
     assertEquals(r.code, 0, r.stderr);
     assertMatch(r.stderr, /warning: ignoring a corrupt token cache file/);
-    assertEquals(
-      JSON.parse(await Deno.readTextFile(tokenFile(box, "dev"))).access_token,
-      r.stdout.trim(),
-    );
+    assertEquals(cacheEntry(box, "dev").access_token, r.stdout.trim());
   });
 
   await t.step("a cache from another config (fingerprint) is a miss", async () => {
     await using box = await world(idp, ccConfig(idp));
     await box.run(["auth", "token"]);
-    const data = JSON.parse(await Deno.readTextFile(tokenFile(box, "dev")));
+    const data = cacheEntry(box, "dev");
     data.fingerprint = "sha256:0000";
-    await Deno.writeTextFile(tokenFile(box, "dev"), JSON.stringify(data), { mode: 0o600 });
+    await writeCacheEntries(box, "dev", [data]);
     idp.stats.reset();
     assertEquals((await box.run(["auth", "token"])).code, 0);
     assertEquals(idp.stats.tokenRequests, 1);
   });
+
+  await t.step(
+    "two projects with an env of the same name keep their own tokens; logout clears both",
+    async () => {
+      await using box = await world(idp, ccConfig(idp));
+      // project B: another folder, another lmi.toml, the same env name with another scope
+      const projectB = join(box.dir, "project-b");
+      await Deno.mkdir(projectB);
+      await Deno.writeTextFile(
+        join(projectB, "lmi.toml"),
+        ccConfig(idp).replace('scopes = ["api.read"]', 'scopes = ["api.read", "api.write"]'),
+      );
+      const inB = { cwd: projectB };
+      idp.stats.reset();
+      const a1 = await box.run(["auth", "token"]);
+      const b1 = await box.run(["auth", "token"], inB);
+      assertEquals([a1.code, b1.code], [0, 0], a1.stderr + b1.stderr);
+      const a2 = await box.run(["auth", "token"]);
+      const b2 = await box.run(["auth", "token"], inB);
+      assertEquals([a2.stdout, b2.stdout], [a1.stdout, b1.stdout], "each project's own token");
+      assertEquals(idp.stats.tokenRequests, 2, "no eviction: one request per project");
+      assertEquals(cacheEntries(box, "dev").length, 2);
+      // auth status shows the entry of the config in use
+      const stA = JSON.parse((await box.run(["auth", "status", "--json", "-e", "dev"])).stdout);
+      const stB = JSON.parse(
+        (await box.run(["auth", "status", "--json", "-e", "dev"], inB)).stdout,
+      );
+      assertEquals([stA.envs[0].token.scope, stB.envs[0].token.scope], [
+        "api.read",
+        "api.read api.write",
+      ]);
+      const out = await box.run(["logout", "--env", "dev"]);
+      assertEquals(out.code, 0, out.stderr);
+      assertEquals(await Deno.stat(tokenFile(box, "dev")).catch(() => undefined), undefined);
+      idp.stats.reset();
+      assertEquals((await box.run(["auth", "token"], inB)).code, 0);
+      assertEquals(idp.stats.tokenRequests, 1, "project B's token went too");
+    },
+  );
 
   await t.step(
     "a cache folder that cannot be written: the token is still printed, with a warning",

@@ -1,6 +1,4 @@
 /** Shared pieces of the tests that run lmi against real third-party servers. */
-import { join } from "node:path";
-import type { Sandbox } from "./cli.ts";
 
 /** `[envs.NAME]` for a client credentials client of `issuer`, its secret in `secretVar`. */
 export function serviceEnvToml(
@@ -16,11 +14,6 @@ client_secret_env = "${o.secretVar}"
 scopes = ${JSON.stringify(o.scopes)}
 ${o.extra ?? ""}
 `;
-}
-
-/** The env's service-token cache entry, as lmi wrote it. */
-export function cacheEntry(box: Sandbox, env: string): Record<string, unknown> {
-  return JSON.parse(Deno.readTextFileSync(join(box.cacheDir, "lmi", "tokens", `${env}.json`)));
 }
 
 /** A JWT's claims, unverified. */
@@ -61,3 +54,5 @@ scopes = ${JSON.stringify(o.scopes)}
 type = "sso"
 `;
 }
+
+export { cacheEntry } from "./cache.ts";

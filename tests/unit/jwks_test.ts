@@ -76,7 +76,12 @@ Deno.test("JWKS handling", async (t) => {
       const cached = JSON.parse(
         await Deno.readTextFile(join(dir, "lmi", "tokens", "dev.jwks.json")),
       );
-      assertEquals([cached.config_issuer, cached.issuer], [b.issuer, b.issuer]);
+      // both issuers' keys are kept, the newest first (two projects may name an env alike)
+      assertEquals(
+        cached.issuers.map((e: { config_issuer: string }) => e.config_issuer),
+        [b.issuer, a.issuer],
+      );
+      assertEquals(cached.issuers[0].issuer, b.issuer);
       assertEquals((await get(b.issuer)).from, "cache");
     },
   );

@@ -131,7 +131,7 @@ Deno.test("password grant: refresh first, then the password grant if refresh fai
     assertEquals(s.idp.requests[1]!.get("refresh_token"), "rt-1");
     assertEquals(r.token.refreshToken, "rt-2");
     const cached = JSON.parse(await Deno.readTextFile(join(s.dir, "lmi", "tokens", "dev.json")));
-    assertEquals(cached.refresh_token, "rt-2");
+    assertEquals(cached.entries[0].refresh_token, "rt-2");
   });
   await t.step("a rejected refresh falls back to the password grant", async () => {
     s.deps.clock.now += 3590 * 1000;
@@ -169,7 +169,7 @@ Deno.test("a corrupt, foreign or widened cache file is a miss with a warning", a
       assertEquals(r.from, "grant");
       assertEquals(s.idp.requests.length, before + 1);
       assertMatch(s.deps.stderr.text(), /ignoring a corrupt token cache file/);
-      assert(JSON.parse(await Deno.readTextFile(file)).access_token.startsWith("at-"));
+      assert(JSON.parse(await Deno.readTextFile(file)).entries[0].access_token.startsWith("at-"));
     });
   }
   if (Deno.build.os !== "windows") {

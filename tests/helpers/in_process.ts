@@ -1,0 +1,135 @@
+/**
+ * Running `main(args, deps)` in this process with fake deps: a private temporary home and cache,
+ * a fixed clock, and a fake IdP and API answering through the injected fetch (no network).
+ */
+import { join } from "../../src/util/path.ts";
+import { main } from "../../src/cli/main.ts";
+import { fakeDeps } from "./fakes.ts";
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A success: exit 0, `stdout`, and `stderr` (empty unless given). */
+export function ok(stdout: string, stderr = ""): Result {
+  return { code: 0, stdout, stderr };
+}
+
+/** A failure as the CLI edge prints it: nothing on stdout, `lmi: error: …` and `hint: …`. */
+export function failed(code: number, message: string, hint: string): Result {
+  return { code, stdout: "", stderr: `lmi: error: ${message}\nhint: ${hint}\n` };
+}
+
+/** Where the fake IdP and API answer, and the client they know. */
+export const IDP = {
+  tokenUrl: "https://idp.example/token",
+  clientId: "svc",
+  secret: "s3cret",
+  apiUrl: "https://api.example",
+  ssoIssuer: "https://sso.example",
+};
+
+/** A client_credentials env `NAME` at the fake IdP, calling the fake API. */
+export function serviceEnv(name: string): string {
+  return `[envs.${name}]
+base_url = "${IDP.apiUrl}"
+[envs.${name}.auth]
+type = "client_credentials"
+token_url = "${IDP.tokenUrl}"
+client_id = "${IDP.clientId}"
+client_secret_env = "SVC_SECRET"
+scopes = ["api.read"]
+`;
+}
+
+export interface World {
+  dir: string;
+  /** Environment variables lmi sees (change them between runs). */
+  env: Record<string, string>;
+  /** Tokens the fake IdP gave (it refuses any other secret), and the API requests it saw. */
+  tokenRequests: number;
+  apiRequests: string[];
+  /** The `token_type_hint`s of the revocations the fake SSO IdP received. */
+  revoked: string[];
+  /** Run lmi in this process; each run gets fresh stdout / stderr buffers. */
+  lmi(...args: string[]): Promise<Result>;
+  writeConfig(toml: string): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** `Basic base64(id:secret)` or form-body credentials: is the right secret there? */
+async function hasSecret(request: Request): Promise<boolean> {
+  const basic = request.headers.get("authorization")?.replace(/^Basic /, "");
+  const body = await request.text();
+  return (basic !== undefined && atob(basic).includes(IDP.secret)) || body.includes(IDP.secret);
+}
+
+/** A temporary home with `toml` as its lmi.toml and the fake IdP's secret in SVC_SECRET. */
+export async function world(toml: string): Promise<World> {
+  const dir = await Deno.makeTempDir({ prefix: "lmi-inproc-" });
+  const w: World = {
+    dir,
+    env: {
+      HOME: join(dir, "home"),
+      LMI_CACHE_DIR: join(dir, "cache"),
+      LMI_KEYRING: "file",
+      SVC_SECRET: IDP.secret,
+    },
+    tokenRequests: 0,
+    apiRequests: [],
+    revoked: [],
+    async lmi(...args) {
+      const deps = fakeDeps({ env: w.env, cwd: dir, fetch });
+      const code = await main(args, deps);
+      return { code, stdout: deps.stdout.text(), stderr: deps.stderr.text() };
+    },
+    writeConfig: (text) => Deno.writeTextFile(join(dir, "lmi.toml"), text),
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    const request = new Request(input, init);
+    if (request.url === IDP.tokenUrl) {
+      if (!await hasSecret(request)) {
+        return Response.json({ error: "invalid_client", error_description: "bad secret" }, {
+          status: 401,
+        });
+      }
+      w.tokenRequests++;
+      return Response.json({
+        access_token: `at-${w.tokenRequests}`,
+        token_type: "Bearer",
+        expires_in: 3600,
+      });
+    }
+    if (request.url === `${IDP.ssoIssuer}/.well-known/openid-configuration`) {
+      return Response.json({
+        issuer: IDP.ssoIssuer,
+        authorization_endpoint: `${IDP.ssoIssuer}/auth`,
+        token_endpoint: `${IDP.ssoIssuer}/token`,
+        revocation_endpoint: `${IDP.ssoIssuer}/revoke`,
+      });
+    }
+    if (request.url === `${IDP.ssoIssuer}/revoke`) {
+      w.revoked.push(new URLSearchParams(await request.text()).get("token_type_hint") ?? "");
+      return new Response(null, { status: 200 });
+    }
+    w.apiRequests.push(`${request.method} ${request.url}`);
+    if (request.url === `${IDP.apiUrl}/echo`) {
+      return Response.json({
+        method: request.method,
+        authorization: request.headers.get("authorization"),
+        trace: request.headers.get("x-trace"),
+        body: await request.text(),
+      });
+    }
+    return new Response("no such thing", {
+      status: 404,
+      statusText: "Not Found",
+      headers: { "content-type": "text/plain" },
+    });
+  };
+  await w.writeConfig(toml);
+  return w;
+}

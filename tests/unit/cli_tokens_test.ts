@@ -1,0 +1,168 @@
+/**
+ * `main(args, deps)` in this process for the commands that get a token: `login`, `auth token`,
+ * `auth status`, `request`, `exec` and `logout`, against a fake IdP and API behind the injected
+ * fetch, with a fixed clock. Exit code, stdout and stderr are all asserted.
+ */
+import { assertEquals, assertMatch } from "../helpers/assert.ts";
+import { failed, IDP, ok, serviceEnv, world } from "../helpers/in_process.ts";
+
+const CONFIG = `default_env = "dev"\n${serviceEnv("dev")}${serviceEnv("prod")}`;
+const EXPIRES = "2026-01-01T01:00:00.000Z"; // the fake clock's now + the IdP's expires_in
+const REJECTED = failed(
+  4,
+  "the IdP rejected the client with both client_secret_basic (HTTP 401 invalid_client: bad " +
+    "secret) and client_secret_post (HTTP 401 invalid_client: bad secret)",
+  'check the client id "svc" and the secret in SVC_SECRET; if the IdP wants another method, ' +
+    "set client_auth in the env's [auth] table",
+);
+
+Deno.test("login, auth token and auth status in process", async (t) => {
+  await using w = await world(CONFIG);
+
+  await t.step("auth status --env dev before any token: exit 1", async () => {
+    assertEquals(
+      await w.lmi("auth", "status", "--env", "dev"),
+      { code: 1, stdout: "env dev (client_credentials): no token cached\n", stderr: "" },
+    );
+  });
+  await t.step("login: gets and caches a token, says until when on stderr", async () => {
+    assertEquals(
+      await w.lmi("login"),
+      ok("", `Logged in to env "dev" (client_credentials), valid until ${EXPIRES}\n`),
+    );
+    assertEquals(w.tokenRequests, 1);
+  });
+  await t.step("auth token: the cached token on stdout, no new request", async () => {
+    assertEquals(await w.lmi("auth", "token"), ok("at-1\n"));
+    assertEquals(await w.lmi("token", "--format", "header"), ok("Authorization: Bearer at-1\n"));
+    assertEquals(w.tokenRequests, 1);
+  });
+  await t.step(
+    "--json is the json format; --min-ttl within the lifetime uses the cache",
+    async () => {
+      const r = await w.lmi("auth", "token", "--json", "--min-ttl", "10m");
+      assertEquals([r.code, r.stderr], [0, ""]);
+      assertEquals(JSON.parse(r.stdout), {
+        env: "dev",
+        access_token: "at-1",
+        token_type: "Bearer",
+        expires_at: EXPIRES,
+        scope: null,
+      });
+    },
+  );
+  await t.step(
+    "--min-ttl longer than what is left (a warning when even a new one is shorter), --force",
+    async () => {
+      assertEquals(
+        await w.lmi("auth", "token", "--min-ttl", "2h"),
+        ok(
+          "at-2\n",
+          "lmi: warning: the new token is valid for 1h00m, less than --min-ttl 2h00m " +
+            "(the IdP's token lifetime is shorter)\n",
+        ),
+      );
+      assertEquals(await w.lmi("auth", "token", "--force"), ok("at-3\n"));
+    },
+  );
+  await t.step("auth status: each env's state on stdout, exit 0", async () => {
+    assertEquals(
+      await w.lmi("auth", "status"),
+      ok(
+        `env dev (client_credentials): valid, expires in 1h00m (${EXPIRES})\n` +
+          "env prod (client_credentials): no token cached\n",
+      ),
+    );
+    assertEquals((await w.lmi("auth", "status", "--env", "prod")).code, 1);
+  });
+  await t.step("the IdP refuses the client: exit 4, for login and auth token", async () => {
+    w.env.SVC_SECRET = "wrong";
+    assertEquals(await w.lmi("auth", "token", "--env", "prod"), REJECTED);
+    assertEquals(await w.lmi("login", "--env", "prod"), REJECTED);
+  });
+  await t.step("a missing secret: exit 3 before any request", async () => {
+    delete w.env.SVC_SECRET;
+    const r = await w.lmi("auth", "token", "--env", "prod");
+    assertEquals([r.code, r.stdout], [3, ""]);
+    assertMatch(r.stderr, /^lmi: error: .*SVC_SECRET/);
+  });
+});
+
+Deno.test("request in process", async (t) => {
+  await using w = await world(CONFIG);
+
+  await t.step(
+    "POST with -d and -H: the body to the API with the token, its answer on stdout",
+    async () => {
+      const r = await w.lmi("request", "/echo", "-d", "hi", "-H", "X-Trace: 42");
+      assertEquals([r.code, r.stderr], [0, ""]);
+      assertEquals(JSON.parse(r.stdout), {
+        method: "POST",
+        authorization: "Bearer at-1",
+        trace: "42",
+        body: "hi",
+      });
+    },
+  );
+  await t.step("-i: the status line and headers first; --json pretty-prints", async () => {
+    const r = await w.lmi("request", "-X", "put", "/echo", "-i", "--json");
+    assertEquals([r.code, r.stderr], [0, ""]);
+    assertMatch(r.stdout, /^HTTP\/1\.1 200 \r\ncontent-type: application\/json\r\n/);
+    assertMatch(r.stdout, /\r\n\r\n\{\n {2}"method": "PUT",\n/);
+  });
+  await t.step("non-2xx: the body on stdout, the status on stderr, exit 1", async () => {
+    assertEquals(await w.lmi("request", "/missing"), {
+      ...failed(1, "HTTP 404 Not Found from GET /missing: no such thing", "the body is on stdout"),
+      stdout: "no such thing",
+    });
+    assertEquals(w.apiRequests, [
+      `POST ${IDP.apiUrl}/echo`,
+      `PUT ${IDP.apiUrl}/echo`,
+      `GET ${IDP.apiUrl}/missing`,
+    ]);
+  });
+});
+
+Deno.test("exec in process", async (t) => {
+  await using w = await world(CONFIG);
+
+  await t.step({
+    name: "the child gets LMI_TOKEN, LMI_ENV, LMI_BASE_URL; its exit code is lmi's",
+    ignore: Deno.build.os === "windows",
+    fn: async () => {
+      w.env.PATH = Deno.env.get("PATH") ?? "/usr/bin:/bin";
+      const check = `[ "$LMI_TOKEN" = at-1 ] && [ "$LMI_ENV" = prod ] && ` +
+        `[ "$LMI_BASE_URL" = ${IDP.apiUrl} ] && exit 7`;
+      assertEquals(await w.lmi("exec", "-e", "prod", "--", "sh", "-c", check), {
+        code: 7,
+        stdout: "",
+        stderr: "",
+      });
+    },
+  });
+  await t.step("a command that is not there: exit 2", async () => {
+    assertEquals(
+      await w.lmi("exec", "--", "lmi-test-no-such-command"),
+      failed(2, 'command not found: "lmi-test-no-such-command"', "check the command name and PATH"),
+    );
+  });
+});
+
+Deno.test("logout in process", async (t) => {
+  await using w = await world(CONFIG);
+
+  await t.step("the selected env's token is removed, then there is none", async () => {
+    await w.lmi("login");
+    assertEquals(await w.lmi("logout"), ok("", 'Removed the cached token of env "dev"\n'));
+    assertEquals(await w.lmi("logout"), ok("", 'No cached token for env "dev"\n'));
+    assertEquals(await w.lmi("auth", "token"), ok("at-2\n"));
+  });
+  await t.step("--all removes every env's token", async () => {
+    await w.lmi("login", "--env", "prod");
+    assertEquals(
+      await w.lmi("logout", "--all"),
+      ok("", 'Removed cached tokens of "dev", "prod"\n'),
+    );
+    assertEquals(await w.lmi("logout", "--all"), ok("", "No cached tokens\n"));
+  });
+});
