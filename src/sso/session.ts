@@ -52,6 +52,8 @@ export async function loadSession(
     ) {
       throw new Error("unexpected content");
     }
+    // Every token read from a store is redacted from then on (an IdP may echo one back).
+    for (const t of [s.access_token, s.refresh_token, s.id_token]) log.redactor.add(t);
     return s;
   } catch {
     log.warn(

@@ -10,7 +10,7 @@ import type { Deps } from "../context.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { tokenDir } from "../config/paths.ts";
 import { formatDuration } from "../config/duration.ts";
-import { AuthError } from "../errors.ts";
+import { AuthError, LmiError } from "../errors.ts";
 import { acquireLock, type HeldLock } from "../tokens/lock.ts";
 import { ensurePrivateDir } from "../tokens/files.ts";
 import type { Logger } from "../ui/log.ts";
@@ -52,14 +52,19 @@ export async function lockSso(
   if (!dir) return undefined;
   try {
     await ensurePrivateDir(dir);
-  } catch {
+    return await acquireLock(join(dir, `sso-${await issuerKey(issuer)}.lock`), {
+      what,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      onWait: () => ctx.log.say(`lmi: waiting for another lmi process (${what})…`),
+    });
+  } catch (err) {
+    if (err instanceof LmiError) throw err; // a lock wait that timed out
+    ctx.log.warnOnce(
+      "sso-lock",
+      `cannot lock the SSO session (${err instanceof Error ? err.message : err}); going on without`,
+    );
     return undefined;
   }
-  return await acquireLock(join(dir, `sso-${await issuerKey(issuer)}.lock`), {
-    what,
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    onWait: () => ctx.log.say(`lmi: waiting for another lmi process (${what})…`),
-  });
 }
 
 export interface SessionOptions {

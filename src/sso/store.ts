@@ -100,7 +100,7 @@ export function fileStore(dir: string, warn: (message: string) => void = () => {
     async get(account) {
       const path = join(dir, "sso", fileNameFor(account));
       const read = await readPrivateFile(path);
-      if (read.state === "unsafe") warn(unsafeFileWarning(path, read.mode));
+      if (read.state === "unsafe") warn(unsafeFileWarning(path, read.why));
       if (read.state === "error") throw new Error(read.reason);
       return read.state === "ok" ? read.text : undefined;
     },

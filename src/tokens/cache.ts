@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { join } from "../util/path.ts";
+import { FailedError } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
 import {
   type EnvFiles,
@@ -15,7 +15,9 @@ import {
   readPrivateFile,
   readPrivateFileSync,
   removeIfExists,
+  removeStaleTemps,
   unsafeFileWarning,
+  UnsafePathError,
   writeFileAtomic,
 } from "./files.ts";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock.ts";
@@ -41,8 +43,8 @@ export type CacheRead =
   | { state: "other-config" }
   /** Unreadable or not lmi's format: never used, replaced on write. */
   | { state: "corrupt"; reason: string }
-  /** Readable by others: never used, replaced on write. */
-  | { state: "unsafe"; mode: number };
+  /** A link, another user's file, or readable by others: never used, replaced on write. */
+  | { state: "unsafe"; why: string };
 
 /** One env's cache: its file, its lock and its issuer keys' file. */
 export class TokenCache {
@@ -64,7 +66,7 @@ export class TokenCache {
   async read(fp: string): Promise<CacheRead> {
     const read = await readPrivateFile(this.files.token);
     if (read.state === "missing") return { state: "none" };
-    if (read.state === "unsafe") return { state: "unsafe", mode: read.mode };
+    if (read.state === "unsafe") return { state: "unsafe", why: read.why };
     if (read.state === "error") return { state: "corrupt", reason: read.reason };
     const file = parseCacheFile(read.text);
     if ("invalid" in file) return { state: "corrupt", reason: file.invalid };
@@ -84,7 +86,7 @@ export class TokenCache {
         log.info("no cached token for this configuration; getting a new one");
         return undefined;
       case "unsafe":
-        log.warn(unsafeFileWarning(this.files.token, found.mode));
+        log.warn(unsafeFileWarning(this.files.token, found.why));
         return undefined;
       case "corrupt":
         log.warn(
@@ -110,6 +112,7 @@ export class TokenCache {
       entries: [entry, ...others].slice(0, MAX_ENTRIES),
     };
     await writeFileAtomic(this.files.token, JSON.stringify(file, null, 2) + "\n");
+    await removeStaleTemps(this.files.token);
   }
 
   /** Take the env's lock (a separate file; the OS releases it if this process dies). */
@@ -125,13 +128,8 @@ export class TokenCache {
   async remove(): Promise<boolean> {
     const removed = await removeIfExists(this.files.token);
     await removeIfExists(this.files.jwks);
-    for (const name of await fileNames(this.files.dir)) {
-      const tmpOf = (path: string) =>
-        name.startsWith(`${basename(path)}.`) && name.endsWith(".tmp");
-      if (tmpOf(this.files.token) || tmpOf(this.files.jwks)) {
-        await removeIfExists(join(this.files.dir, name));
-      }
-    }
+    await removeStaleTemps(this.files.token);
+    await removeStaleTemps(this.files.jwks);
     return removed;
   }
 }
@@ -144,6 +142,11 @@ export async function removeEnvCache(dir: string, env: string): Promise<boolean>
     lock = await cache.lock({ what: `logging out of env "${env}"`, timeoutMs: 30_000 });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
+    if (err instanceof UnsafePathError) {
+      throw new FailedError("CACHE_UNSAFE", err.message, {
+        hint: "lmi does not follow links or use files of other users in its cache; remove it",
+      });
+    }
     throw err;
   }
   try {
@@ -189,8 +192,4 @@ async function fileNames(dir: string): Promise<string[]> {
     for await (const entry of Deno.readDir(dir)) if (entry.isFile) names.push(entry.name);
   } catch { /* no folder: nothing cached */ }
   return names;
-}
-
-function basename(path: string): string {
-  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }

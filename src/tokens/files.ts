@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "../util/path.ts";
+import { dirname, join } from "../util/path.ts";
 
 /** Paths of one env's cache entry, its lock and its issuer's JWKS. */
 export interface EnvFiles {
@@ -27,12 +27,71 @@ export function envFiles(dir: string, env: string): EnvFiles {
 
 const isPosix = () => Deno.build.os !== "windows";
 
-/** Create the folder (and parents) if needed, and make it private on POSIX. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  if (isPosix()) {
-    const info = await Deno.stat(dir);
-    if (info.mode !== null && (info.mode & 0o077) !== 0) await Deno.chmod(dir, 0o700);
+/** A folder or file lmi will not use: a link it did not make, another user's, open to others. */
+export class UnsafePathError extends Error {
+  override name = "UnsafePathError";
+}
+
+let uidMemo: number | null | undefined;
+
+/** This process's uid on POSIX (null where it cannot be known without asking). */
+export function currentUid(): number | null {
+  if (uidMemo !== undefined) return uidMemo;
+  if (!isPosix()) return uidMemo = null;
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "uid" }).state === "granted") {
+      return uidMemo = Deno.uid();
+    }
+  } catch { /* older runtimes: fall through */ }
+  try {
+    return uidMemo = Deno.statSync("/proc/self").uid;
+  } catch {
+    return uidMemo = null;
+  }
+}
+
+/** Why lmi must not trust this entry (a folder or a file), or undefined when it may. */
+export function distrust(info: Deno.FileInfo, kind: "folder" | "file"): string | undefined {
+  if (info.isSymlink) return "it is a symbolic link";
+  if (kind === "folder" ? !info.isDirectory : !info.isFile) {
+    return kind === "folder" ? "it is not a folder" : "it is not a regular file";
+  }
+  if (!isPosix()) return undefined;
+  const uid = currentUid();
+  if (uid !== null && info.uid !== null && info.uid !== uid) {
+    return `it belongs to another user (uid ${info.uid})`;
+  }
+  if (info.mode !== null && (info.mode & 0o077) !== 0) {
+    const mode = (info.mode & 0o777).toString(8);
+    return `its mode ${mode} lets others ${kind === "folder" ? "in" : "read it"}`;
+  }
+  return undefined;
+}
+
+/**
+ * Make lmi's own folders: `dir` and the `ownLevels - 1` folders above it (`<cache>/lmi/tokens`:
+ * `lmi` and `tokens`). Each is created 0700, or, when it exists, used only if it is a real folder
+ * (not a symbolic link), owned by this user and closed to others; lmi never changes the mode of
+ * anything it did not just create. The folder above them (the user's cache or data folder) is
+ * created if missing.
+ */
+export async function ensurePrivateDir(dir: string, ownLevels = 2): Promise<void> {
+  const own: string[] = [];
+  let path = dir;
+  for (let i = 0; i < ownLevels; i++) {
+    own.unshift(path);
+    path = dirname(path);
+  }
+  await Deno.mkdir(path, { recursive: true });
+  for (const folder of own) {
+    try {
+      await Deno.mkdir(folder, { mode: 0o700 });
+      continue; // just created, private by its mode
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    }
+    const why = distrust(await Deno.lstat(folder), "folder");
+    if (why) throw new UnsafePathError(`refusing to use ${folder}: ${why}`);
   }
 }
 
@@ -74,24 +133,20 @@ export async function removeIfExists(path: string): Promise<boolean> {
 export type PrivateRead =
   | { state: "ok"; text: string }
   | { state: "missing" }
-  /** Readable by group or others: not trusted. */
-  | { state: "unsafe"; mode: number }
+  /** A link, another user's file, or readable by group or others: not trusted. */
+  | { state: "unsafe"; why: string }
   | { state: "error"; reason: string };
-
-function unsafeMode(mode: number | null): number | undefined {
-  return isPosix() && mode !== null && (mode & 0o077) !== 0 ? mode & 0o777 : undefined;
-}
 
 function failure(err: unknown): PrivateRead {
   if (err instanceof Deno.errors.NotFound) return { state: "missing" };
   return { state: "error", reason: err instanceof Error ? err.message : String(err) };
 }
 
-/** Read one of lmi's files under the one mode rule. */
+/** Read one of lmi's files under the one rule: a regular file, this user's, closed to others. */
 export async function readPrivateFile(path: string): Promise<PrivateRead> {
   try {
-    const mode = unsafeMode((await Deno.stat(path)).mode);
-    if (mode !== undefined) return { state: "unsafe", mode };
+    const why = distrust(await Deno.lstat(path), "file");
+    if (why) return { state: "unsafe", why };
     return { state: "ok", text: await Deno.readTextFile(path) };
   } catch (err) {
     return failure(err);
@@ -101,8 +156,8 @@ export async function readPrivateFile(path: string): Promise<PrivateRead> {
 /** {@link readPrivateFile}, synchronously (the warm token path avoids async file operations). */
 export function readPrivateFileSync(path: string): PrivateRead {
   try {
-    const mode = unsafeMode(Deno.statSync(path).mode);
-    if (mode !== undefined) return { state: "unsafe", mode };
+    const why = distrust(Deno.lstatSync(path), "file");
+    if (why) return { state: "unsafe", why };
     return { state: "ok", text: Deno.readTextFileSync(path) };
   } catch (err) {
     return failure(err);
@@ -110,6 +165,22 @@ export function readPrivateFileSync(path: string): PrivateRead {
 }
 
 /** The warning for a file {@link readPrivateFile} refused. */
-export function unsafeFileWarning(path: string, mode: number): string {
-  return `ignoring ${path}: its mode ${mode.toString(8)} lets others read it; it will be replaced`;
+export function unsafeFileWarning(path: string, why: string): string {
+  return `ignoring ${path}: ${why}; it will be replaced`;
+}
+
+/**
+ * Remove `<base>.<random>.tmp` files next to `path` that a killed writer left (call it with the
+ * file's lock held, so no writer of it is under way).
+ */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const dir = dirname(path);
+  const base = path.slice(dir.length + 1);
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.startsWith(`${base}.`) && entry.name.endsWith(".tmp")) {
+        await removeIfExists(join(dir, entry.name)).catch(() => false);
+      }
+    }
+  } catch { /* no folder: nothing to clean */ }
 }

@@ -53,11 +53,7 @@ export async function inspectServiceToken(
     case "corrupt":
       return { ...base, state: "corrupt", reason: found.reason };
     case "unsafe":
-      return {
-        ...base,
-        state: "corrupt",
-        reason: `mode ${found.mode.toString(8)} lets others read it`,
-      };
+      return { ...base, state: "corrupt", reason: found.why };
     case "other-config":
       return { ...base, state: "other-config", reason: "cached for another configuration only" };
   }

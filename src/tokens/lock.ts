@@ -6,6 +6,7 @@
  * @module
  */
 import { FailedError } from "../errors.ts";
+import { distrust, UnsafePathError } from "./files.ts";
 import { formatDuration } from "../config/duration.ts";
 
 export interface LockOptions {
@@ -23,10 +24,25 @@ export interface HeldLock {
   [Symbol.dispose](): void;
 }
 
+/**
+ * Open the lock file without following a link: created new (O_EXCL, which never follows one),
+ * or, when it exists, used only if it is this user's private regular file.
+ */
+async function openLockFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true, write: true, createNew: true, mode: 0o600 });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  }
+  const why = distrust(await Deno.lstat(path), "file");
+  if (why) throw new UnsafePathError(`refusing to lock ${path}: ${why}`);
+  return await Deno.open(path, { read: true, write: true });
+}
+
 /** Take an exclusive lock on `path` (created 0600 if needed). */
 export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
   const { timeoutMs = 60_000, noticeAfterMs = 1_000, onWait, what } = options;
-  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  const file = await openLockFile(path);
   let notice: ReturnType<typeof setTimeout> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

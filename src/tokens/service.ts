@@ -80,6 +80,7 @@ export async function getServiceToken(
   // token read here is as good as one read under the lock. Anything else takes the lock.
   if (!options.force && cache) {
     const quick = cache.peek(fp);
+    registerTokens(log, quick);
     if (
       quick && quick.access_token !== options.rejectedToken &&
       isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs)
@@ -99,6 +100,7 @@ export async function getServiceToken(
   const store = await openStore(env, ctx, options.lockTimeoutMs);
   try {
     const entry = await store.cache?.readLogged(fp, log);
+    registerTokens(log, entry);
     // The client authentication that worked is remembered even when the token is not used.
     const flow = new Flow(env, ctx, store.cache, entry?.client_auth);
     const cached = options.force ? undefined : entry;
@@ -203,6 +205,12 @@ async function openStore(
     return {};
   }
   return { cache, lock };
+}
+
+/** Tokens read from the cache are redacted from everything printed from then on. */
+function registerTokens(log: Logger, entry: CachedToken | undefined): void {
+  log.redactor.add(entry?.access_token);
+  log.redactor.add(entry?.refresh_token);
 }
 
 function fromCached(c: CachedToken): TokenSet {

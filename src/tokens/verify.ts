@@ -68,7 +68,7 @@ export function createVerifier(options: VerifierOptions) {
   function readFile(): JwksCacheEntry[] {
     if (!path) return [];
     const read = readPrivateFileSync(path);
-    if (read.state === "unsafe") log.warn(unsafeFileWarning(path, read.mode));
+    if (read.state === "unsafe") log.warn(unsafeFileWarning(path, read.why));
     if (read.state === "error") log.info(`ignoring unreadable JWKS cache ${path}`);
     if (read.state !== "ok") return [];
     try {
