@@ -17,6 +17,10 @@ export type TokenQuirk =
   | "unpublished_key"
   | "aud_account"
   | "no_iss"
+  /** An unsigned JWT (`alg: none`). */
+  | "alg_none"
+  /** Signed by a stranger's key that claims the published key's `kid`. */
+  | "foreign_kid"
   | "opaque";
 
 /** Which client authentication the token endpoint accepts. */
@@ -140,7 +144,15 @@ export async function startQuirksIdp(
     if (settings.token === "entra_v1_iss") claims.iss = "https://sts.windows.net/tenant-id/";
     if (settings.token === "no_iss") delete claims.iss;
     if (settings.token === "aud_account") claims.aud = "account";
-    const key = settings.token === "unpublished_key" ? unpublished : published;
+    if (settings.token === "alg_none") {
+      const enc = (v: unknown) => b64url(new TextEncoder().encode(JSON.stringify(v)));
+      return `${enc({ alg: "none", typ: "JWT" })}.${enc(claims)}.`;
+    }
+    const key = settings.token === "unpublished_key"
+      ? unpublished
+      : settings.token === "foreign_kid"
+      ? { ...unpublished, kid: published.kid }
+      : published;
     const jwt = await new jose.SignJWT(claims)
       .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "at+jwt" })
       .sign(key.privateKey);
