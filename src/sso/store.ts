@@ -122,7 +122,7 @@ export async function chooseStore(ctx: StoreDeps): Promise<SecretStore> {
     });
   }
   const dir = dataDir(deps);
-  const file = dir ? fileStore(dir, (m) => ctx.log.warn(m)) : undefined;
+  const file = dir ? fileStore(dir, (m) => ctx.log.warnOnce(m, m)) : undefined;
   const keychain = await keychainFor(ctx);
   if (forced === "keychain") {
     if (!keychain) {

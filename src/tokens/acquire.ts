@@ -41,8 +41,11 @@ async function ssoSession(
   });
 }
 
-/** Token calls under way in this process, by env and options: concurrent callers share one. */
-const inFlight = new Map<string, Promise<TokenOutcome>>();
+/**
+ * Token calls under way in this process, per deps object (one client's fetch and clock) and by
+ * env and options: concurrent callers share one.
+ */
+const inFlight = new WeakMap<Deps, Map<string, Promise<TokenOutcome>>>();
 
 /**
  * A token for the env. Concurrent calls in one process for the same env and options share one
@@ -57,14 +60,17 @@ export function acquireToken(
   const key = JSON.stringify([
     env.configPath ?? "",
     env.name,
+    env.definedBy,
     options.minTtlMs ?? 0,
     options.force === true,
     options.rejectedToken ?? "",
   ]);
-  const running = inFlight.get(key);
+  let calls = inFlight.get(ctx.deps);
+  if (!calls) inFlight.set(ctx.deps, calls = new Map());
+  const running = calls.get(key);
   if (running) return running;
-  const call = acquireOnce(env, ctx, options).finally(() => inFlight.delete(key));
-  inFlight.set(key, call);
+  const call = acquireOnce(env, ctx, options).finally(() => calls.delete(key));
+  calls.set(key, call);
   return call;
 }
 

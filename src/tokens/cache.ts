@@ -156,12 +156,14 @@ export async function removeEnvCache(dir: string, env: string): Promise<boolean>
   }
 }
 
-/** The env names that have a cache file in `dir`. */
+/** The env names with anything lmi wrote in `dir`: a token file, a JWKS file, or a temp file. */
 export async function cachedEnvNames(dir: string): Promise<string[]> {
-  return (await fileNames(dir))
-    .filter((f) => f.endsWith(".json") && !f.endsWith(".jwks.json"))
-    .map((f) => f.slice(0, -".json".length))
-    .sort();
+  const names = new Set<string>();
+  for (const file of await fileNames(dir)) {
+    const m = /^([a-z0-9][a-z0-9_-]*)\.(?:jwks\.)?json(?:\.[A-Za-z0-9-]+\.tmp)?$/.exec(file);
+    if (m) names.add(m[1]!);
+  }
+  return [...names].sort();
 }
 
 /** Parse a cache file: the current format, or a single entry as lmi wrote before. */

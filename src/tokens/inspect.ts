@@ -75,6 +75,7 @@ export async function inspectServiceToken(
     now: ctx.deps.now,
     log: ctx.log,
     issuerKeys: () => Promise.resolve(undefined),
+    offline: true,
   });
   const rules = rulesForCached(env.auth, cached.verified);
   const verdict: Verdict = !rules

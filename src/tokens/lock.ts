@@ -39,8 +39,81 @@ async function openLockFile(path: string): Promise<Deno.FsFile> {
   return await Deno.open(path, { read: true, write: true });
 }
 
-/** Take an exclusive lock on `path` (created 0600 if needed). */
+/** Callers in this process queue here before taking the OS lock: they wait without a notice. */
+const inProcess = new Map<string, Promise<void>>();
+
+/**
+ * Wait (at most `timeoutMs`) for this process's earlier holders of `path`; the returned function
+ * lets the next one in.
+ */
+async function queueInProcess(path: string, timeoutMs: number, what: string): Promise<() => void> {
+  const before = inProcess.get(path) ?? Promise.resolve();
+  let done: (() => void) | undefined;
+  let abandoned = false;
+  const mine = before.then(() =>
+    new Promise<void>((resolve) => {
+      done = resolve;
+      if (abandoned) resolve();
+    })
+  );
+  inProcess.set(path, mine);
+  const release = () => {
+    abandoned = true;
+    done?.();
+    if (inProcess.get(path) === mine) inProcess.delete(path);
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  try {
+    if (await Promise.race([before.then(() => "turn" as const), timedOut]) === "timeout") {
+      release();
+      throw lockTimeout(path, timeoutMs, what);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return release;
+}
+
+function lockTimeout(path: string, timeoutMs: number, what: string): FailedError {
+  return new FailedError(
+    "LOCK_TIMEOUT",
+    `gave up after ${formatDuration(timeoutMs)} waiting for another lmi process (${what})`,
+    { hint: `another lmi still holds ${path}; if it hangs, stop it (it may wait on an IdP)` },
+  );
+}
+
+/**
+ * Take an exclusive lock on `path` (created 0600 if needed). Callers in the same process take
+ * turns first, silently; `onWait` is for waiting on another process.
+ */
 export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
+  const next = await queueInProcess(path, options.timeoutMs ?? 60_000, options.what);
+  try {
+    return withRelease(await acquireOsLock(path, options), next);
+  } catch (err) {
+    next();
+    throw err;
+  }
+}
+
+function withRelease(lock: HeldLock, after: () => void): HeldLock {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    try {
+      lock.release();
+    } finally {
+      after();
+    }
+  };
+  return { release, [Symbol.dispose]: release };
+}
+
+async function acquireOsLock(path: string, options: LockOptions): Promise<HeldLock> {
   const { timeoutMs = 60_000, noticeAfterMs = 1_000, onWait, what } = options;
   const file = await openLockFile(path);
   let notice: ReturnType<typeof setTimeout> | undefined;
@@ -51,13 +124,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
       timer = setTimeout(() => resolve("timeout"), timeoutMs);
     });
     const result = await Promise.race([file.lock(true).then(() => "locked" as const), timedOut]);
-    if (result === "timeout") {
-      throw new FailedError(
-        "LOCK_TIMEOUT",
-        `gave up after ${formatDuration(timeoutMs)} waiting for another lmi process (${what})`,
-        { hint: `another lmi still holds ${path}; if it hangs, stop it (it may wait on an IdP)` },
-      );
-    }
+    if (result === "timeout") throw lockTimeout(path, timeoutMs, what);
   } catch (err) {
     try {
       file.close();

@@ -57,6 +57,8 @@ export interface VerifierOptions {
   issuerKeys(): Promise<IssuerKeys | undefined>;
   /** The issuer the config names: a cached JWKS for another issuer is not used. */
   configIssuer?: string | undefined;
+  /** No network (status commands): without cached keys a token is "not checked", not invalid. */
+  offline?: boolean;
 }
 
 /** A verifier bound to one env's JWKS cache file. */
@@ -68,7 +70,7 @@ export function createVerifier(options: VerifierOptions) {
   function readFile(): JwksCacheEntry[] {
     if (!path) return [];
     const read = readPrivateFileSync(path);
-    if (read.state === "unsafe") log.warn(unsafeFileWarning(path, read.why));
+    if (read.state === "unsafe") log.warnOnce(`unsafe:${path}`, unsafeFileWarning(path, read.why));
     if (read.state === "error") log.info(`ignoring unreadable JWKS cache ${path}`);
     if (read.state !== "ok") return [];
     try {
@@ -151,6 +153,12 @@ export function createVerifier(options: VerifierOptions) {
       const jose = await loadJoseVerify();
       let entry = readEntry();
       let refetched = false;
+      const notChecked: Verdict = {
+        ok: true,
+        verified: false,
+        note: "not checked: no cached keys for the issuer",
+      };
+      if (!entry && options.offline) return notChecked;
       if (!entry) {
         const keys = await options.issuerKeys();
         if (!keys) {
@@ -160,6 +168,7 @@ export function createVerifier(options: VerifierOptions) {
         refetched = true;
       }
       const kid = typeof header.kid === "string" ? header.kid : undefined;
+      if (kid !== undefined && !hasKid(entry, kid) && options.offline) return notChecked;
       if (kid !== undefined && !hasKid(entry, kid) && !refetched) {
         log.info("token signed with a key not in the cached JWKS; fetching the JWKS again");
         entry = await fetchEntry((await options.issuerKeys()) ?? entry);

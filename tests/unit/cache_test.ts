@@ -76,10 +76,22 @@ Deno.test("the token cache", async (t) => {
     await Deno.writeTextFile(`${cache.files.token}.1a2b3c4d.tmp`, "{");
     await Deno.writeTextFile(`${cache.files.jwks}.5e6f7a8b.tmp`, "{");
     await Deno.writeTextFile(join(dir, "other.json.1a2b3c4d.tmp"), "{");
-    assertEquals(await cachedEnvNames(dir), ["dev"]);
+    await Deno.writeTextFile(join(dir, "first.json.9a9a9a9a.tmp"), "{");
+    await Deno.writeTextFile(join(dir, "keys.jwks.json"), "{}");
+    await Deno.writeTextFile(join(dir, "sso-0123abcd.lock"), "");
+    // an env whose first write was killed has only a temp file: it is listed (logout --all)
+    assertEquals(await cachedEnvNames(dir), ["dev", "first", "keys", "other"]);
+    await removeEnvCache(dir, "first");
+    await removeEnvCache(dir, "keys");
     assertEquals(await removeEnvCache(dir, "dev"), true);
     const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-    assertEquals(left, ["dev.lock", "other.json.1a2b3c4d.tmp"]);
+    assertEquals(left, [
+      "dev.lock",
+      "first.lock",
+      "keys.lock",
+      "other.json.1a2b3c4d.tmp",
+      "sso-0123abcd.lock",
+    ]);
     assertEquals(await removeEnvCache(dir, "dev"), false);
   });
   await Deno.remove(dir, { recursive: true });

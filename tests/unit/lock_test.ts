@@ -7,19 +7,28 @@ Deno.test("the cross-process lock", async (t) => {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "dev.lock");
 
-  await t.step("a second taker waits, is told so, and gets it after release", async () => {
-    const first = await acquireLock(path, { what: "test" });
-    let noticed = false;
-    const second = acquireLock(path, {
-      what: "test",
-      noticeAfterMs: 50,
-      onWait: () => noticed = true,
-    });
-    await new Promise((r) => setTimeout(r, 150));
-    assert(noticed, "the waiter was told it waits");
-    first.release();
-    (await second).release();
-  });
+  await t.step(
+    "in this process, a second taker waits silently and gets it after release",
+    async () => {
+      const first = await acquireLock(path, { what: "test" });
+      let noticed = false;
+      let got = false;
+      const second = acquireLock(path, {
+        what: "test",
+        noticeAfterMs: 50,
+        onWait: () => noticed = true,
+      }).then((l) => {
+        got = true;
+        return l;
+      });
+      await new Promise((r) => setTimeout(r, 150));
+      assert(!got, "it waits for the first");
+      assert(!noticed, "no notice for a wait inside this process");
+      first.release();
+      (await second).release();
+      (await acquireLock(path, { what: "test", timeoutMs: 1000 })).release();
+    },
+  );
 
   await t.step("waiting is bounded", async () => {
     const held = await acquireLock(path, { what: "test" });
@@ -32,27 +41,41 @@ Deno.test("the cross-process lock", async (t) => {
     held.release();
   });
 
-  await t.step("a lock whose holder was killed is released by the OS", async () => {
-    const holder = new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `const f = await Deno.open(${
-          JSON.stringify(path)
-        }, { write: true, create: true }); await f.lock(true); console.log("locked"); setInterval(() => {}, 1000);`,
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const reader = holder.stdout.getReader();
-    assertEquals(new TextDecoder().decode((await reader.read()).value), "locked\n");
-    await assertRejects(() => acquireLock(path, { what: "test", timeoutMs: 200 }), FailedError);
-    holder.kill("SIGKILL");
-    await holder.status;
-    reader.releaseLock();
-    await holder.stdout.cancel();
-    (await acquireLock(path, { what: "test", timeoutMs: 5000 })).release();
-    assert(await Deno.stat(path), "the lock file is left in place, never deleted");
-  });
+  await t.step(
+    "another process holds it: the wait is announced and bounded; killed, the OS releases it",
+    async () => {
+      const holder = new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `const f = await Deno.open(${
+            JSON.stringify(path)
+          }, { write: true, create: true }); await f.lock(true); console.log("locked"); setInterval(() => {}, 1000);`,
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const reader = holder.stdout.getReader();
+      assertEquals(new TextDecoder().decode((await reader.read()).value), "locked\n");
+      let noticed = false;
+      await assertRejects(
+        () =>
+          acquireLock(path, {
+            what: "test",
+            timeoutMs: 300,
+            noticeAfterMs: 50,
+            onWait: () => noticed = true,
+          }),
+        FailedError,
+      );
+      assert(noticed, "waiting on another process is announced");
+      holder.kill("SIGKILL");
+      await holder.status;
+      reader.releaseLock();
+      await holder.stdout.cancel();
+      (await acquireLock(path, { what: "test", timeoutMs: 5000 })).release();
+      assert(await Deno.stat(path), "the lock file is left in place, never deleted");
+    },
+  );
 
   await Deno.remove(dir, { recursive: true });
 });

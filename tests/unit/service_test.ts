@@ -249,3 +249,59 @@ Deno.test("in-process single flight: parallel calls share one request and one lo
   const again = await acquireToken(env, { deps: s.deps, log }, {});
   assertEquals([again.from, s.idp.requests.length], ["cache", 1]);
 });
+
+Deno.test("single flight is per client: another deps object makes its own call", async () => {
+  await using a = await setup(CC);
+  const idpB = fakeIdp();
+  const b = fakeDeps({ fetch: idpB.fetch, cwd: a.dir, env: { LMI_CACHE_DIR: `${a.dir}/b` } });
+  const { acquireToken } = await import("../../src/tokens/acquire.ts");
+  const env = await resolveNamedEnv(a.deps, a.config, "dev");
+  const [one, two] = await Promise.all([
+    acquireToken(env, { deps: a.deps, log: testLogger(a.deps) }, {}),
+    acquireToken(env, { deps: b, log: testLogger(b) }, {}),
+  ]);
+  assertEquals([one.from, two.from], ["grant", "grant"]);
+  assertEquals([a.idp.requests.length, idpB.requests.length], [1, 1], "each client's own fetch");
+});
+
+Deno.test("in-process callers with different options wait for each other silently", async () => {
+  await using s = await setup(CC);
+  const slow: typeof fetch = async (input, init) => {
+    await new Promise((r) => setTimeout(r, 1300)); // past the lock's 1 s notice delay
+    return s.idp.fetch(input, init);
+  };
+  const deps = { ...s.deps, fetch: slow };
+  const log = testLogger(s.deps, 1);
+  const { acquireToken } = await import("../../src/tokens/acquire.ts");
+  const env = await resolveNamedEnv(deps, s.config, "dev");
+  await Promise.all([
+    acquireToken(env, { deps, log }, {}),
+    acquireToken(env, { deps, log }, { minTtlMs: 60_000 }),
+  ]);
+  await log.flush();
+  assert(!/waiting for another lmi process/.test(s.deps.stderr.text()), s.deps.stderr.text());
+  assertEquals(s.idp.requests.length, 1, "the second found the first one's token");
+});
+
+Deno.test("auth status without cached keys: a verified token is 'not checked', not invalid", async () => {
+  await using s = await setup(
+    CC.replace('token_url = "https://idp.example/token"', 'issuer = "https://idp.example"'),
+  );
+  const { inspectServiceToken } = await import("../../src/tokens/inspect.ts");
+  const { TokenCache } = await import("../../src/tokens/cache.ts");
+  const { fingerprint, CACHE_VERSION } = await import("../../src/tokens/token_set.ts");
+  const env = await resolveNamedEnv(s.deps, s.config, "dev");
+  const jwt = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlIn0.c2ln";
+  await Deno.mkdir(join(s.dir, "lmi", "tokens"), { recursive: true });
+  await new TokenCache(join(s.dir, "lmi", "tokens"), "dev").write({
+    version: CACHE_VERSION,
+    fingerprint: await fingerprint(env.auth),
+    access_token: jwt,
+    token_type: "Bearer",
+    expires_at: new Date(s.deps.now() + 3600_000).toISOString(),
+    obtained_at: new Date(s.deps.now()).toISOString(),
+    verified: true,
+  });
+  const state = await inspectServiceToken(env, { deps: s.deps, log: testLogger(s.deps) });
+  assertEquals([state.state, state.verified], ["valid", false]);
+});
