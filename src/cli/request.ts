@@ -1,14 +1,19 @@
 /**
  * `lmi request [-X METHOD] PATH|URL [-H 'K: V']... [-d DATA|@FILE|@-] [-i] [--env NAME]`:
- * an authenticated request to the env's API. The body goes to stdout as it arrives; a non-2xx
- * answer still prints its body, says the status on stderr and exits 1.
+ * an authenticated request to the env's API. The body goes to stdout as it arrives (ended when
+ * no byte comes for the env's timeout); a non-2xx answer still prints its body, says the status
+ * on stderr and exits 1. A body read whole (`--json`, an error's) must arrive within the timeout.
  *
  * @module
  */
 import { envClient } from "../client.ts";
 import { FailedError, q, UsageError } from "../errors.ts";
+import type { Output } from "../context.ts";
+import { watchStream } from "../http/body.ts";
+import { bodyError } from "../http/client.ts";
 import { snippet } from "../oauth/errors.ts";
 import { REDACTED } from "../ui/redact.ts";
+import { printable } from "../ui/text.ts";
 import { envFor } from "./common.ts";
 import type { CommandArgs, CommandContext, Flags, REQUEST_OPTIONS } from "./spec.ts";
 
@@ -125,28 +130,64 @@ export async function run(options: RequestOptions, ctx: CommandContext): Promise
   }
   const ok = response.status >= 200 && response.status < 300;
   const isJson = /\bjson\b/i.test(response.headers.get("content-type") ?? "");
-  if (!ok || (ctx.globals.json && isJson)) {
-    const text = await response.text();
-    await out.write(ctx.globals.json && isJson ? prettyJson(text) : text);
-    if (!ok) {
-      throw new FailedError(
-        "HTTP_STATUS",
-        `HTTP ${response.status} ${response.statusText} from ${options.method} ${
-          response.url || options.target
-        }: ${snippet(text)}`,
-        {
-          hint: response.status === 401 || response.status === 403
-            ? "the API refused the token: check the env's scopes and audience (lmi env show)"
-            : "the body is on stdout",
-        },
-      );
-    }
+  const pretty = ctx.globals.json && isJson;
+  if (ok && !pretty) {
+    // Streamed: the authenticated fetch ends a body that goes quiet for the env's timeout.
+    if (response.body) await out.pipeFrom(response.body);
     return 0;
   }
-  if (response.body) {
-    await out.pipeFrom(response.body);
+  const url = response.url || options.target;
+  // Read whole (or for its start, an error's): all of it must come within the env's timeout.
+  const answer = response.body &&
+    watchStream(response.body, {
+      totalMs: env.timeoutMs,
+      fail: (reason) => bodyError(reason, url),
+    });
+  let head: string;
+  if (pretty) {
+    const text = await new Response(answer).text();
+    await out.write(prettyJson(text));
+    head = text.slice(0, ERROR_HEAD_BYTES);
+  } else {
+    head = await pipeKeepingHead(answer, out);
+  }
+  if (!ok) {
+    throw new FailedError(
+      "HTTP_STATUS",
+      `HTTP ${response.status} ${printable(response.statusText)} from ${options.method} ${url}: ${
+        snippet(head)
+      }`,
+      {
+        hint: response.status === 401 || response.status === 403
+          ? "the API refused the token: check the env's scopes and audience (lmi env show)"
+          : "the body is on stdout",
+      },
+    );
   }
   return 0;
+}
+
+/** How much of an error body lmi keeps for the message on stderr (the rest goes to stdout only). */
+const ERROR_HEAD_BYTES = 2048;
+
+/** Copy `body` to `out` as it arrives; return its first {@link ERROR_HEAD_BYTES} as text. */
+async function pipeKeepingHead(
+  body: ReadableStream<Uint8Array> | null,
+  out: Output,
+): Promise<string> {
+  if (!body) return "";
+  const head = new Uint8Array(ERROR_HEAD_BYTES);
+  let kept = 0;
+  const tap = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const n = Math.min(chunk.length, ERROR_HEAD_BYTES - kept);
+      head.set(chunk.subarray(0, n), kept);
+      kept += n;
+      controller.enqueue(chunk);
+    },
+  });
+  await out.pipeFrom(body.pipeThrough(tap));
+  return new TextDecoder().decode(head.subarray(0, kept));
 }
 
 function prettyJson(text: string): string {

@@ -2,7 +2,8 @@
  * The authenticated fetch every API call goes through: URLs resolved against base_url, the token
  * and the env's headers sent only to base_url's origin (and dropped on a redirect elsewhere), one
  * retry with a new token after a 401, retries with backoff for idempotent requests, a timeout on
- * every request, and `User-Agent: lmi/<version>`.
+ * every request (until the headers arrive, then on each wait for the body: a body that goes quiet
+ * for that long, or breaks off, ends with a NetworkError), and `User-Agent: lmi/<version>`.
  *
  * @module
  */
@@ -13,6 +14,9 @@ import type { TokenSet } from "../context.ts";
 import type { Logger } from "../ui/log.ts";
 import { tokenTypeLabel } from "../ui/token_output.ts";
 import { VERSION } from "../version.ts";
+import { NetworkError } from "../errors.ts";
+import { printable, safeText } from "../ui/text.ts";
+import { type StallReason, watchStream, withBody } from "./body.ts";
 import { networkError } from "./transport.ts";
 import {
   backoffMs,
@@ -197,10 +201,19 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
         signal: controller.signal,
       });
       if (log.level >= 2) {
-        log.debug(`< ${response.status} ${response.statusText} (${deps.now() - started} ms)`);
-        for (const [k, v] of response.headers) log.debug(`< ${k}: ${v}`);
+        log.debug(
+          `< ${response.status} ${printable(response.statusText)} (${deps.now() - started} ms)`,
+        );
+        for (const [k, v] of response.headers) log.debug(`< ${k}: ${printable(v)}`);
       }
-      return response;
+      if (!response.body) return response;
+      return withBody(
+        response,
+        watchStream(response.body, {
+          idleMs: env.timeoutMs,
+          fail: (reason) => signal?.aborted ? signal.reason : bodyError(reason, url.href),
+        }),
+      );
     } catch (err) {
       if (signal?.aborted) throw err;
       const timedOut = controller.signal.aborted;
@@ -210,4 +223,28 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       signal?.removeEventListener("abort", onAbort);
     }
   }
+}
+
+/** The error a response body ends with when the API stops sending it. */
+export function bodyError(reason: StallReason, url: string): NetworkError {
+  if (reason.kind !== "failed") {
+    const how = reason.kind === "idle" ? "no data" : "not all of it";
+    return new NetworkError(
+      "TIMEOUT",
+      `the response from ${url} timed out after ${formatDuration(reason.ms)} (${how})`,
+      { hint: "the API stopped sending; check its health or raise the env's timeout" },
+    );
+  }
+  const err = reason.error;
+  if (err instanceof NetworkError) return err; // an inner watch said it already
+  return new NetworkError(
+    "STOPPED_SENDING",
+    `the API stopped sending the response from ${url}: ${
+      safeText(err instanceof Error ? err.message : String(err), 200)
+    }`,
+    {
+      hint: "the connection broke off mid-answer; check the network and the API's health",
+      cause: err,
+    },
+  );
 }

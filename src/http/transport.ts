@@ -1,8 +1,9 @@
 /**
- * The fetch that lmi's IdP calls go through: a timeout on every request, network failures
- * turned into typed errors naming the URL, same-origin redirects followed for GETs (discovery,
- * JWKS), `-vv` logging of each exchange (redacted), and a record of the last response so an IdP
- * error can quote a short, redacted snippet of its body.
+ * The fetch that lmi's IdP calls go through: a timeout on every whole exchange (headers and
+ * body), network failures turned into typed errors naming the URL, bodies read here at most
+ * {@link MAX_IDP_RESPONSE_BYTES} long, same-origin redirects followed for GETs (discovery, JWKS),
+ * `-vv` logging of each exchange (redacted, control characters removed), and a record of the last
+ * response so an IdP error can quote a short, redacted snippet of its body.
  *
  * @module
  */
@@ -10,7 +11,9 @@ import type { Deps } from "../context.ts";
 import { AuthError, ConfigError, NetworkError, q } from "../errors.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Logger } from "../ui/log.ts";
+import { printable, safeText } from "../ui/text.ts";
 import { VERSION } from "../version.ts";
+import { readBounded, withBody } from "./body.ts";
 
 export interface Exchange {
   method: string;
@@ -33,6 +36,12 @@ export interface TransportOptions {
 }
 
 const SNIPPET_BYTES = 2048;
+
+/**
+ * The largest response lmi reads from an IdP (token, discovery, JWKS, device, revocation and error
+ * answers are a few KB); a larger one is refused without reading more of it.
+ */
+export const MAX_IDP_RESPONSE_BYTES = 1024 * 1024;
 
 /** Wrap `deps.fetch` with timeout, typed network errors, logging and response capture. */
 export function createTransport(
@@ -68,7 +77,7 @@ export function createTransport(
           signal,
         });
       } catch (err) {
-        throw networkError(err, target, timeout.aborted ? timeoutMs : undefined);
+        throw networkError(err, target, timedOut(signal) ? timeoutMs : undefined);
       }
       const next = redirectTarget(request.method, target, response);
       if (next === undefined) break;
@@ -77,22 +86,79 @@ export function createTransport(
       if (log.level >= 2) log.debug(`< ${response.status} redirect to ${next}`);
       visited.push(next);
     }
-    const text = await response.clone().text().catch(() => "");
+    if (log.level >= 2) {
+      log.debug(
+        `< ${response.status} ${printable(response.statusText)} (${deps.now() - started} ms)`,
+      );
+      for (const [k, v] of response.headers) log.debug(`< ${k}: ${printable(v)}`);
+    }
+    const bytes = await readIdpBody(response, visited.at(-1)!, signal, timeoutMs);
+    const text = new TextDecoder().decode(bytes.subarray(0, SNIPPET_BYTES));
     last = {
       method: request.method,
       url: visited.at(-1)!,
       status: response.status,
       contentType: response.headers.get("content-type") ?? "",
-      body: text.slice(0, SNIPPET_BYTES),
+      body: text,
     };
-    if (log.level >= 2) {
-      log.debug(`< ${response.status} ${response.statusText} (${deps.now() - started} ms)`);
-      for (const [k, v] of response.headers) log.debug(`< ${k}: ${v}`);
-      if (text) log.debug(`< ${text.slice(0, SNIPPET_BYTES)}`);
-    }
-    return response;
+    if (text) log.debug(`< ${safeText(text, SNIPPET_BYTES)}`);
+    return withBody(response, bytes);
   };
   return { fetch, last: () => last };
+}
+
+/**
+ * The whole body of an IdP response, at most {@link MAX_IDP_RESPONSE_BYTES}: one that stalls or
+ * breaks off is a network failure (exit 5), a larger one an unusable answer (exit 4).
+ */
+async function readIdpBody(
+  response: Response,
+  url: string,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  let body;
+  try {
+    if (Number(response.headers.get("content-length")) > MAX_IDP_RESPONSE_BYTES) {
+      await response.body?.cancel();
+      body = { bytes: new Uint8Array(0), complete: false };
+    } else {
+      body = await readBounded(response.body, MAX_IDP_RESPONSE_BYTES);
+    }
+  } catch (err) {
+    if (timedOut(signal)) throw networkError(err, url, timeoutMs);
+    if (signal.aborted) throw err; // the caller gave up
+    throw new NetworkError(
+      "STOPPED_SENDING",
+      `the IdP stopped sending its response from ${url}: ${
+        firstLine(err instanceof Error ? err.message : String(err))
+      }`,
+      {
+        hint: "the connection broke off mid-answer; check the network and the IdP's health",
+        cause: err,
+      },
+    );
+  }
+  if (!body.complete) {
+    throw new AuthError(
+      "IDP_RESPONSE_TOO_LARGE",
+      `the IdP's response from ${url} is larger than ${
+        MAX_IDP_RESPONSE_BYTES / 1024 / 1024
+      } MiB, lmi's limit for an IdP response`,
+      {
+        hint:
+          "IdP answers are a few KB; check that the issuer / token_url point at the IdP and not at another service",
+        status: response.status,
+      },
+    );
+  }
+  return body.bytes;
+}
+
+/** Whether the request was given up for taking too long (lmi's timeout or openid-client's). */
+function timedOut(signal: AbortSignal): boolean {
+  return signal.aborted &&
+    (signal.reason as { name?: string } | undefined)?.name === "TimeoutError";
 }
 
 /** How many redirects an IdP GET (discovery, JWKS) may take. */

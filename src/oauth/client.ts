@@ -29,6 +29,8 @@ export interface Connection {
   config: OpenidClient.Configuration;
   server: ServerInfo;
   transport: Transport;
+  /** For notes about the IdP's answers (-v). */
+  log: Logger;
 }
 
 export interface ConnectOptions {
@@ -58,6 +60,7 @@ export interface Server {
   info: ServerInfo;
   transport: Transport;
   customFetch: OpenidClient.CustomFetch;
+  log: Logger;
 }
 
 /** Find the server's endpoints (no client secret needed). */
@@ -106,7 +109,7 @@ export async function resolveServer(
   if (metadata.device_authorization_endpoint) {
     info.device_authorization_endpoint = metadata.device_authorization_endpoint;
   }
-  return { lib, metadata, info, transport, customFetch };
+  return { lib, metadata, info, transport, customFetch, log };
 }
 
 /** Client authentication for a given method, with the secrets already checked. */
@@ -166,7 +169,7 @@ export function connect(
   if (insecure(metadata.token_endpoint!) || (auth.issuer && insecure(auth.issuer))) {
     lib.allowInsecureRequests(config); // loopback only: assertSecureEndpoint refused the rest
   }
-  return { lib, config, server: server.info, transport: server.transport };
+  return { lib, config, server: server.info, transport: server.transport, log: server.log };
 }
 
 async function discover(

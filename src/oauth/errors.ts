@@ -1,11 +1,19 @@
 /**
  * Turning what goes wrong in a token or discovery request into lmi's typed errors: the IdP's
  * HTTP status, OAuth `error` and `error_description`, and at most 200 characters of the body.
+ * Everything the server wrote is made printable (no escape sequences or control characters) and
+ * capped before it reaches a message.
  *
  * @module
  */
 import { AuthError, LmiError, NetworkError } from "../errors.ts";
 import type { Exchange } from "../http/transport.ts";
+import { safeText } from "../ui/text.ts";
+
+/** The most characters of an IdP's `error_description` or body that a message quotes. */
+export const MAX_QUOTED_CHARS = 200;
+/** The most characters of an OAuth `error` code that a message quotes (real ones are short). */
+const MAX_ERROR_CODE_CHARS = 64;
 
 export interface ErrorContext {
   /** "token request", "refresh", "discovery" … */
@@ -45,10 +53,9 @@ function oauthBody(last: Exchange | undefined): OAuthErrorLike | undefined {
   return undefined;
 }
 
-/** At most 200 characters of the response body, on one line. */
+/** At most 200 characters of a response body, on one line, without control characters. */
 export function snippet(body: string): string {
-  const flat = body.replace(/\s+/g, " ").trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || "(empty body)";
+  return safeText(body, MAX_QUOTED_CHARS) || "(empty body)";
 }
 
 /** Map any error from an IdP exchange to an LmiError. */
@@ -61,17 +68,21 @@ export function toLmiError(err: unknown, ctx: ErrorContext): LmiError {
       ? e as OAuthErrorLike
       : oauthBody(ctx.last);
   if (oauth) {
-    const desc = oauth.error_description ? `: ${oauth.error_description}` : "";
+    const error = safeText(oauth.error, MAX_ERROR_CODE_CHARS);
+    const description = oauth.error_description === undefined
+      ? undefined
+      : safeText(oauth.error_description, MAX_QUOTED_CHARS);
+    const desc = description ? `: ${description}` : "";
     return new AuthError(
       "IDP_REJECTED",
-      `the IdP rejected the ${ctx.what} (HTTP ${oauth.status} ${oauth.error}${desc})`,
+      `the IdP rejected the ${ctx.what} (HTTP ${oauth.status} ${error}${desc})`,
       {
         hint: ctx.hints?.[oauth.error] ??
           "check the env's auth settings against the IdP's client configuration",
         cause: err,
         status: oauth.status,
-        oauthError: oauth.error,
-        description: oauth.error_description,
+        oauthError: error,
+        description,
       },
     );
   }
@@ -88,7 +99,9 @@ export function toLmiError(err: unknown, ctx: ErrorContext): LmiError {
   const detail = cause instanceof Error && cause.message !== e?.message
     ? ` (${cause.message})`
     : "";
-  const reason = e?.message ? `${e.message}${detail}` : "unexpected response";
+  const reason = e?.message
+    ? safeText(`${e.message}${detail}`, MAX_QUOTED_CHARS)
+    : "unexpected response";
   return new AuthError(
     "IDP_BAD_RESPONSE",
     `unusable response to the ${ctx.what}${where}: ${reason}${body}`,

@@ -6,6 +6,8 @@
  * @module
  */
 import type { ResolvedAuth } from "../config/resolve.ts";
+import { AuthError } from "../errors.ts";
+import { printable } from "../ui/text.ts";
 import type { Connection } from "./client.ts";
 import { requireSecret } from "./client.ts";
 import { type ErrorContext, toLmiError } from "./errors.ts";
@@ -59,20 +61,84 @@ async function run(
   } catch (err) {
     throw toLmiError(err, { ...ctx, last: conn.transport.last() });
   }
-  return toTokenResponse(response);
+  return toTokenResponse(response, (note) => conn.log.info(note));
 }
 
-/** The fields lmi uses from a token endpoint response, as plain data. */
-export function toTokenResponse(response: Record<string, unknown>): TokenResponse {
+/** The longest token lifetime lmi believes (one year); a longer `expires_in` is cut to it. */
+export const MAX_TOKEN_LIFETIME_S = 365 * 24 * 3600;
+
+/** RFC 6750 §2.1 b64token: what a Bearer access token may be made of. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Printable ASCII without spaces: any other token type's access token, and the type's name. */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+/**
+ * The fields lmi uses from a token endpoint response, as plain data. Tokens with characters that
+ * cannot go into an HTTP header (or a terminal) are refused; a lifetime that is not a positive
+ * number is dropped and one over {@link MAX_TOKEN_LIFETIME_S} shortened, each with a `note`.
+ */
+export function toTokenResponse(
+  response: Record<string, unknown>,
+  note: (message: string) => void = () => {},
+): TokenResponse {
   const out: TokenResponse = {
     access_token: String(response.access_token),
     token_type: String(response.token_type ?? "Bearer"),
   };
-  if (typeof response.expires_in === "number") out.expires_in = response.expires_in;
+  checkTokenCharacters(out.access_token, out.token_type);
+  const expiresIn = lifetime(response.expires_in, note);
+  if (expiresIn !== undefined) out.expires_in = expiresIn;
   if (typeof response.scope === "string") out.scope = response.scope;
-  if (typeof response.refresh_token === "string") out.refresh_token = response.refresh_token;
-  if (typeof response.id_token === "string") out.id_token = response.id_token;
+  for (const field of ["refresh_token", "id_token"] as const) {
+    const value = response[field];
+    if (typeof value !== "string") continue;
+    if (printable(value) !== value) throw badCharacters(field, "control characters");
+    out[field] = value;
+  }
   return out;
+}
+
+/** `expires_in` as lmi uses it: a positive number of seconds, at most a year. */
+function lifetime(value: unknown, note: (message: string) => void): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    note(
+      `ignoring the IdP's expires_in ${
+        JSON.stringify(value) ?? String(value)
+      }: not a positive number of seconds`,
+    );
+    return undefined;
+  }
+  if (value > MAX_TOKEN_LIFETIME_S) {
+    note(`the IdP's expires_in (${value} s) is more than a year; lmi uses one year`);
+    return MAX_TOKEN_LIFETIME_S;
+  }
+  return value;
+}
+
+function checkTokenCharacters(accessToken: string, tokenType: string): void {
+  if (!VISIBLE_ASCII.test(tokenType)) {
+    throw badCharacters("token_type", "characters other than printable ASCII without spaces");
+  }
+  if (tokenType.toLowerCase() === "bearer") {
+    if (!B64TOKEN.test(accessToken)) {
+      throw badCharacters("access_token", "characters a Bearer token may not have (RFC 6750 §2.1)");
+    }
+  } else if (!VISIBLE_ASCII.test(accessToken)) {
+    throw badCharacters("access_token", "characters other than printable ASCII without spaces");
+  }
+}
+
+/** The token itself is never quoted: it may be a valid secret with one bad character. */
+function badCharacters(field: string, what: string): AuthError {
+  return new AuthError(
+    "IDP_BAD_TOKEN",
+    `the IdP's token response is unusable: its ${field} contains ${what}`,
+    {
+      hint:
+        "lmi refuses tokens it cannot send safely in an HTTP header; report this to the IdP's administrators",
+    },
+  );
 }
 
 /** Client credentials grant. */

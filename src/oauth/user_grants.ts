@@ -62,7 +62,10 @@ export async function exchangeCode(
       expectedNonce: pending.nonce,
       idTokenExpected: true,
     });
-    return toTokenResponse(tokens as unknown as Record<string, unknown>);
+    return toTokenResponse(
+      tokens as unknown as Record<string, unknown>,
+      (note) => conn.log.info(note),
+    );
   } catch (err) {
     throw toLmiError(err, { what: "code exchange", last: conn.transport.last() });
   }
@@ -114,7 +117,10 @@ export async function pollDeviceAuthorization(
     undefined,
     { signal },
   );
-  return toTokenResponse(tokens as unknown as Record<string, unknown>);
+  return toTokenResponse(
+    tokens as unknown as Record<string, unknown>,
+    (note) => conn.log.info(note),
+  );
 }
 
 /** Revoke a token (RFC 7009). */

@@ -24,7 +24,7 @@ import {
 } from "../oauth/user_grants.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
 import { showWaiting } from "../ui/progress.ts";
-import { printable } from "../ui/text.ts";
+import { printable, safeText } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
 
 export interface LoginContext {
@@ -168,16 +168,18 @@ export async function browserLogin(
       stopWaiting();
     }
     if (result.kind === "error") {
-      const desc = result.description ? `: ${result.description}` : "";
+      // What the IdP put in the callback is its text: capped and cleaned before it is shown.
+      const error = safeText(result.error, 64);
+      const desc = result.description ? `: ${safeText(result.description, 200)}` : "";
       await loopback.finish(
-        pages.failure(`The identity provider refused the sign-in (${result.error}${desc}).`),
+        pages.failure(`The identity provider refused the sign-in (${error}${desc}).`),
         400,
       );
-      throw new AuthError("LOGIN_REFUSED", `the IdP refused the sign-in (${result.error}${desc})`, {
+      throw new AuthError("LOGIN_REFUSED", `the IdP refused the sign-in (${error}${desc})`, {
         hint: result.error === "access_denied"
           ? "sign in again and approve the request"
           : "see the IdP's message",
-        oauthError: result.error,
+        oauthError: error,
       });
     }
     let session: SsoSession;
