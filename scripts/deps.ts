@@ -13,3 +13,6 @@ export * as jose from "npm:jose@6.2.17";
 /** Drives Debian's Chromium in the browser-login tests (no browser download of its own). */
 export const loadPlaywright = (): Promise<typeof import("npm:playwright-core@1.65.1")> =>
   import("npm:playwright-core@1.65.1");
+
+/** fast-check: property-based fuzzing of configs (tests/faults/). */
+export * as fc from "npm:fast-check@4.11.0";

@@ -15,7 +15,7 @@
  */
 import { realDeps } from "./real_deps.ts";
 import { loadConfig } from "./config/load.ts";
-import { DURATION_HINT, parseDuration } from "./config/duration.ts";
+import { inRange, MARGIN_RANGE, parseDuration, rangeHint } from "./config/duration.ts";
 import { envClient } from "./client.ts";
 import { envForUse } from "./config/env.ts";
 import { createLogger } from "./ui/log.ts";
@@ -71,9 +71,9 @@ export interface Client {
 function minTtlMs(value: string | number | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
-  if (ms === undefined) {
+  if (ms === undefined || !inRange(ms, MARGIN_RANGE)) {
     throw new UsageError("BAD_DURATION", `invalid minTtl ${JSON.stringify(value)}`, {
-      hint: `write ${DURATION_HINT}`,
+      hint: rangeHint(MARGIN_RANGE),
     });
   }
   return ms;

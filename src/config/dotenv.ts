@@ -8,6 +8,8 @@
 import { join, resolve } from "../util/path.ts";
 import { parseDotenv } from "./dotenv_parse.ts";
 import type { Deps } from "../context.ts";
+import { ConfigError } from "../errors.ts";
+import { NOT_A_FILE, readSmallFile } from "./small_file.ts";
 
 export interface Source {
   kind: "flag" | "argument" | "env" | "dotenv" | "file" | "default";
@@ -42,7 +44,10 @@ export interface VarLookup {
   files: string[];
 }
 
-/** Read `.env.<env>` and `.env` from the given folders (missing files are empty). */
+/**
+ * Read `.env.<env>` and `.env` from the given folders. A missing or unreadable one, or one that is
+ * not a file (a `.env/` virtualenv folder), adds nothing; one over the size limit is a ConfigError.
+ */
 export function loadVarLookup(
   deps: Pick<Deps, "env" | "cwd">,
   dirs: string[],
@@ -55,10 +60,17 @@ export function loadVarLookup(
   ];
   const layers: Layer[] = [];
   for (const path of paths) {
+    let file;
     try {
-      layers.push({ path, vars: parseDotenv(Deno.readTextFileSync(path)) });
+      file = readSmallFile(path);
     } catch {
-      // A missing or unreadable .env file adds nothing.
+      continue;
+    }
+    if ("text" in file) layers.push({ path, vars: parseDotenv(file.text) });
+    else if (file.refused !== NOT_A_FILE) {
+      throw new ConfigError("DOTENV_UNREADABLE", `cannot read ${path}: ${file.refused}`, {
+        hint: "a .env file holds a few variables; remove or shorten it",
+      });
     }
   }
   return {

@@ -39,3 +39,31 @@ export function formatDuration(ms: number): string {
 }
 
 export const DURATION_HINT = 'a duration like "90s", "5m", "1h" or a number of seconds';
+
+/** The durations a setting accepts, in milliseconds, and how to say so. */
+export interface DurationRange {
+  min: number;
+  max: number;
+  text: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Network timeouts (`timeout`, `login sso --timeout`): at least a second, at most a day (well
+ * under 2^31 ms, the largest delay timers and `AbortSignal.timeout` take).
+ */
+export const TIMEOUT_RANGE: DurationRange = { min: 1000, max: DAY_MS, text: "1s to 24h" };
+
+/** Margins on a token's lifetime (`refresh_margin`, `--min-ttl`): none up to a day. */
+export const MARGIN_RANGE: DurationRange = { min: 0, max: DAY_MS, text: "0s to 24h" };
+
+/** Whether `ms` lies in `range` (bounds included). */
+export function inRange(ms: number, range: DurationRange): boolean {
+  return ms >= range.min && ms <= range.max;
+}
+
+/** The hint for a duration out of `range`. */
+export function rangeHint(range: DurationRange): string {
+  return `write a duration from ${range.text}, like "90s", "5m" or "1h"`;
+}

@@ -10,6 +10,7 @@ import { loadToml } from "../deps.ts";
 import { ConfigError } from "../errors.ts";
 import { type FileConfig, validateConfig } from "./schema.ts";
 import { userConfigPath } from "./paths.ts";
+import { readSmallFile } from "./small_file.ts";
 
 export type ConfigOrigin = "flag" | "LMI_CONFIG" | "nearest lmi.toml" | "user config";
 
@@ -59,11 +60,11 @@ export async function loadConfig(
 ): Promise<LoadedConfig> {
   const found = await findConfig(deps, flagPath);
   if (!found) return { file: { envs: {} } };
-  let text: string;
+  const how = found.origin === "flag" ? "--config" : found.origin;
+  let file;
   try {
-    text = Deno.readTextFileSync(found.path);
+    file = readSmallFile(found.path);
   } catch (err) {
-    const how = found.origin === "flag" ? "--config" : found.origin;
     if (err instanceof Deno.errors.NotFound) {
       throw new ConfigError("CONFIG_NOT_FOUND", `config file not found: ${found.path}`, {
         hint: `check the path given by ${how}`,
@@ -79,7 +80,18 @@ export async function loadConfig(
       },
     );
   }
-  return { path: found.path, origin: found.origin, file: await parseConfigText(text, found.path) };
+  if ("refused" in file) {
+    throw new ConfigError(
+      "CONFIG_UNREADABLE",
+      `cannot read config file ${found.path}: ${file.refused}`,
+      { hint: `give a TOML file (path from ${how})` },
+    );
+  }
+  return {
+    path: found.path,
+    origin: found.origin,
+    file: await parseConfigText(file.text, found.path),
+  };
 }
 
 /** Parse and validate config source text. */

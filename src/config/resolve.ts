@@ -163,7 +163,8 @@ export function resolveNamedEnv(
   nameSource: Source = { kind: "flag", detail: "--env" },
 ): ResolvedEnv {
   const lookup = varLookupFor(deps, config, name);
-  const fileEnv = config.file.envs[name];
+  // Own keys only: "constructor" or "toString" is no env unless the file defines it.
+  const fileEnv = Object.hasOwn(config.file.envs, name) ? config.file.envs[name] : undefined;
   if (fileEnv) return fromFile(name, nameSource, fileEnv, config, lookup);
   if (envConfigPresent(lookup)) return fromVariables(name, nameSource, lookup);
   throw unknownEnv(name, nameSource, config);

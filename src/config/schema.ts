@@ -6,7 +6,16 @@
  * @module
  */
 import { ConfigError, q } from "../errors.ts";
-import { DURATION_HINT, parseDuration } from "./duration.ts";
+import {
+  DURATION_HINT,
+  type DurationRange,
+  inRange,
+  MARGIN_RANGE,
+  parseDuration,
+  rangeHint,
+  TIMEOUT_RANGE,
+} from "./duration.ts";
+import { findKeyLine } from "./key_line.ts";
 
 export const AUTH_TYPES = ["client_credentials", "password", "sso", "command", "none"] as const;
 export type AuthType = typeof AUTH_TYPES[number];
@@ -82,12 +91,14 @@ interface KeySpec {
   oneOf?: readonly string[];
   min?: number;
   max?: number;
+  /** For durations: the values accepted. */
+  range?: DurationRange;
 }
 
 const ENV_KEYS: Record<string, KeySpec> = {
   base_url: { kind: "url" },
   requires_sso: { kind: "boolean" },
-  timeout: { kind: "duration" },
+  timeout: { kind: "duration", range: TIMEOUT_RANGE },
   retries: { kind: "integer", min: 0, max: 10 },
   headers: { kind: "table" },
   ca_file: { kind: "string" },
@@ -104,7 +115,7 @@ const AUTH_KEYS: Record<string, KeySpec> = {
   audience: { kind: "string" },
   resource: { kind: "string" },
   extra_params: { kind: "table" },
-  refresh_margin: { kind: "duration" },
+  refresh_margin: { kind: "duration", range: MARGIN_RANGE },
   verify_access_token: { kind: "string", oneOf: VERIFY_MODES },
   expected_audience: { kind: "stringOrStrings" },
   username_env: { kind: "string" },
@@ -144,7 +155,9 @@ export function validateConfig(
   const out: FileConfig = { envs: {} };
   if (doc.default_env !== undefined) {
     const name = v.value(["default_env"], doc.default_env, { kind: "string" }) as string;
-    if (!ENV_NAME.test(name)) v.fail(["default_env"], `invalid env name ${q(name)}`, ENV_NAME_HINT);
+    if (!ENV_NAME.test(name)) {
+      v.fail(["default_env"], `invalid env name ${quote(name)}`, ENV_NAME_HINT);
+    }
     out.default_env = name;
   }
   if (doc.sso !== undefined) {
@@ -154,10 +167,10 @@ export function validateConfig(
     const envs = v.value(["envs"], doc.envs, { kind: "table" }) as Record<string, unknown>;
     for (const [name, raw] of Object.entries(envs)) {
       if (!ENV_NAME.test(name)) {
-        v.fail(["envs", name], `invalid env name ${q(name)}`, ENV_NAME_HINT);
+        v.fail(["envs", name], `invalid env name ${quote(name)}`, ENV_NAME_HINT);
       }
       const env = v.table(["envs", name], raw, ENV_KEYS) as FileEnv & { auth?: unknown };
-      if (env.headers) env.headers = v.stringTable(["envs", name, "headers"], env.headers);
+      if (env.headers) env.headers = v.headers(["envs", name, "headers"], env.headers);
       if (env.auth !== undefined) {
         const auth = v.table(["envs", name, "auth"], env.auth, AUTH_KEYS) as FileAuth;
         if (auth.extra_params) {
@@ -183,11 +196,11 @@ class Validator {
   fail(path: string[], message: string, hint: string): never {
     const line = findKeyLine(this.text, path);
     const where = line ? `${this.file}:${line}` : this.file;
-    throw new ConfigError("CONFIG_INVALID", `${where}: ${path.join(".")}: ${message}`, { hint });
+    throw new ConfigError("CONFIG_INVALID", `${where}: ${keyPath(path)}: ${message}`, { hint });
   }
 
   unknownKey(parent: string[], key: string, valid: readonly string[]): never {
-    const secretKey = LITERAL_SECRETS[key];
+    const secretKey = Object.hasOwn(LITERAL_SECRETS, key) ? LITERAL_SECRETS[key] : undefined;
     if (secretKey && parent.at(-1) !== "headers") {
       this.fail(
         [...parent, key],
@@ -201,7 +214,7 @@ class Validator {
     this.fail(
       [...parent, key],
       "unknown key",
-      `${near ? `did you mean ${q(near)}? ` : ""}valid keys: ${valid.join(", ")}`,
+      `${near ? `did you mean ${quote(near)}? ` : ""}valid keys: ${valid.join(", ")}`,
     );
   }
 
@@ -209,7 +222,7 @@ class Validator {
     const obj = this.value(path, raw, { kind: "table" }) as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(obj)) {
-      const spec = keys[key];
+      const spec = Object.hasOwn(keys, key) ? keys[key] : undefined;
       if (!spec) this.unknownKey(path, key, Object.keys(keys));
       out[key] = this.value([...path, key], value, spec);
     }
@@ -223,10 +236,34 @@ class Validator {
         this.fail(
           [...path, k],
           `expected a string, got ${describe(value)}`,
-          `write ${k} = "value"`,
+          `write ${keyPath([k])} = "value"`,
         );
       }
       out[k] = value;
+    }
+    return out;
+  }
+
+  /** HTTP header fields: names are RFC 9110 tokens, values printable ASCII (tabs allowed). */
+  headers(path: string[], raw: unknown): Record<string, string> {
+    const out = this.stringTable(path, raw);
+    for (const [name, value] of Object.entries(out)) {
+      if (!HEADER_NAME.test(name)) {
+        this.fail(
+          [...path, name],
+          name === "" ? "empty header name" : "invalid header name",
+          "header names are letters, digits and !#$%&'*+-.^_`|~ (no spaces or colons)",
+        );
+      }
+      // The value is not shown: it may be a key.
+      const bad = value.search(NOT_HEADER_VALUE);
+      if (bad >= 0) {
+        this.fail(
+          [...path, name],
+          `invalid header value (character ${bad + 1} is ${quote(value[bad])})`,
+          "header values are printable ASCII: no line breaks or other control characters",
+        );
+      }
     }
     return out;
   }
@@ -239,7 +276,7 @@ class Validator {
           this.fail(path, `expected a non-empty string, got ${describe(raw)}`, oneOfHint(spec));
         }
         if (spec.oneOf && !spec.oneOf.includes(raw)) {
-          this.fail(path, `invalid value ${q(raw)}`, oneOfHint(spec));
+          this.fail(path, `invalid value ${quote(raw)}`, oneOfHint(spec));
         }
         if (spec.kind === "url") {
           let url: URL;
@@ -248,12 +285,12 @@ class Validator {
           } catch {
             this.fail(
               path,
-              `not a URL: ${q(raw)}`,
+              `not a URL: ${quote(raw)}`,
               'write an absolute URL like "https://host/path"',
             );
           }
           if (url.protocol !== "https:" && url.protocol !== "http:") {
-            this.fail(path, `unsupported URL scheme ${q(url.protocol)}`, "use an https:// URL");
+            this.fail(path, `unsupported URL scheme ${quote(url.protocol)}`, "use an https:// URL");
           }
         }
         return raw;
@@ -279,6 +316,9 @@ class Validator {
         if (ms === undefined) {
           this.fail(path, `invalid duration ${describe(raw)}`, `write ${DURATION_HINT}`);
         }
+        if (spec.range && !inRange(ms, spec.range)) {
+          this.fail(path, `out of range: ${describe(raw)}`, rangeHint(spec.range));
+        }
         return ms;
       }
       case "strings":
@@ -300,7 +340,7 @@ class Validator {
         return raw;
       case "table":
         if (typeof raw !== "object" || raw === null || Array.isArray(raw) || raw instanceof Date) {
-          this.fail(path, `expected a table, got ${describe(raw)}`, `write [${path.join(".")}]`);
+          this.fail(path, `expected a table, got ${describe(raw)}`, `write [${keyPath(path)}]`);
         }
         return raw;
     }
@@ -309,7 +349,7 @@ class Validator {
 
 function oneOfHint(spec: KeySpec): string {
   return spec.oneOf
-    ? `valid values: ${spec.oneOf.map((s) => q(s)).join(", ")}`
+    ? `valid values: ${spec.oneOf.map((s) => quote(s)).join(", ")}`
     : 'write key = "value"';
 }
 
@@ -318,7 +358,7 @@ function describe(value: unknown): string {
   if (value instanceof Date) return "a date";
   if (value === null || value === undefined) return "nothing";
   if (typeof value === "object") return "a table";
-  if (typeof value === "string") return q(value);
+  if (typeof value === "string") return quote(value);
   return `${typeof value === "bigint" ? "integer" : typeof value} ${String(value)}`;
 }
 
@@ -349,39 +389,23 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/**
- * Best-effort line of `path` in TOML source: follows `[table]` headers and `key =` lines,
- * including dotted keys and inline tables on one line. Returns undefined when unsure.
- */
-export function findKeyLine(text: string, path: string[]): number | undefined {
-  const lines = text.split(/\r?\n/);
-  let table: string[] = [];
-  let fallback: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/#.*$/, "").trim();
-    const header = /^\[\[?\s*([^\]]+?)\s*\]\]?$/.exec(line);
-    if (header) {
-      table = splitKey(header[1]!);
-      if (samePath(table, path)) fallback ??= i + 1;
-      continue;
-    }
-    const kv = /^([A-Za-z0-9_."' -]+?)\s*=/.exec(line);
-    if (!kv) continue;
-    const full = [...table, ...splitKey(kv[1]!)];
-    if (samePath(full, path)) return i + 1;
-    // The key sits inside an inline table or dotted key on this line.
-    if (full.length < path.length && samePath(full, path.slice(0, full.length))) {
-      const rest = path.slice(full.length);
-      if (rest.every((k) => line.includes(k))) fallback = i + 1;
-    }
-  }
-  return fallback;
+/** RFC 9110 `token`: the characters of a header field name. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What a header value may not hold: anything but visible ASCII, space and tab. */
+const NOT_HEADER_VALUE = /[^\t\x20-\x7e]/;
+
+/** `envs.dev.headers."Bad Header"`: a key path as TOML writes it, quoted where needed, short. */
+function keyPath(path: readonly string[]): string {
+  return path.map((k) => {
+    const key = k.length > 60 ? `${k.slice(0, 60)}…` : k;
+    return /^[A-Za-z0-9_-]+$/.test(key) ? key : quote(key);
+  }).join(".");
 }
 
-function splitKey(key: string): string[] {
-  return key.split(".").map((k) => k.trim().replace(/^["']|["']$/g, ""));
-}
-
-function samePath(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((k, i) => k === b[i]);
+/** A value quoted for a one-line message: JSON escapes, and DEL, C1 controls and U+2028/9 too. */
+function quote(value: unknown): string {
+  return q(value).replace(
+    /[\x7f-\x9f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { ConfigError, q } from "../errors.ts";
+import { readSmallFile } from "../config/small_file.ts";
 
 /** Where Linux distributions keep the system CA bundle (OpenSSL's SSL_CERT_FILE wins). */
 export const LINUX_BUNDLES = [
@@ -15,11 +16,20 @@ export const LINUX_BUNDLES = [
   "/etc/ssl/cert.pem", // Alpine, macOS (LibreSSL)
 ];
 
-const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const BEGIN = "-----BEGIN CERTIFICATE-----";
+const END = "-----END CERTIFICATE-----";
 
-/** Certificates (PEM blocks) in `text`. */
+/** Certificates (PEM blocks) in `text`, found in one pass (no regex backtracking). */
 export function pemCertificates(text: string): string[] {
-  return text.match(PEM) ?? [];
+  const certs: string[] = [];
+  let at = text.indexOf(BEGIN);
+  while (at >= 0) {
+    const end = text.indexOf(END, at + BEGIN.length + 1);
+    if (end < 0) break;
+    certs.push(text.slice(at, end + END.length));
+    at = text.indexOf(BEGIN, end + END.length);
+  }
+  return certs;
 }
 
 /** The OS's trusted CA certificates, as PEM blocks (empty when none can be read). */
@@ -59,9 +69,13 @@ export async function systemCertificates(
   }
 }
 
+/** The largest system CA bundle read (Debian's is about 200 KB). */
+const MAX_SYSTEM_BUNDLE_BYTES = 16 * 1024 * 1024;
+
 function readPem(path: string): string[] {
   try {
-    return pemCertificates(Deno.readTextFileSync(path));
+    const file = readSmallFile(path, MAX_SYSTEM_BUNDLE_BYTES);
+    return "text" in file ? pemCertificates(file.text) : [];
   } catch {
     return [];
   }
@@ -81,21 +95,24 @@ async function commandOutput(cmd: string, args: string[]): Promise<string> {
   }
 }
 
-/** The env's extra CAs from ca_file; a ConfigError when the file is unusable. */
+/**
+ * The env's extra CAs from ca_file (a regular file of at most 1 MiB); a ConfigError when the
+ * file is unusable.
+ */
 export function caFileCertificates(path: string): string[] {
-  let text: string;
+  let file;
   try {
-    text = Deno.readTextFileSync(path);
+    file = readSmallFile(path);
   } catch (err) {
-    throw new ConfigError(
-      "CA_FILE_UNREADABLE",
-      `cannot read ca_file ${q(path)}: ${err instanceof Error ? err.message : err}`,
-      {
-        hint: "ca_file is relative to the config file; check the path",
-      },
-    );
+    file = { refused: err instanceof Error ? err.message : String(err) };
   }
-  const certs = pemCertificates(text);
+  if ("refused" in file) {
+    throw new ConfigError("CA_FILE_UNREADABLE", `cannot read ca_file ${q(path)}: ${file.refused}`, {
+      hint:
+        "ca_file names a PEM file of CA certificates, relative to the config file; check the path",
+    });
+  }
+  const certs = pemCertificates(file.text);
   if (certs.length === 0) {
     throw new ConfigError("CA_FILE_INVALID", `ca_file ${q(path)} holds no PEM certificate`, {
       hint: "give a file with -----BEGIN CERTIFICATE----- blocks",
