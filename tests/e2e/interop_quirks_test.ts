@@ -7,30 +7,23 @@
 import { cacheEntry, writeCacheEntries } from "../helpers/cache.ts";
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
-import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import type { Sandbox } from "../helpers/cli.ts";
 import { makePki } from "../helpers/tls.ts";
-import { QUIRKS_CLIENTS, type QuirksIdp, startQuirksIdp } from "../helpers/quirks_idp.ts";
+import {
+  QUIRKS_CLIENTS,
+  quirksConfig,
+  type QuirksIdp,
+  quirksSandbox,
+  startQuirksIdp,
+} from "../helpers/quirks_idp.ts";
 
 type Client = keyof typeof QUIRKS_CLIENTS;
 
 function config(idp: QuirksIdp, auth = "", client: Client = "plain", env = ""): string {
-  return `default_env = "q"
-[envs.q]
-${env}
-[envs.q.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = ${JSON.stringify(QUIRKS_CLIENTS[client].id)}
-client_secret_env = "Q_SECRET"
-${auth}
-`;
+  return quirksConfig(idp, { auth, client, env });
 }
 
-async function world(toml: string, client: Client = "plain"): Promise<Sandbox> {
-  const box = await sandbox({ Q_SECRET: QUIRKS_CLIENTS[client].secret });
-  await box.writeConfig(toml);
-  return box;
-}
+const world = quirksSandbox;
 
 function entry(box: Sandbox): Record<string, unknown> {
   return cacheEntry(box, "q");
@@ -213,17 +206,7 @@ Deno.test("access tokens this client cannot verify", async (t) => {
     idp.tokenRequests.length = 0;
     await Deno.remove(join(box.cacheDir, "lmi", "tokens", "q.jwks.json"));
     // the rotation happens on the next signing; force one signing on the server side first
-    const probe = await fetch(`${new URL(idp.issuer).origin}/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "client_credentials",
-        client_id: QUIRKS_CLIENTS.plain.id,
-        client_secret: QUIRKS_CLIENTS.plain.secret,
-      }),
-    });
-    assertEquals(probe.status, 200);
-    await probe.body?.cancel();
+    await idp.issueToken();
     idp.tokenRequests.length = 0;
     const second = await box.run(["auth", "token", "-v"]);
     assertEquals(second.code, 0, second.stderr);

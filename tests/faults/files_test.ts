@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { serve } from "../helpers/servers.ts";
-import { QUIRKS_CLIENTS, type QuirksIdp, startQuirksIdp } from "../helpers/quirks_idp.ts";
+import {
+  quirksConfig,
+  type QuirksIdp,
+  quirksSandbox,
+  startQuirksIdp,
+} from "../helpers/quirks_idp.ts";
 
 const NOBODY = 65534;
 
@@ -50,21 +55,11 @@ async function asNobody(script: string): Promise<void> {
   if (!out.success) throw new Error(`as nobody: ${new TextDecoder().decode(out.stderr)}`);
 }
 
-function config(idp: QuirksIdp): string {
-  return `default_env = "q"
-[envs.q.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${QUIRKS_CLIENTS.plain.id}"
-client_secret_env = "Q_SECRET"
-`;
+function config(idp: QuirksIdp, auth = ""): string {
+  return quirksConfig(idp, { auth });
 }
 
-async function world(idp: QuirksIdp): Promise<Sandbox> {
-  const box = await sandbox({ Q_SECRET: QUIRKS_CLIENTS.plain.secret });
-  await box.writeConfig(config(idp));
-  return box;
-}
+const world = quirksSandbox;
 
 const tokensDir = (box: Sandbox) => join(box.cacheDir, "lmi", "tokens");
 
@@ -76,7 +71,7 @@ Deno.test({
     idp.set({ token: "opaque" });
 
     await t.step("a planted tokens symlink: lmi neither chmods nor writes the target", async () => {
-      await using box = await world(idp);
+      await using box = await world(config(idp));
       const open = join(box.dir, "public");
       await Deno.mkdir(open);
       await Deno.chmod(open, 0o777);
@@ -98,7 +93,7 @@ Deno.test({
     });
 
     await t.step("a tokens folder that is a link, even one's own, is not used", async () => {
-      await using box = await world(idp);
+      await using box = await world(config(idp));
       const elsewhere = join(box.dir, "elsewhere");
       await Deno.mkdir(elsewhere, { mode: 0o700 });
       await Deno.mkdir(join(box.cacheDir, "lmi"), { recursive: true, mode: 0o700 });
@@ -110,7 +105,7 @@ Deno.test({
     });
 
     await t.step("a lock file that is a link is not followed", async () => {
-      await using box = await world(idp);
+      await using box = await world(config(idp));
       assertEquals((await box.run(["auth", "token"])).code, 0);
       const lock = join(tokensDir(box), "q.lock");
       const target = join(box.dir, "target-of-the-link");
@@ -123,7 +118,7 @@ Deno.test({
     });
 
     await t.step("a cache file of another user is not trusted, and replaced", async () => {
-      await using box = await world(idp);
+      await using box = await world(config(idp));
       const first = await box.run(["auth", "token"]);
       assertEquals(first.code, 0, first.stderr);
       const file = join(tokensDir(box), "q.json");
@@ -137,7 +132,7 @@ Deno.test({
     });
 
     await t.step("a tokens folder of another user is not used", async () => {
-      await using box = await world(idp);
+      await using box = await world(config(idp));
       assertEquals((await box.run(["auth", "token"])).code, 0);
       await Deno.chown(tokensDir(box), NOBODY, NOBODY);
       const r = await box.run(["auth", "token", "--force"]);
@@ -146,7 +141,7 @@ Deno.test({
     });
 
     await t.step("temp files a killed writer left are removed by the next write", async () => {
-      await using box = await world(idp);
+      await using box = await world(config(idp));
       assertEquals((await box.run(["auth", "token"])).code, 0);
       const stale = join(tokensDir(box), "q.json.deadbeef.tmp");
       await Deno.writeTextFile(stale, '{"version":2,"entries":[]}', { mode: 0o600 });

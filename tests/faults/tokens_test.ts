@@ -4,26 +4,19 @@
  * tampered cached token, a foreign cached token, and key rotation at the issuer.
  */
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
-import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { cacheEntry, writeCacheEntries } from "../helpers/cache.ts";
-import { QUIRKS_CLIENTS, type QuirksIdp, startQuirksIdp } from "../helpers/quirks_idp.ts";
+import {
+  quirksConfig,
+  type QuirksIdp,
+  quirksSandbox,
+  startQuirksIdp,
+} from "../helpers/quirks_idp.ts";
 
 function config(idp: QuirksIdp, auth = ""): string {
-  return `default_env = "q"
-[envs.q.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${QUIRKS_CLIENTS.plain.id}"
-client_secret_env = "Q_SECRET"
-${auth}
-`;
+  return quirksConfig(idp, { auth });
 }
 
-async function world(toml: string): Promise<Sandbox> {
-  const box = await sandbox({ Q_SECRET: QUIRKS_CLIENTS.plain.secret });
-  await box.writeConfig(toml);
-  return box;
-}
+const world = quirksSandbox;
 
 Deno.test("hostile tokens", async (t) => {
   await using idp = await startQuirksIdp();
@@ -52,16 +45,8 @@ Deno.test("hostile tokens", async (t) => {
     assertEquals(good.verified, true);
     // a stranger's token, signed under the issuer's kid, planted as if it had verified
     idp.set({ token: "foreign_kid" });
-    const foreign = await fetch(`${new URL(idp.issuer).origin}/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "client_credentials",
-        client_id: QUIRKS_CLIENTS.plain.id,
-        client_secret: QUIRKS_CLIENTS.plain.secret,
-      }),
-    }).then((r) => r.json());
-    await writeCacheEntries(box, "q", [{ ...good, access_token: foreign.access_token }]);
+    const foreign = await idp.issueToken();
+    await writeCacheEntries(box, "q", [{ ...good, access_token: foreign }]);
     idp.set({ token: "verifiable" });
     idp.tokenRequests.length = 0;
     const r = await box.run(["auth", "token", "-v"]);

@@ -8,6 +8,7 @@
  */
 import { loadJose } from "../../src/deps.ts";
 import { serve, type TestServer } from "./servers.ts";
+import { type Sandbox, sandbox } from "./cli.ts";
 
 /** How the token endpoint's access token looks. */
 export type TokenQuirk =
@@ -80,6 +81,8 @@ export const QUIRKS_CLIENTS = {
 
 export interface QuirksIdp {
   issuer: string;
+  /** A token straight from the token endpoint (as the plain client, by post), bypassing lmi. */
+  issueToken(): Promise<string>;
   settings: QuirksSettings;
   tokenRequests: TokenRequestRecord[];
   discoveryRequests: string[];
@@ -273,6 +276,19 @@ export async function startQuirksIdp(
     get issuer() {
       return issuer();
     },
+    async issueToken() {
+      const res = await fetch(`${self.url}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: QUIRKS_CLIENTS.plain.id,
+          client_secret: QUIRKS_CLIENTS.plain.secret,
+        }),
+      });
+      if (!res.ok) throw new Error(`the quirks IdP answered ${res.status}`);
+      return (await res.json()).access_token;
+    },
     settings,
     tokenRequests,
     discoveryRequests,
@@ -289,4 +305,31 @@ export async function startQuirksIdp(
       await Promise.all([self[Symbol.asyncDispose](), other[Symbol.asyncDispose]()]);
     },
   };
+}
+
+/** `lmi.toml` with an env `q` (the default) for a quirks client, its secret in Q_SECRET. */
+export function quirksConfig(
+  idp: Pick<QuirksIdp, "issuer">,
+  options: { auth?: string; env?: string; client?: keyof typeof QUIRKS_CLIENTS } = {},
+): string {
+  return `default_env = "q"
+[envs.q]
+${options.env ?? ""}
+[envs.q.auth]
+type = "client_credentials"
+issuer = "${idp.issuer}"
+client_id = ${JSON.stringify(QUIRKS_CLIENTS[options.client ?? "plain"].id)}
+client_secret_env = "Q_SECRET"
+${options.auth ?? ""}
+`;
+}
+
+/** A sandbox with `toml` as its lmi.toml and the client's secret in Q_SECRET. */
+export async function quirksSandbox(
+  toml: string,
+  client: keyof typeof QUIRKS_CLIENTS = "plain",
+): Promise<Sandbox> {
+  const box = await sandbox({ Q_SECRET: QUIRKS_CLIENTS[client].secret });
+  await box.writeConfig(toml);
+  return box;
 }
