@@ -5,6 +5,7 @@
  * @module
  */
 import { SIGNING_ALG } from "./keys.ts";
+import { JWT_BEARER, TOKEN_EXCHANGE } from "./workload.ts";
 import type { DevIdp } from "./types.ts";
 
 export const CLIENTS = {
@@ -12,6 +13,13 @@ export const CLIENTS = {
   post: { id: "svc-post", secret: "dev-svc-post-secret-8a31f6c4e92d07" },
   password: { id: "pw-client", secret: "dev-pw-client-secret-c7d94e1a3b6f25" },
   public: { id: "lmi", redirectUri: "http://127.0.0.1/callback" },
+  /** Public client for token exchange and jwt-bearer with CI tokens. */
+  workload: { id: "ci-workload" },
+  /**
+   * client_credentials with a CI token as its client assertion; the secret is the IdP's own, put
+   * in by the federated assertion check (workload.ts), never handed out.
+   */
+  federated: { id: "svc-federated", secret: "dev-idp-internal-federated-2c9a7e41b05d" },
 } as const;
 
 /** The private_key_jwt client; its key pair is made anew by every IdP. */
@@ -70,6 +78,23 @@ export function clientMetadata(jwtClientKey: Record<string, unknown>): Record<st
       response_types: ["code"],
       redirect_uris: [CLIENTS.public.redirectUri],
     },
+    {
+      client_id: CLIENTS.workload.id,
+      client_name: "CI workload (token exchange, jwt-bearer)",
+      token_endpoint_auth_method: "none",
+      grant_types: [TOKEN_EXCHANGE, JWT_BEARER],
+      response_types: [],
+      redirect_uris: [],
+    },
+    {
+      client_id: CLIENTS.federated.id,
+      client_secret: CLIENTS.federated.secret,
+      client_name: "Service client (federated CI credential)",
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: "client_secret_post",
+    },
   ];
 }
 
@@ -80,6 +105,8 @@ export function devIdpClients(jwtPrivateKeyPem: string): DevIdp["clients"] {
     post: { ...CLIENTS.post },
     password: { ...CLIENTS.password },
     public: { ...CLIENTS.public },
+    workload: { ...CLIENTS.workload },
+    federated: { id: CLIENTS.federated.id },
     jwt: { id: JWT_CLIENT_ID, privateKeyPem: jwtPrivateKeyPem },
   };
 }

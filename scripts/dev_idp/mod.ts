@@ -32,6 +32,7 @@ export type {
   DevIdpClient,
   DevIdpOptions,
   DevIdpUser,
+  GithubTokenRequest,
   TokenFault,
 } from "./types.ts";
 

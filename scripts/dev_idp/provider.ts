@@ -10,6 +10,8 @@ import { clientMetadata } from "./clients.ts";
 import { SIGNING_ALG, signingJwk } from "./keys.ts";
 import type { KoaContext, OidcClient, OidcProvider, TokenModel } from "./oidc_types.ts";
 import { registerPasswordGrant } from "./password_grant.ts";
+import type { CiIssuerHandle } from "./ci_issuer.ts";
+import { registerWorkloadGrants } from "./workload.ts";
 import { resources, SCOPES } from "./resources.ts";
 import { memoryAdapter } from "./store.ts";
 import { findAccount } from "./users.ts";
@@ -24,11 +26,13 @@ export interface ProviderSetup {
   /** Public key of the private_key_jwt client. */
   jwtClientKey: Record<string, unknown>;
   deviceCodeTtl: number;
+  /** The CI issuer trusted for workload identity. */
+  ci: CiIssuerHandle;
 }
 
 /** A new oidc-provider with its own signing key and in-memory store. */
 export async function createProvider(setup: ProviderSetup): Promise<OidcProvider> {
-  const { issuer, resource, accessTokenTtl, jwtClientKey, deviceCodeTtl } = setup;
+  const { issuer, resource, accessTokenTtl, jwtClientKey, deviceCodeTtl, ci } = setup;
   const jwk = await signingJwk();
   const known = resources(resource, accessTokenTtl);
 
@@ -102,5 +106,6 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
   }) as OidcProvider;
 
   registerPasswordGrant(provider, known);
+  registerWorkloadGrants(provider, known, ci, issuer);
   return provider;
 }

@@ -9,7 +9,9 @@ import { startApi } from "./api.ts";
 import { devIdpClients } from "./clients.ts";
 import { tokenEndpointHooks } from "./faults.ts";
 import { interaction } from "./interaction.ts";
+import { type CiIssuerHandle, startCiIssuer } from "./ci_issuer.ts";
 import { clientKeyPair, jwtVerifier } from "./keys.ts";
+import { federatedClientAssertion } from "./workload.ts";
 import { listenNodeServer, type NodeServer } from "./node_server.ts";
 import type { OidcProvider } from "./oidc_types.ts";
 import { createProvider } from "./provider.ts";
@@ -42,6 +44,14 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   }
   const issuer = `http://127.0.0.1:${server.port}`;
   const jwtClient = await clientKeyPair();
+  let ci: CiIssuerHandle;
+  try {
+    ci = await startCiIssuer();
+  } catch (err) {
+    await server.close();
+    await api.close();
+    throw err;
+  }
   const jwksUri = `${issuer}/jwks`;
   api.verifyWith(jwtVerifier(issuer, jwksUri, resource));
 
@@ -53,17 +63,19 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       accessTokenTtl,
       deviceCodeTtl: positiveInt(options.deviceCodeTtl ?? 600, "deviceCodeTtl"),
       jwtClientKey: jwtClient.publicJwk,
+      ci,
     });
   } catch (err) {
     await server.close();
     await api.close();
+    await ci.close();
     throw err;
   }
 
   // 3. What the tests need around it: counters, faults, discovery mode, the login page.
   provider.use(async (ctx, next) => {
     if (ctx.method === "POST" && ctx.path === "/token") {
-      await hooks.handle(ctx, next);
+      if (await federatedClientAssertion(ctx, ci, issuer)) await hooks.handle(ctx, next);
       return;
     }
     if (discovery === "oauth" && ctx.path === "/.well-known/openid-configuration") {
@@ -83,7 +95,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   const close = (): Promise<void> => {
     closed ??= (async () => {
       closing.abort();
-      await Promise.all([server.close(), api.close()]);
+      await Promise.all([server.close(), api.close(), ci.close()]);
     })();
     return closed;
   };
@@ -97,6 +109,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     opaqueResource: OPAQUE_RESOURCE,
     clients: devIdpClients(jwtClient.privateKeyPem),
     users: devIdpUsers(),
+    ci: ci.controls,
     stats: hooks.stats,
     faults: hooks.faults,
     api: api.controls,

@@ -46,6 +46,16 @@ export interface ApiRequestRecord {
   bodyBytes: number;
 }
 
+/** One request received by the GitHub-style OIDC token endpoint. */
+export interface GithubTokenRequest {
+  method: string;
+  path: string;
+  /** The `audience` query parameter, when given. */
+  audience?: string;
+  /** Whether it carried `Authorization: Bearer <requestToken>`. */
+  bearerOk: boolean;
+}
+
 export interface DevIdpClient {
   id: string;
   secret: string;
@@ -77,10 +87,38 @@ export interface DevIdp {
     post: DevIdpClient;
     password: DevIdpClient;
     public: { id: string; redirectUri: string };
+    /** Public client for token exchange and jwt-bearer with the CI issuer's tokens. */
+    workload: { id: string };
+    /** client_credentials client authenticating with a CI token (federated_jwt); no secret. */
+    federated: { id: string };
     /** private_key_jwt client (client_credentials): its private key as a PKCS#8 PEM. */
     jwt: { id: string; privateKeyPem: string };
   };
   users: { alice: DevIdpUser };
+  /**
+   * The CI issuer the IdP trusts for workload identity (token exchange, jwt-bearer, federated
+   * client assertions): tokens with `aud` = the issuer (or token URL) and sub "repo:lmi-dev/app:…".
+   */
+  ci: {
+    /** Its `iss`: the GitHub-style endpoint's origin. */
+    issuer: string;
+    /** A CI token (JWT); default sub the trusted one, default aud GitHub's owner URL. */
+    mint(options?: {
+      sub?: string;
+      aud?: string;
+      ttlSeconds?: number;
+      claims?: Record<string, unknown>;
+    }): Promise<string>;
+    /** The GitHub Actions-style OIDC token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL / _TOKEN). */
+    github: {
+      requestUrl: string;
+      requestToken: string;
+      requests: GithubTokenRequest[];
+      /** The next `times` (default 1) requests answer `status`. */
+      fail(status: number, times?: number): void;
+      reset(): void;
+    };
+  };
   stats: {
     /** POSTs to the token endpoint, faulted ones included. */
     tokenRequests: number;

@@ -26,6 +26,9 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** The whole body of a node:http request, as UTF-8 text. */
 export async function readNodeBody(req: http.IncomingMessage): Promise<string> {
+  // Read already by a hook in front of the token endpoint, which left the text here.
+  const read = (req as { body?: unknown }).body;
+  if (typeof read === "string") return read;
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks).toString("utf8");

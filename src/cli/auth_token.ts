@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { q, UsageError } from "../errors.ts";
-import { formatToken, type TokenFormat } from "../ui/token_output.ts";
+import { ConfigError, q, UsageError } from "../errors.ts";
+import { formatToken, githubFileCommands, type TokenFormat } from "../ui/token_output.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
 import { durationFlag } from "./duration_flag.ts";
@@ -49,7 +49,23 @@ function execApiVersion(ctx: CommandContext): string | undefined {
   }
 }
 
+/** Where `--format github` writes: the files GitHub Actions names, or a ConfigError. */
+function githubFiles(ctx: CommandContext): { env: string; output: string | undefined } {
+  const env = ctx.deps.env("GITHUB_ENV");
+  if (!env) {
+    throw new ConfigError(
+      "NOT_IN_GITHUB_ACTIONS",
+      "--format github needs GITHUB_ENV, which is not set",
+      {
+        hint: "use it in a GitHub Actions step; elsewhere use --format env or raw",
+      },
+    );
+  }
+  return { env, output: ctx.deps.env("GITHUB_OUTPUT") || undefined };
+}
+
 export async function run(options: AuthTokenOptions, ctx: CommandContext): Promise<number> {
+  const github = options.format === "github" ? githubFiles(ctx) : undefined;
   const { env } = await envFor(ctx);
   const outcome = await acquireToken(env, ctx, {
     minTtlMs: options.minTtlMs,
@@ -58,5 +74,11 @@ export async function run(options: AuthTokenOptions, ctx: CommandContext): Promi
   await ctx.deps.stdout.write(
     formatToken(outcome.token, options.format, env.name, execApiVersion(ctx)),
   );
+  if (github) {
+    const commands = githubFileCommands(outcome.token, `lmi_${crypto.randomUUID()}`);
+    await Deno.writeTextFile(github.env, commands.env, { append: true });
+    if (github.output) await Deno.writeTextFile(github.output, commands.output, { append: true });
+    ctx.log.info(`LMI_TOKEN is set for the next steps (masked in their logs)`);
+  }
   return 0;
 }

@@ -79,6 +79,59 @@ export function describeEnv(env: ResolvedEnv): Entry[] {
     rows.push({ key, value: secretText(ref), source: where });
   }
   if (a.command) rows.push({ key: "auth.command", value: a.command, source: src("auth.command") });
+  rows.push(...subjectTokenRows(env, src));
+  return rows;
+}
+
+/** Where a workload's subject token comes from; the token itself only as set / missing. */
+function subjectTokenRows(env: ResolvedEnv, src: (key: string) => string): Entry[] {
+  const t = env.auth.subjectToken;
+  if (!t) return [];
+  const rows: Entry[] = [
+    { key: "auth.subject_token_source", value: t.kind, source: src("auth.subject_token_source") },
+  ];
+  switch (t.kind) {
+    case "file":
+      rows.push({
+        key: "auth.subject_token_file",
+        value: t.path,
+        source: src("auth.subject_token_file"),
+      });
+      break;
+    case "env":
+      rows.push({
+        key: "auth.subject_token",
+        value: secretText(t.token),
+        source: t.token.source ? formatSource(t.token.source) : src("auth.subject_token_env"),
+      });
+      break;
+    case "github_actions":
+      rows.push(
+        {
+          key: "auth.subject_token_audience",
+          value: t.audience ?? null,
+          source: src("auth.subject_token_audience"),
+        },
+        {
+          key: "ACTIONS_ID_TOKEN_REQUEST_URL",
+          value: secretText(t.requestUrl),
+          source: "environment",
+        },
+        {
+          key: "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+          value: secretText(t.requestToken),
+          source: "environment",
+        },
+      );
+      break;
+  }
+  if (env.auth.subjectTokenType) {
+    rows.push({
+      key: "auth.subject_token_type",
+      value: env.auth.subjectTokenType,
+      source: src("auth.subject_token_type"),
+    });
+  }
   return rows;
 }
 

@@ -1,11 +1,14 @@
 /**
- * `lmi logout [--env NAME | --all]`: delete cached service tokens.
+ * `lmi logout [--env NAME | --all]`: revoke (RFC 7009, where the IdP offers it) and delete cached
+ * service tokens.
  *
  * @module
  */
 import { tokenDir } from "../config/paths.ts";
 import { selectEnvName } from "../config/resolve.ts";
-import { q, UsageError } from "../errors.ts";
+import { LmiError, q, UsageError } from "../errors.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import { envForUse } from "../config/env.ts";
 import { cachedEnvNames, removeEnvCache } from "../tokens/cache.ts";
 import { configFor } from "./common.ts";
 import type { CommandArgs, CommandContext, Flags, LOGOUT_OPTIONS } from "./spec.ts";
@@ -34,8 +37,16 @@ export function parseOptions(
 export async function run({ all }: LogoutOptions, ctx: CommandContext): Promise<number> {
   const dir = tokenDir(ctx.deps);
   if (all) {
+    // A broken config must not keep anyone from deleting tokens: then there is no revocation.
+    const config = await configFor(ctx).catch((err) => {
+      ctx.log.info(`not revoking: ${err instanceof Error ? err.message : err}`);
+      return undefined;
+    });
     const names = dir ? await cachedEnvNames(dir) : [];
-    for (const name of names) await removeEnvToken(dir!, name);
+    for (const name of names) {
+      if (config) await revokeIfOffered(ctx, config, name);
+      await removeEnvToken(dir!, name);
+    }
     ctx.log.say(
       names.length
         ? `Removed cached tokens of ${names.map((n) => q(n)).join(", ")}`
@@ -45,9 +56,45 @@ export async function run({ all }: LogoutOptions, ctx: CommandContext): Promise<
   }
   const config = await configFor(ctx);
   const { name } = selectEnvName(ctx.deps, config, ctx.globals.env);
+  await revokeIfOffered(ctx, config, name);
   const removed = dir ? await removeEnvToken(dir, name) : false;
   ctx.log.say(
     removed ? `Removed the cached token of env ${q(name)}` : `No cached token for env ${q(name)}`,
   );
   return 0;
+}
+
+/**
+ * Revoke the env's cached tokens at the IdP (RFC 7009) where it offers revocation. lmi deletes
+ * them whatever happens here: a failure is a warning, and an env the config no longer defines
+ * (or whose secret is gone) is deleted without revocation.
+ */
+async function revokeIfOffered(
+  ctx: CommandContext,
+  config: LoadedConfig,
+  name: string,
+): Promise<void> {
+  let env;
+  try {
+    env = envForUse(ctx.deps, config, undefined, ctx.log.redactor, name);
+  } catch (err) {
+    if (!(err instanceof LmiError)) throw err;
+    ctx.log.info(`not revoking env ${q(name)}'s tokens: ${err.message}`);
+    return;
+  }
+  try {
+    const { revokeServiceTokens } = await import("../tokens/revoke.ts");
+    const outcome = await revokeServiceTokens(env, ctx);
+    if (outcome === "revoked") ctx.log.info(`revoked env ${q(name)}'s tokens at the IdP`);
+    if (outcome === "not-offered") {
+      ctx.log.info(
+        `the IdP offers no revocation endpoint; deleting env ${q(name)}'s tokens here only`,
+      );
+    }
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    ctx.log.warn(
+      `could not revoke env ${q(name)}'s tokens at the IdP (${why}); they are deleted here`,
+    );
+  }
 }

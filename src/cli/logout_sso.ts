@@ -26,14 +26,18 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
     }
     try {
       const { ssoConnection } = await import("../sso/oidc.ts");
-      const { revokeToken } = await import("../oauth/user_grants.ts");
+      const { revokeTokenSet } = await import("../oauth/user_grants.ts");
       const conn = await ssoConnection(sso, ctx);
       if (conn.server.revocation_endpoint) {
-        if (session.refresh_token) {
-          await revokeToken(conn, session.refresh_token, "refresh_token");
-        }
-        await revokeToken(conn, session.access_token, "access_token");
-        ctx.log.info("revoked the session's tokens at the IdP");
+        const { accessRevoked } = await revokeTokenSet(conn, {
+          access: session.access_token,
+          refresh: session.refresh_token,
+        });
+        ctx.log.info(
+          accessRevoked
+            ? "revoked the session's tokens at the IdP"
+            : "revoked the session's refresh token at the IdP (its access token expires by itself)",
+        );
       } else {
         ctx.log.info("the IdP offers no revocation endpoint; deleting the session here only");
       }

@@ -120,7 +120,14 @@ export const GLOBAL_OPTIONS = {
   version: { type: "boolean", short: "V", desc: "show lmi's version" },
 } as const satisfies Options;
 
-export const TOKEN_FORMATS = ["raw", "header", "json", "env", "exec-credential"] as const;
+export const TOKEN_FORMATS = [
+  "raw",
+  "header",
+  "json",
+  "env",
+  "exec-credential",
+  "github",
+] as const;
 
 export const LOGIN_SSO_OPTIONS = {
   device: { type: "boolean", desc: "sign in with a code on another device (RFC 8628)" },
@@ -146,7 +153,7 @@ export const AUTH_TOKEN_OPTIONS = {
     type: "string",
     short: "f",
     arg: "FORMAT",
-    desc: "raw | header | json | env | exec-credential",
+    desc: "raw | header | json | env | exec-credential | github",
   },
   "min-ttl": {
     type: "string",
@@ -214,7 +221,7 @@ export const COMMANDS: CommandSpec[] = [
   }),
   command({
     path: ["logout"],
-    summary: "delete cached service tokens",
+    summary: "revoke (where the IdP offers it) and delete cached service tokens",
     usage: "lmi logout [--env NAME | --all]",
     options: LOGOUT_OPTIONS,
     positionals: { min: 0, max: 0 },
@@ -296,6 +303,33 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     positionals: { min: 0, max: 1, names: "NAME" },
     load: () => import("./env_show.ts"),
+  }),
+  command({
+    path: ["git-credential"],
+    summary: "git's credential helper: the token of the env whose base_url matches",
+    usage: "lmi git-credential get|store|erase [--env NAME]",
+    description:
+      "Speaks git's credential-helper protocol on stdin/stdout: get answers username (the env's\n" +
+      "git_username, default oauth2), password (the access token) and password_expiry_utc for\n" +
+      "the env whose base_url matches the URL (longest path prefix), or --env; nothing when none\n" +
+      "does. erase drops the env's cached token; store does nothing. Never prompts.\n" +
+      "git config --global credential.https://git.example.com.helper '!lmi git-credential'",
+    options: {},
+    positionals: { min: 1, max: 1, names: "ACTION" },
+    load: () => import("./git_credential.ts"),
+  }),
+  command({
+    path: ["docker-credential"],
+    summary: "Docker's credential helper (also run as docker-credential-lmi)",
+    usage: "lmi docker-credential get|list|store|erase [--env NAME]",
+    description:
+      "Speaks Docker's credential-helper protocol on stdin/stdout: get reads a server URL and\n" +
+      'prints {"ServerURL","Username","Secret"} for the env whose base_url matches (or --env);\n' +
+      "list prints each base_url with its username; erase drops the env's cached token; store\n" +
+      'does nothing. In ~/.docker/config.json: "credHelpers": {"registry.example.com": "lmi"}',
+    options: {},
+    positionals: { min: 1, max: 1, names: "ACTION" },
+    load: () => import("./docker_credential.ts"),
   }),
 ];
 

@@ -7,18 +7,22 @@
 import { dirname, resolve } from "../util/path.ts";
 import type { Deps } from "../context.ts";
 import { ConfigError, q, UsageError } from "../errors.ts";
+import { DURATION_HINT, inRange, parseDuration, rangeHint, TIMEOUT_RANGE } from "./duration.ts";
 import type { LoadedConfig } from "./load.ts";
 import type { SsoConfig } from "./sso.ts";
 import { loadVarLookup, type Source, type VarLookup } from "./dotenv.ts";
 import {
   AUTH_TYPES,
   type AuthType,
+  CLIENT_AUTHS,
   type ClientAuth,
   ENV_NAME,
   ENV_NAME_HINT,
   type FileAuth,
   type FileEnv,
   nearest,
+  SUBJECT_TOKEN_SOURCES,
+  type SubjectTokenSourceKind,
   type VerifyMode,
 } from "./schema.ts";
 
@@ -30,6 +34,24 @@ export interface SecretRef {
   value?: string;
   source?: Source;
 }
+
+/**
+ * Where a workload's subject token comes from (token_exchange, jwt_bearer, federated_jwt). The
+ * variables it needs are read here; a file is read on every acquisition (it is rotated).
+ */
+export type SubjectTokenSource =
+  | {
+    kind: "github_actions";
+    /** The `audience` asked of GitHub (`subject_token_audience`). */
+    audience?: string;
+    requestUrl: SecretRef;
+    requestToken: SecretRef;
+  }
+  | { kind: "file"; path: string }
+  | { kind: "env"; token: SecretRef };
+
+/** The auth types whose grant presents a subject token. */
+export const WORKLOAD_TYPES: readonly AuthType[] = ["token_exchange", "jwt_bearer"];
 
 export interface ResolvedAuth {
   type: AuthType;
@@ -52,6 +74,12 @@ export interface ResolvedAuth {
   password?: SecretRef;
   privateKey?: SecretRef;
   command?: string[];
+  /** The subject token's source, when `subject_token_source` (or its file / env key) is set. */
+  subjectToken?: SubjectTokenSource;
+  /** `subject_token_type` of a token exchange (default: the JWT token type). */
+  subjectTokenType?: string;
+  /** `git_username`: the username the git and docker credential helpers answer. */
+  gitUsername?: string;
 }
 
 export interface ResolvedEnv {
@@ -90,6 +118,15 @@ export const ENV_CONFIG_VARS = [
   "LMI_SCOPES",
   "LMI_AUDIENCE",
   "LMI_AUTH_TYPE",
+  "LMI_CLIENT_AUTH",
+  "LMI_RESOURCE",
+  "LMI_CA_FILE",
+  "LMI_TIMEOUT",
+  "LMI_PRIVATE_KEY",
+  "LMI_SUBJECT_TOKEN_SOURCE",
+  "LMI_SUBJECT_TOKEN_FILE",
+  "LMI_SUBJECT_TOKEN_ENV",
+  "LMI_SUBJECT_TOKEN_AUDIENCE",
 ] as const;
 
 /** Which env is meant: `--env`, else `LMI_ENV`, else `default_env`, else "default". */
@@ -166,7 +203,7 @@ export function resolveNamedEnv(
   // Own keys only: "constructor" or "toString" is no env unless the file defines it.
   const fileEnv = Object.hasOwn(config.file.envs, name) ? config.file.envs[name] : undefined;
   if (fileEnv) return fromFile(name, nameSource, fileEnv, config, lookup);
-  if (envConfigPresent(lookup)) return fromVariables(name, nameSource, lookup);
+  if (envConfigPresent(lookup)) return fromVariables(name, nameSource, lookup, deps.cwd);
   throw unknownEnv(name, nameSource, config);
 }
 
@@ -237,6 +274,7 @@ function fromFile(
       ["client_id", "clientId"],
       ["audience", "audience"],
       ["resource", "resource"],
+      ["git_username", "gitUsername"],
     ] as const
   ) {
     const value = a[key];
@@ -256,8 +294,11 @@ function fromFile(
     sources[`auth.${key}`] = a[key] ? file : dflt;
     return secretRef(lookup, a[key] ?? defaultVar(name, what));
   };
+  if (WORKLOAD_TYPES.includes(type) && auth.clientAuth === "auto" && !a.client_secret_env) {
+    auth.clientAuth = "none"; // client authentication is optional for these grants
+  }
   if (type === "client_credentials" || type === "password" || a.client_secret_env) {
-    if (auth.clientAuth !== "none" && auth.clientAuth !== "private_key_jwt") {
+    if (!NO_SECRET_AUTHS.includes(auth.clientAuth)) {
       auth.clientSecret = secretVar("client_secret_env", "CLIENT_SECRET");
     }
   }
@@ -267,6 +308,22 @@ function fromFile(
   if (type === "password") {
     auth.username = secretVar("username_env", "USERNAME");
     auth.password = secretVar("password_env", "PASSWORD");
+  }
+  const subjectKind = a.subject_token_source ??
+    (a.subject_token_file ? "file" : a.subject_token_env ? "env" : undefined);
+  if (subjectKind) {
+    for (const key of SUBJECT_TOKEN_KEYS) if (a[key] !== undefined) sources[`auth.${key}`] = file;
+    if (!a.subject_token_source) sources["auth.subject_token_source"] = dflt;
+    const path = a.subject_token_file;
+    auth.subjectToken = subjectTokenSource(subjectKind, lookup, {
+      ...(path ? { file: resolve(dirname(config.path!), path) } : {}),
+      ...(a.subject_token_env ? { variable: a.subject_token_env } : {}),
+      ...(a.subject_token_audience ? { audience: a.subject_token_audience } : {}),
+    }, `the env's [auth] table in ${config.path}`);
+  }
+  if (a.subject_token_type) {
+    auth.subjectTokenType = a.subject_token_type;
+    sources["auth.subject_token_type"] = file;
   }
   const out: ResolvedEnv = {
     name,
@@ -290,7 +347,58 @@ function fromFile(
   return out;
 }
 
-function fromVariables(name: string, nameSource: Source, lookup: VarLookup): ResolvedEnv {
+/** Client authentication methods that use no client secret. */
+const NO_SECRET_AUTHS: readonly (ClientAuth | "auto")[] = [
+  "none",
+  "private_key_jwt",
+  "federated_jwt",
+];
+
+const SUBJECT_TOKEN_KEYS = [
+  "subject_token_source",
+  "subject_token_file",
+  "subject_token_env",
+  "subject_token_audience",
+] as const;
+
+/** The variables GitHub Actions sets for a job with `permissions: id-token: write`. */
+export const GITHUB_OIDC_VARS = ["ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"];
+
+function subjectTokenSource(
+  kind: SubjectTokenSourceKind,
+  lookup: VarLookup,
+  given: { file?: string; variable?: string; audience?: string },
+  where: string,
+): SubjectTokenSource {
+  const missing = (key: string, variable: string) =>
+    new ConfigError(
+      "CONFIG_INCOMPLETE",
+      `subject_token_source = ${q(kind)} needs ${key}`,
+      { hint: `set ${key} in ${where} (or ${variable})` },
+    );
+  switch (kind) {
+    case "file":
+      if (!given.file) throw missing("subject_token_file", "LMI_SUBJECT_TOKEN_FILE");
+      return { kind, path: given.file };
+    case "env":
+      if (!given.variable) throw missing("subject_token_env", "LMI_SUBJECT_TOKEN_ENV");
+      return { kind, token: secretRef(lookup, given.variable) };
+    case "github_actions":
+      return {
+        kind,
+        ...(given.audience ? { audience: given.audience } : {}),
+        requestUrl: secretRef(lookup, GITHUB_OIDC_VARS[0]!),
+        requestToken: secretRef(lookup, GITHUB_OIDC_VARS[1]!),
+      };
+  }
+}
+
+function fromVariables(
+  name: string,
+  nameSource: Source,
+  lookup: VarLookup,
+  cwd: string,
+): ResolvedEnv {
   const sources: Record<string, Source> = { name: nameSource };
   const dflt: Source = { kind: "default" };
   const read = (variable: string, key: string): string | undefined => {
@@ -318,15 +426,28 @@ function fromVariables(name: string, nameSource: Source, lookup: VarLookup): Res
   }
   const type = (typeText ?? (clientId ? "client_credentials" : "none")) as AuthType;
   if (typeText === undefined) sources["auth.type"] = dflt;
+  const oneOf = <T extends string>(variable: string, key: string, valid: readonly T[]) => {
+    const value = read(variable, key);
+    if (value !== undefined && !(valid as readonly string[]).includes(value)) {
+      throw new ConfigError("CONFIG_INVALID", `${variable}: invalid value ${q(value)}`, {
+        hint: `valid values: ${valid.map((t) => q(t)).join(", ")}`,
+      });
+    }
+    return value as T | undefined;
+  };
+  const clientAuthText = oneOf("LMI_CLIENT_AUTH", "auth.client_auth", CLIENT_AUTHS);
+  const hasSecret = !!lookup.get("LMI_CLIENT_SECRET")?.value;
+  const clientAuth: ClientAuth | "auto" = clientAuthText ??
+    (WORKLOAD_TYPES.includes(type) && !hasSecret ? "none" : DEFAULTS.clientAuth);
   const auth: ResolvedAuth = {
     type,
-    clientAuth: DEFAULTS.clientAuth,
+    clientAuth,
     scopes: read("LMI_SCOPES", "auth.scopes")?.split(/\s+/).filter(Boolean) ?? [],
     extraParams: {},
     refreshMarginMs: DEFAULTS.refreshMarginMs,
     verifyAccessToken: DEFAULTS.verifyAccessToken,
   };
-  sources["auth.client_auth"] = dflt;
+  if (!clientAuthText) sources["auth.client_auth"] = dflt;
   sources["auth.refresh_margin"] = dflt;
   sources["auth.verify_access_token"] = dflt;
   if (!sources["auth.scopes"]) sources["auth.scopes"] = dflt;
@@ -337,9 +458,33 @@ function fromVariables(name: string, nameSource: Source, lookup: VarLookup): Res
   if (tokenUrl) auth.tokenUrl = tokenUrl;
   if (clientId) auth.clientId = clientId;
   if (audience) auth.audience = audience;
-  if (type === "client_credentials" || type === "password") {
+  const resource = read("LMI_RESOURCE", "auth.resource");
+  if (resource) auth.resource = resource;
+  const secretAuth = !NO_SECRET_AUTHS.includes(clientAuth);
+  if ((type === "client_credentials" || type === "password" || hasSecret) && secretAuth) {
     auth.clientSecret = secretRef(lookup, "LMI_CLIENT_SECRET");
     sources["auth.client_secret_env"] = dflt;
+  }
+  if (clientAuth === "private_key_jwt") {
+    auth.privateKey = secretRef(lookup, "LMI_PRIVATE_KEY");
+    sources["auth.private_key_env"] = dflt;
+  }
+  const subjectKind = oneOf(
+    "LMI_SUBJECT_TOKEN_SOURCE",
+    "auth.subject_token_source",
+    SUBJECT_TOKEN_SOURCES,
+  );
+  const subjectFile = read("LMI_SUBJECT_TOKEN_FILE", "auth.subject_token_file");
+  const subjectEnv = read("LMI_SUBJECT_TOKEN_ENV", "auth.subject_token_env");
+  const subjectAudience = read("LMI_SUBJECT_TOKEN_AUDIENCE", "auth.subject_token_audience");
+  const kind = subjectKind ?? (subjectFile ? "file" : subjectEnv ? "env" : undefined);
+  if (kind) {
+    if (!subjectKind) sources["auth.subject_token_source"] = dflt;
+    auth.subjectToken = subjectTokenSource(kind, lookup, {
+      ...(subjectFile ? { file: resolve(cwd, subjectFile) } : {}),
+      ...(subjectEnv ? { variable: subjectEnv } : {}),
+      ...(subjectAudience ? { audience: subjectAudience } : {}),
+    }, "the environment");
   }
   if (type === "password") {
     auth.username = secretRef(lookup, "LMI_USERNAME");
@@ -347,18 +492,33 @@ function fromVariables(name: string, nameSource: Source, lookup: VarLookup): Res
     sources["auth.username_env"] = dflt;
     sources["auth.password_env"] = dflt;
   }
+  const timeoutText = read("LMI_TIMEOUT", "timeout");
+  const timeoutMs = timeoutText === undefined ? DEFAULTS.timeoutMs : parseDuration(timeoutText);
+  if (timeoutMs === undefined || !inRange(timeoutMs, TIMEOUT_RANGE)) {
+    throw new ConfigError("CONFIG_INVALID", `LMI_TIMEOUT: invalid duration ${q(timeoutText)}`, {
+      hint: timeoutMs === undefined ? `write ${DURATION_HINT}` : rangeHint(TIMEOUT_RANGE),
+    });
+  }
   const out: ResolvedEnv = {
     name,
     definedBy: "environment",
     requiresSso: false,
-    timeoutMs: DEFAULTS.timeoutMs,
+    timeoutMs,
     retries: DEFAULTS.retries,
     headers: {},
     auth,
-    sources: { ...sources, requires_sso: dflt, timeout: dflt, retries: dflt, headers: dflt },
+    sources: {
+      requires_sso: dflt,
+      timeout: dflt,
+      retries: dflt,
+      headers: dflt,
+      ...sources,
+    },
   };
   const baseUrl = url("LMI_BASE_URL", "base_url");
   if (baseUrl) out.baseUrl = baseUrl;
+  const caFile = read("LMI_CA_FILE", "ca_file");
+  if (caFile) out.caFile = resolve(cwd, caFile);
   return out;
 }
 

@@ -17,18 +17,30 @@ import {
 } from "./duration.ts";
 import { findKeyLine } from "./key_line.ts";
 
-export const AUTH_TYPES = ["client_credentials", "password", "sso", "command", "none"] as const;
+export const AUTH_TYPES = [
+  "client_credentials",
+  "password",
+  "sso",
+  "command",
+  "none",
+  "token_exchange",
+  "jwt_bearer",
+] as const;
 export type AuthType = typeof AUTH_TYPES[number];
 export const CLIENT_AUTHS = [
   "client_secret_basic",
   "client_secret_post",
   "private_key_jwt",
   "none",
+  "federated_jwt",
 ] as const;
 export type ClientAuth = typeof CLIENT_AUTHS[number];
 /** How JWT access tokens are verified (DESIGN.md → Tokens). */
 export const VERIFY_MODES = ["auto", "always", "never"] as const;
 export type VerifyMode = typeof VERIFY_MODES[number];
+/** Where a workload's subject token comes from (token_exchange, jwt_bearer, federated_jwt). */
+export const SUBJECT_TOKEN_SOURCES = ["github_actions", "file", "env"] as const;
+export type SubjectTokenSourceKind = typeof SUBJECT_TOKEN_SOURCES[number];
 
 export const ENV_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
@@ -48,8 +60,15 @@ export interface FileAuth {
   expected_audience?: string[];
   username_env?: string;
   password_env?: string;
+  /** The username `lmi git-credential` and `lmi docker-credential` answer (default "oauth2"). */
+  git_username?: string;
   private_key_env?: string;
   command?: string[];
+  subject_token_source?: SubjectTokenSourceKind;
+  subject_token_file?: string;
+  subject_token_env?: string;
+  subject_token_audience?: string;
+  subject_token_type?: string;
 }
 
 export interface FileEnv {
@@ -119,9 +138,15 @@ const AUTH_KEYS: Record<string, KeySpec> = {
   verify_access_token: { kind: "string", oneOf: VERIFY_MODES },
   expected_audience: { kind: "stringOrStrings" },
   username_env: { kind: "string" },
+  git_username: { kind: "string" },
   password_env: { kind: "string" },
   private_key_env: { kind: "string" },
   command: { kind: "strings" },
+  subject_token_source: { kind: "string", oneOf: SUBJECT_TOKEN_SOURCES },
+  subject_token_file: { kind: "string" },
+  subject_token_env: { kind: "string" },
+  subject_token_audience: { kind: "string" },
+  subject_token_type: { kind: "string" },
 };
 const SSO_KEYS: Record<string, KeySpec> = {
   issuer: { kind: "url" },
@@ -140,6 +165,7 @@ const LITERAL_SECRETS: Record<string, string> = {
   username: "username_env",
   private_key: "private_key_env",
   secret: "client_secret_env",
+  subject_token: "subject_token_env",
 };
 
 /** Validate a parsed TOML document. `text` is the file's source, used to find line numbers. */

@@ -59,3 +59,28 @@ export function resolveTarget(
   if (hashIndex >= 0) url.hash = suffix.slice(hashIndex);
   return { url, sameOrigin: true };
 }
+
+/**
+ * How closely `baseUrl` covers `target`, for the credential helpers: the number of path segments
+ * of base_url when both have the same scheme and host (with port; a default port is the same as
+ * none) and base_url's path is a whole-segment prefix of the target's path (`/org` covers
+ * `/org/repo.git`, not `/organisation`); undefined when it does not cover it. A longer prefix is
+ * a closer match. An unparsable base_url covers nothing.
+ */
+export function baseUrlCoverage(baseUrl: string, target: URL): number | undefined {
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    return undefined;
+  }
+  if (base.protocol !== target.protocol || base.host !== target.host) return undefined;
+  const baseSegments = pathSegments(base.pathname);
+  const targetSegments = pathSegments(target.pathname);
+  if (baseSegments.length > targetSegments.length) return undefined;
+  return baseSegments.every((s, i) => s === targetSegments[i]) ? baseSegments.length : undefined;
+}
+
+function pathSegments(path: string): string[] {
+  return path.split("/").filter((s) => s !== "");
+}

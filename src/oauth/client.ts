@@ -12,7 +12,12 @@ import type { ResolvedAuth, SecretRef } from "../config/resolve.ts";
 import { assertSecureEndpoint, createTransport, type Transport } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
 import { toLmiError } from "./errors.ts";
-import { type ClientAuthPlan, clientSecretBasic, planClientAuth } from "./client_auth.ts";
+import {
+  type ClientAuthPlan,
+  clientSecretBasic,
+  federatedJwt,
+  planClientAuth,
+} from "./client_auth.ts";
 import type { ClientAuth } from "../config/schema.ts";
 
 /** The server's endpoints, as plain data. */
@@ -118,10 +123,14 @@ export type ClientAuthFactory = (
   method: ClientAuth,
 ) => OpenidClient.ClientAuth;
 
-/** Check that the client can authenticate (id and secrets present) before any network call. */
+/**
+ * Check that the client can authenticate (id and secrets present) before any network call.
+ * `subjectToken` gives the workload's token for `client_auth = "federated_jwt"`.
+ */
 export async function prepareClientAuth(
   auth: ResolvedAuth,
   envName: string,
+  subjectToken?: () => Promise<string>,
 ): Promise<ClientAuthFactory> {
   if (!auth.clientId) {
     throw new ConfigError(
@@ -132,7 +141,7 @@ export async function prepareClientAuth(
       },
     );
   }
-  return await clientAuthentication(auth, envName);
+  return await clientAuthentication(auth, envName, subjectToken);
 }
 
 /** How the client authenticates at `server`: configured, remembered, or from its metadata. */
@@ -214,6 +223,7 @@ function discoveryError(err: unknown, transport: Transport) {
 async function clientAuthentication(
   auth: ResolvedAuth,
   envName: string,
+  subjectToken: (() => Promise<string>) | undefined,
 ): Promise<ClientAuthFactory> {
   switch (auth.clientAuth) {
     case "auto":
@@ -227,6 +237,17 @@ async function clientAuthentication(
       return (lib) => lib.None();
     case "private_key_jwt":
       return await privateKeyJwt(auth, envName);
+    case "federated_jwt": {
+      if (!subjectToken) {
+        throw new ConfigError(
+          "CLIENT_AUTH_UNSUPPORTED",
+          `client_auth = "federated_jwt" is not available here (env ${JSON.stringify(envName)})`,
+          { hint: "federated_jwt is for service tokens (client_credentials)" },
+        );
+      }
+      const assertion = await subjectToken();
+      return () => federatedJwt(assertion);
+    }
   }
 }
 

@@ -35,6 +35,22 @@ export function clientSecretBasic(secret: string): OpenidClient.ClientAuth {
   };
 }
 
+/** RFC 7523 §2.2's client assertion type. */
+export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/**
+ * Federated client authentication (RFC 7523 §2.2 with an assertion lmi did not sign, as Entra ID
+ * workload identity federation takes): the workload's token, from its CI system or cluster, is
+ * the `client_assertion`.
+ */
+export function federatedJwt(assertion: string): OpenidClient.ClientAuth {
+  return (_as, client, body) => {
+    body.set("client_id", client.client_id);
+    body.set("client_assertion_type", JWT_BEARER_ASSERTION);
+    body.set("client_assertion", assertion);
+  };
+}
+
 export type SecretMethod = "client_secret_basic" | "client_secret_post";
 
 /** Which method to use first, why, and what to try once if the server rejects it. */

@@ -1,6 +1,7 @@
 /**
  * Service grants at the token endpoint: client credentials (RFC 6749 §4.4), resource owner
- * password (§4.3) and refresh (§6), with scopes, audience, resource and extra parameters.
+ * password (§4.3), refresh (§6), token exchange (RFC 8693) and JWT bearer (RFC 7523 §2.1), with
+ * scopes, audience, resource and extra parameters.
  * Each returns the token response as plain data; errors are lmi's typed errors.
  *
  * @module
@@ -31,7 +32,21 @@ export function grantParams(auth: ResolvedAuth): Record<string, string> {
   return params;
 }
 
-function hints(auth: ResolvedAuth, grant: "client_credentials" | "password" | "refresh_token") {
+/** RFC 8693's grant type. */
+export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+/** RFC 7523 §2.1's grant type. */
+export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/** RFC 8693 §3: the subject token type used when `subject_token_type` is not set. */
+export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
+
+type GrantName =
+  | "client_credentials"
+  | "password"
+  | "refresh_token"
+  | "token_exchange"
+  | "jwt_bearer";
+
+function hints(auth: ResolvedAuth, grant: GrantName) {
   const secretVar = auth.clientSecret?.variable;
   const h: Record<string, string> = {
     invalid_client: secretVar
@@ -43,6 +58,16 @@ function hints(auth: ResolvedAuth, grant: "client_credentials" | "password" | "r
     invalid_target: "check the env's resource / audience",
     unsupported_grant_type: `the IdP does not offer the ${grant} grant`,
   };
+  if (auth.clientAuth === "federated_jwt") {
+    h.invalid_client = `the IdP did not accept the workload's token as the client assertion for ${
+      JSON.stringify(auth.clientId)
+    }: check the federated credential (issuer, subject, audience) registered for the client`;
+  }
+  if (grant === "token_exchange" || grant === "jwt_bearer") {
+    h.invalid_grant =
+      "the IdP did not accept the subject token: check its trust of the token's issuer and the subject and audience it expects (subject_token_audience)";
+    h.invalid_request = "check the subject token source and subject_token_type";
+  }
   if (grant === "password") {
     h.invalid_grant =
       `check the username and password in ${auth.username?.variable} and ${auth.password?.variable}`;
@@ -166,6 +191,44 @@ export function password(
         ...grantParams(auth),
         username,
         password: pass,
+      }),
+  );
+}
+
+/**
+ * Token exchange (RFC 8693 §2.1): the subject token for an access token of this env's audience,
+ * resource and scopes. `requested_token_type` and the like go in `extra_params`.
+ */
+export function tokenExchange(
+  conn: Connection,
+  auth: ResolvedAuth,
+  subjectToken: string,
+): Promise<TokenResponse> {
+  return run(
+    conn,
+    { what: "token exchange", hints: hints(auth, "token_exchange") },
+    () =>
+      conn.lib.genericGrantRequest(conn.config, TOKEN_EXCHANGE_GRANT, {
+        ...grantParams(auth),
+        subject_token: subjectToken,
+        subject_token_type: auth.subjectTokenType ?? JWT_TOKEN_TYPE,
+      }),
+  );
+}
+
+/** JWT bearer grant (RFC 7523 §2.1): the subject token is the `assertion`. */
+export function jwtBearer(
+  conn: Connection,
+  auth: ResolvedAuth,
+  assertion: string,
+): Promise<TokenResponse> {
+  return run(
+    conn,
+    { what: "token request (jwt-bearer)", hints: hints(auth, "jwt_bearer") },
+    () =>
+      conn.lib.genericGrantRequest(conn.config, JWT_BEARER_GRANT, {
+        ...grantParams(auth),
+        assertion,
       }),
   );
 }

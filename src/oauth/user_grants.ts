@@ -6,6 +6,7 @@
  * @module
  */
 import type { Connection } from "./client.ts";
+import { AuthError } from "../errors.ts";
 import { toLmiError } from "./errors.ts";
 import { type TokenResponse, toTokenResponse } from "./grants.ts";
 
@@ -133,5 +134,26 @@ export async function revokeToken(
     await conn.lib.tokenRevocation(conn.config, token, { token_type_hint: hint });
   } catch (err) {
     throw toLmiError(err, { what: "revocation request", last: conn.transport.last() });
+  }
+}
+
+/**
+ * Revoke a refresh token (when there is one) and its access token. A server that cannot revoke
+ * this kind of access token says `unsupported_token_type` (RFC 7009 §2.2.1, e.g. self-contained
+ * JWTs): that is not a failure, the token simply expires; `accessRevoked` says which it was.
+ */
+export async function revokeTokenSet(
+  conn: Connection,
+  tokens: { access: string; refresh?: string | undefined },
+): Promise<{ accessRevoked: boolean }> {
+  if (tokens.refresh) await revokeToken(conn, tokens.refresh, "refresh_token");
+  try {
+    await revokeToken(conn, tokens.access, "access_token");
+    return { accessRevoked: true };
+  } catch (err) {
+    if (err instanceof AuthError && err.oauthError === "unsupported_token_type") {
+      return { accessRevoked: false };
+    }
+    throw err;
   }
 }

@@ -83,6 +83,8 @@ async function acquireOnce(
   switch (env.auth.type) {
     case "client_credentials":
     case "password":
+    case "token_exchange":
+    case "jwt_bearer":
       return await getServiceToken(env, ctx, options);
     case "sso": {
       const s = await ssoSession(env, ctx, options);

@@ -1,5 +1,5 @@
 /**
- * Service tokens (client credentials, password): one OS lock per env held across cache read,
+ * Service tokens (client credentials, password, token exchange, JWT bearer): one OS lock per env held across cache read,
  * verification, refresh or acquisition, and cache write, so parallel callers make one token
  * request and refresh-token rotation never races.
  *
@@ -54,9 +54,14 @@ export interface TokenOutcome {
   cached: boolean;
 }
 
-export const SERVICE_TYPES = ["client_credentials", "password"] as const;
+export const SERVICE_TYPES = [
+  "client_credentials",
+  "password",
+  "token_exchange",
+  "jwt_bearer",
+] as const;
 
-/** Get a valid token for a service env (client_credentials or password). */
+/** Get a valid token for a service env (client_credentials, password, token_exchange, jwt_bearer). */
 export async function getServiceToken(
   env: ResolvedEnv,
   ctx: ServiceContext,
@@ -69,7 +74,8 @@ export async function getServiceToken(
       "AUTH_TYPE_UNSUPPORTED",
       `env ${q(env.name)} has auth type ${q(auth.type)}, not a service grant`,
       {
-        hint: 'service tokens need auth.type "client_credentials" or "password"',
+        hint:
+          'service tokens need auth.type "client_credentials", "password", "token_exchange" or "jwt_bearer"',
       },
     );
   }
@@ -255,6 +261,7 @@ class Flow {
   readonly verifier: Verifier;
   #server?: Promise<Server>;
   #clientAuth?: Promise<ClientAuthFactory>;
+  #subjectToken?: Promise<string>;
   #announced = false;
 
   constructor(
@@ -282,13 +289,18 @@ class Flow {
     return (await this.server()).transport.fetch(input, init);
   }
 
+  /** The deps with the env's trust (OS store, ca_file) on `fetch`. */
+  async #envDeps(): Promise<ServiceContext["deps"]> {
+    const tls = await import("../http/tls.ts");
+    return { ...this.ctx.deps, fetch: tls.envFetch(this.ctx.deps, this.env.caFile) };
+  }
+
   server(): Promise<Server> {
     // Loaded only when the network is needed: the warm path never pays for these modules.
     return this.#server ??= Promise.all([
       import("../oauth/client.ts"),
-      import("../http/tls.ts"),
-    ]).then(([m, tls]) => {
-      const deps = { ...this.ctx.deps, fetch: tls.envFetch(this.ctx.deps, this.env.caFile) };
+      this.#envDeps(),
+    ]).then(([m, deps]) => {
       return m.resolveServer(this.env.auth, this.env.name, {
         deps,
         log: this.ctx.log,
@@ -299,8 +311,22 @@ class Flow {
 
   #factory(): Promise<ClientAuthFactory> {
     return this.#clientAuth ??= import("../oauth/client.ts").then((m) =>
-      m.prepareClientAuth(this.env.auth, this.env.name)
+      m.prepareClientAuth(this.env.auth, this.env.name, () => this.subjectToken())
     );
+  }
+
+  /** The workload's subject token, read once per acquisition (a file is read anew each time). */
+  subjectToken(): Promise<string> {
+    return this.#subjectToken ??= (async () => {
+      const m = await import("./subject_token.ts");
+      const source = m.requireSubjectSource(this.env.auth, this.env.name);
+      this.ctx.log.info(`subject token for env ${q(this.env.name)}: ${m.describeSource(source)}`);
+      return await m.readSubjectToken(source, {
+        deps: await this.#envDeps(),
+        log: this.ctx.log,
+        timeoutMs: this.env.timeoutMs,
+      });
+    })();
   }
 
   /**
@@ -349,15 +375,25 @@ class Flow {
       m.requireSecret(auth.username, "username", name);
       m.requireSecret(auth.password, "password", name);
     }
+    const subject = auth.type === "token_exchange" || auth.type === "jwt_bearer"
+      ? await this.subjectToken()
+      : undefined;
     const server = await this.server();
     this.ctx.log.info(
       `requesting a token for env ${q(name)} (${auth.type}) from ${server.info.token_endpoint}`,
     );
-    return await this.#request((conn) =>
-      auth.type === "password"
-        ? grants.password(conn, auth, name)
-        : grants.clientCredentials(conn, auth)
-    );
+    return await this.#request((conn) => {
+      switch (auth.type) {
+        case "password":
+          return grants.password(conn, auth, name);
+        case "token_exchange":
+          return grants.tokenExchange(conn, auth, subject!);
+        case "jwt_bearer":
+          return grants.jwtBearer(conn, auth, subject!);
+        default:
+          return grants.clientCredentials(conn, auth);
+      }
+    });
   }
 
   async refresh(refreshToken: string): Promise<TokenResponse> {

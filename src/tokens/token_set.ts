@@ -27,8 +27,9 @@ export interface CachedToken {
 /**
  * A hash of everything that decides which token the IdP issues: auth type, issuer/token_url,
  * client id, scopes, audience, resource, plus the extra params and (password grant) the
- * username variable's value. A different fingerprint means the cached token is not for this
- * config.
+ * username variable's value, and for workload identity the subject token's source (kind, file
+ * path, variable name, audience) and type, never the token itself. A different fingerprint
+ * means the cached token is not for this config.
  */
 export async function fingerprint(auth: ResolvedAuth): Promise<string> {
   const material = JSON.stringify([
@@ -41,10 +42,22 @@ export async function fingerprint(auth: ResolvedAuth): Promise<string> {
     auth.resource ?? null,
     Object.entries(auth.extraParams).sort(([a], [b]) => a.localeCompare(b)),
     auth.username?.value ?? null,
+    // Appended only when set, so the fingerprints of other envs stay as they were.
+    ...(auth.subjectToken ? [subjectMaterial(auth)] : []),
   ]);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material));
   return "sha256:" +
     [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function subjectMaterial(auth: ResolvedAuth): unknown[] {
+  const s = auth.subjectToken!;
+  const where = s.kind === "file"
+    ? s.path
+    : s.kind === "env"
+    ? s.token.variable
+    : s.audience ?? null;
+  return ["subject", s.kind, where, auth.subjectTokenType ?? null, auth.clientAuth];
 }
 
 /** Milliseconds the token stays valid from `now`. */

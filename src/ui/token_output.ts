@@ -5,7 +5,7 @@
  */
 import type { TokenSet } from "../context.ts";
 
-export type TokenFormat = "raw" | "header" | "json" | "env" | "exec-credential";
+export type TokenFormat = "raw" | "header" | "json" | "env" | "exec-credential" | "github";
 
 /** "bearer" → "Bearer"; other types as given. */
 export function tokenTypeLabel(type: string): string {
@@ -50,6 +50,9 @@ export function formatToken(
         ...(expires ? [`export LMI_TOKEN_EXPIRES_AT=${shellQuote(expires)}`] : []),
         `export LMI_ENV=${shellQuote(env)}`,
       ].join("\n") + "\n";
+    case "github":
+      // GitHub Actions masks the value in every later log line (the files are written apart).
+      return `::add-mask::${token.accessToken}\n`;
     case "exec-credential":
       return JSON.stringify({
         apiVersion: execApiVersion,
@@ -60,4 +63,21 @@ export function formatToken(
         },
       }) + "\n";
   }
+}
+
+/**
+ * GitHub Actions' file commands for the token: `LMI_TOKEN` (and its type) for later steps'
+ * environment (`$GITHUB_ENV`) and `token` as a step output (`$GITHUB_OUTPUT`), in the multi-line
+ * form with a random delimiter, so no value can end the block early.
+ */
+export function githubFileCommands(
+  token: TokenSet,
+  delimiter: string,
+): { env: string; output: string } {
+  const block = (name: string, value: string) => `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
+  return {
+    env: block("LMI_TOKEN", token.accessToken) +
+      block("LMI_TOKEN_TYPE", tokenTypeLabel(token.tokenType)),
+    output: block("token", token.accessToken),
+  };
 }

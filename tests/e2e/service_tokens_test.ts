@@ -13,7 +13,7 @@ import {
 } from "../helpers/assert.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { cacheEntries, cacheEntry, tokenFile, writeCacheEntries } from "../helpers/cache.ts";
-import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
+import { devSandbox, introspect, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 function ccConfig(idp: DevIdp, extra = "", env = "dev"): string {
@@ -337,6 +337,78 @@ client_secret_env = "SVC_SECRET"
       (await box.run(["logout", "--all"])).stderr,
       /Removed cached tokens of "dev", "pw"/,
     );
+  });
+
+  await t.step("logout revokes the tokens at the IdP (RFC 7009), then deletes them", async () => {
+    await using box = await world(idp, ccConfig(idp) + pwConfig(idp));
+    const pw = await box.run(["auth", "token", "-e", "pw"]);
+    assertEquals(pw.code, 0, pw.stderr);
+    const refresh = cacheEntry(box, "pw").refresh_token as string;
+    const useRefresh = async () => {
+      const res = await fetch(`${idp.issuer}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: refresh,
+          client_id: idp.clients.password.id,
+          client_secret: idp.clients.password.secret,
+        }),
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    assertEquals(await introspect(idp, refresh), true, "active before logout");
+    const out = await box.run(["logout", "--env", "pw", "-v"]);
+    assertEquals(out.code, 0, out.stderr);
+    assertMatch(out.stderr, /revoked env "pw"'s tokens at the IdP/);
+    assertEquals(await introspect(idp, refresh), false, "revoked, says introspection");
+    assertEquals(await useRefresh(), 400, "and the IdP refuses it");
+    assertEquals((await box.run(["auth", "token"])).code, 0);
+    const all = await box.run(["logout", "--all", "-v"]);
+    assertMatch(all.stderr, /revoked env "dev"'s tokens at the IdP/);
+  });
+
+  await t.step("logout with the IdP gone: deleted here, with a warning", async () => {
+    const gone = await startDevIdp();
+    await using box = await world(gone, ccConfig(gone));
+    assertEquals((await box.run(["auth", "token"])).code, 0);
+    await gone[Symbol.asyncDispose]();
+    const out = await box.run(["logout", "--env", "dev"]);
+    assertEquals(out.code, 0, out.stderr);
+    assertMatch(
+      out.stderr,
+      /warning: could not revoke env "dev"'s tokens at the IdP \(.*\); they are deleted here/,
+    );
+    assertMatch(out.stderr, /Removed the cached token of env "dev"/);
+    assertEquals(await Deno.stat(tokenFile(box, "dev")).catch(() => undefined), undefined);
+  });
+
+  await t.step("--format github: masked, and LMI_TOKEN / token for later steps", async () => {
+    await using box = await world(idp, ccConfig(idp));
+    const none = await box.run(["auth", "token", "--format", "github"]);
+    assertEquals(none.code, 3, none.stderr);
+    assertMatch(
+      none.stderr,
+      /lmi: error: --format github needs GITHUB_ENV, which is not set\nhint: /,
+    );
+    const envFile = join(box.dir, "github_env");
+    const outFile = join(box.dir, "github_output");
+    await Deno.writeTextFile(envFile, "EARLIER=1\n");
+    const r = await box.run(["auth", "token", "--format", "github", "-vv"], {
+      env: { GITHUB_ACTIONS: "true", GITHUB_ENV: envFile, GITHUB_OUTPUT: outFile },
+    });
+    assertEquals(r.code, 0, r.stderr);
+    const token = /^::add-mask::(\S+)\n$/.exec(r.stdout)?.[1];
+    assert(token, r.stdout);
+    assertNotIncludes(r.stderr, token);
+    const env = await Deno.readTextFile(envFile);
+    assertMatch(
+      env,
+      /^EARLIER=1\nLMI_TOKEN<<(lmi_[0-9a-f-]+)\n(\S+)\n\1\nLMI_TOKEN_TYPE<<\1\nBearer\n\1\n$/,
+    );
+    assertStringIncludes(env, `\n${token}\n`);
+    assertMatch(await Deno.readTextFile(outFile), /^token<<(lmi_[0-9a-f-]+)\n\S+\n\1\n$/);
   });
 
   await t.step("env show: provenance, and secrets only as set/missing", async () => {

@@ -4,6 +4,7 @@
  * refresh rotation under parallel use, logout with revocation checked by introspection; the
  * device flow; and the ways a sign-in fails.
  */
+import { introspect } from "../helpers/dev_world.ts";
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { ignoreWithout } from "../helpers/components.ts";
@@ -114,18 +115,6 @@ async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
 
 function sessionFile(box: Sandbox): string {
   return join(box.home, ".local", "share", "lmi", "sso");
-}
-
-async function introspect(idp: DevIdp, token: string): Promise<boolean> {
-  const res = await fetch(`${idp.issuer}/token/introspection`, {
-    method: "POST",
-    headers: {
-      authorization: `Basic ${btoa(`${idp.clients.basic.id}:${idp.clients.basic.secret}`)}`,
-      "content-type": "application/x-www-form-urlencoded",
-    },
-    body: new URLSearchParams({ token }),
-  });
-  return (await res.json()).active === true;
 }
 
 Deno.test({

@@ -62,3 +62,26 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
     },
   };
 }
+
+/** Run any program (not lmi) with a clean environment, `input` on stdin, and capture its output. */
+export async function runWithInput(
+  cmd: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd: string; input: string },
+): Promise<RunResult> {
+  const child = new Deno.Command(cmd, {
+    args,
+    clearEnv: true,
+    env: options.env,
+    cwd: options.cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(options.input));
+  await w.close();
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

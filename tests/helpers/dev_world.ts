@@ -60,3 +60,16 @@ export async function devSandbox(
   await box.writeConfig(toml);
   return box;
 }
+
+/** RFC 7662 introspection at the dev IdP (as its basic client): is the token still active? */
+export async function introspect(idp: DevIdp, token: string): Promise<boolean> {
+  const res = await fetch(`${idp.issuer}/token/introspection`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${btoa(`${idp.clients.basic.id}:${idp.clients.basic.secret}`)}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({ token }),
+  });
+  return (await res.json()).active === true;
+}

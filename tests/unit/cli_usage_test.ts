@@ -58,7 +58,7 @@ const USAGE_ERRORS: Array<[string[], string, string]> = [
   [
     ["auth", "token", "--format", "xml"],
     'unknown format "xml"',
-    "valid formats: raw, header, json, env, exec-credential",
+    "valid formats: raw, header, json, env, exec-credential, github",
   ],
   [["auth", "token", "--min-ttl", "soon"], '--min-ttl: invalid duration "soon"', BAD_DURATION],
   [["exec", "--min-ttl", "x", "--", "true"], '--min-ttl: invalid duration "x"', BAD_DURATION],

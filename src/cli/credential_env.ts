@@ -1,0 +1,72 @@
+/**
+ * The env a credential helper (`lmi git-credential`, `lmi docker-credential`) answers for: the
+ * one given with `--env`, else the env whose `base_url` covers the requested URL (same scheme and
+ * host, longest path prefix wins). `LMI_ENV` and `default_env` never choose it: a helper must not
+ * hand a token to a host the env is not for.
+ *
+ * @module
+ */
+import { listEnvNames, type ResolvedEnv, resolveNamedEnv } from "../config/resolve.ts";
+import { q } from "../errors.ts";
+import { baseUrlCoverage } from "../http/url.ts";
+import { configFor, envFor } from "./common.ts";
+import type { CommandContext } from "./spec.ts";
+
+/** The username the helpers answer when the env sets no `git_username`. */
+export const DEFAULT_GIT_USERNAME = "oauth2";
+
+/** The username a helper answers for `env` (line breaks removed: they would end git's line). */
+export function helperUsername(env: ResolvedEnv): string {
+  return (env.auth.gitUsername ?? DEFAULT_GIT_USERNAME).replace(/[\r\n\0]/g, "");
+}
+
+/** Every env with a base_url, in config order (envs that cannot be resolved are left out). */
+export async function envsWithBaseUrl(
+  ctx: Pick<CommandContext, "deps" | "globals" | "log">,
+): Promise<ResolvedEnv[]> {
+  const config = await configFor(ctx);
+  const envs: ResolvedEnv[] = [];
+  for (const name of listEnvNames(ctx.deps, config)) {
+    try {
+      const env = resolveNamedEnv(ctx.deps, config, name);
+      if (env.baseUrl !== undefined) envs.push(env);
+    } catch (err) {
+      ctx.log.info(`env ${q(name)} left out: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+  return envs;
+}
+
+/**
+ * The env that answers for `target`. `hasPath`: whether the request named a path (git sends one
+ * only with `credential.useHttpPath`); without one, an env whose base_url is the host's root
+ * answers, else the only env on that host.
+ */
+export async function envForTarget(
+  ctx: Pick<CommandContext, "deps" | "globals" | "log">,
+  target: URL,
+  hasPath: boolean,
+): Promise<ResolvedEnv | undefined> {
+  if (ctx.globals.env !== undefined) return (await envFor(ctx)).env;
+  if (target.protocol !== "https:" && target.protocol !== "http:") return undefined;
+  const where = `${target.protocol}//${target.host}${hasPath ? target.pathname : ""}`;
+  let best: { env: ResolvedEnv; score: number } | undefined;
+  const sameHost: ResolvedEnv[] = [];
+  for (const env of await envsWithBaseUrl(ctx)) {
+    const score = baseUrlCoverage(env.baseUrl!, target);
+    if (score !== undefined && (best === undefined || score > best.score)) best = { env, score };
+    if (URL.parse(env.baseUrl!)?.origin === target.origin) sameHost.push(env);
+  }
+  if (!best && !hasPath && sameHost.length === 1) best = { env: sameHost[0]!, score: 0 };
+  if (!best) {
+    ctx.log.info(
+      sameHost.length > 1 && !hasPath
+        ? `no env's base_url covers ${where}: ${sameHost.length} envs on that host, and no path ` +
+          "was given (git: set credential.useHttpPath true)"
+        : `no env's base_url covers ${where}`,
+    );
+    return undefined;
+  }
+  ctx.log.info(`env ${q(best.env.name)} (base_url ${best.env.baseUrl}) answers for ${where}`);
+  return best.env;
+}
