@@ -23,9 +23,11 @@ export function envClient(env: ResolvedEnv, ctx: AcquireContext): EnvClient {
   const token = (options: ServiceTokenOptions = {}) =>
     acquireToken(env, ctx, options).then((o) => o.token);
   const hasAuth = env.auth.type !== "none";
+  // mtls_api: the API sees the client certificate too (certificate-bound tokens, RFC 8705 §3).
+  const apiCert = env.auth.mtlsApi ? env.auth.clientCert : undefined;
   const fetch = createAuthedFetch({
     env,
-    deps: { ...ctx.deps, fetch: envFetch(ctx.deps, env.caFile) },
+    deps: { ...ctx.deps, fetch: envFetch(ctx.deps, env.caFile, apiCert) },
     log: ctx.log,
     ...(hasAuth
       ? { token: ({ rejectedToken }) => token(rejectedToken ? { rejectedToken } : {}) }

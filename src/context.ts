@@ -15,6 +15,17 @@ export interface TokenSet {
   scope?: string;
   refreshToken?: string;
   obtainedAt: number;
+  /** DPoP (RFC 9449): the key the token is bound to; requests carry a proof made with it. */
+  dpopKey?: DpopKey;
+}
+
+/** A DPoP key pair (ES256) and the thumbprint (RFC 7638) tokens bound to it carry as `cnf.jkt`. */
+export interface DpopKey {
+  privateKey: CryptoKey;
+  /** Extractable: it goes into every proof's header. */
+  publicKey: CryptoKey;
+  publicJwk: { kty: string; crv: string; x: string; y: string };
+  jkt: string;
 }
 
 /** Somewhere to write bytes or text (stdout, stderr, or a test buffer). */

@@ -20,7 +20,7 @@ export interface ApiHandle {
 
 /** Starts the API; `closing` aborting cuts short its slow answers and byte streams. */
 export async function startApi(closing: AbortSignal): Promise<ApiHandle> {
-  const state: ApiState = { requests: [], fail401: 0 };
+  const state: ApiState = { requests: [], fail401: 0, dpopNonce: null };
   const listening = Promise.withResolvers<number>();
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -41,9 +41,13 @@ export async function startApi(closing: AbortSignal): Promise<ApiHandle> {
       fail401(times = 1) {
         state.fail401 = Math.max(0, times);
       },
+      dpopNonce(mode) {
+        state.dpopNonce = mode;
+      },
       reset() {
         state.requests.length = 0;
         state.fail401 = 0;
+        state.dpopNonce = null;
       },
     },
     verifyWith(verify) {

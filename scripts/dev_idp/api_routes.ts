@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { jose } from "../deps.ts";
+import { jose } from "../deps.ts";
 import { byteStream } from "./byte_stream.ts";
 import type { ApiRequestRecord } from "./types.ts";
 import { MAX_DELAY_MS, sleep } from "./util.ts";
@@ -16,6 +16,10 @@ export interface ApiState {
   fail401: number;
   /** Set by startDevIdp once the issuer is known; until then protected routes answer 503. */
   verify?: (token: string) => Promise<jose.JWTPayload>;
+  /** DPoP nonces demanded: once (until a proof carries one), always (a loop), or never. */
+  dpopNonce: "once" | "always" | null;
+  /** The nonce the API handed out last. */
+  issuedNonce?: string;
 }
 
 const MAX_BYTES = 2 ** 31;
@@ -48,6 +52,60 @@ function unauthorized(description: string): Response {
   return json({ error: "invalid_token", error_description: description }, 401, {
     "www-authenticate": `Bearer error="invalid_token", error_description="${quoted}"`,
   });
+}
+
+function dpopUnauthorized(description: string, nonce?: string): Response {
+  const error = nonce ? "use_dpop_nonce" : "invalid_dpop_proof";
+  return json({ error, error_description: description }, 401, {
+    "www-authenticate": `DPoP error="${error}", error_description="${description}"`,
+    ...(nonce ? { "dpop-nonce": nonce } : {}),
+  });
+}
+
+/**
+ * RFC 9449 §7 at the resource server: a DPoP-bound token (cnf.jkt) must come with the DPoP
+ * scheme and a proof signed by that key for this method and URL, with `ath` of the token and,
+ * when the API demands one, its nonce. Undefined when the request passes.
+ */
+async function checkDpop(
+  req: Request,
+  url: URL,
+  token: string,
+  jkt: unknown,
+  scheme: string,
+  state: ApiState,
+): Promise<Response | undefined> {
+  if (scheme.toLowerCase() !== "dpop") return unauthorized("a DPoP-bound token sent as Bearer");
+  if (typeof jkt !== "string") return dpopUnauthorized("the token is not DPoP-bound");
+  const proof = req.headers.get("dpop");
+  if (!proof) return dpopUnauthorized("missing DPoP proof");
+  let payload: jose.JWTPayload;
+  let header: jose.JWTHeaderParameters;
+  try {
+    ({ payload, protectedHeader: header } = await jose.jwtVerify(proof, jose.EmbeddedJWK, {
+      typ: "dpop+jwt",
+      algorithms: ["ES256", "RS256", "PS256", "EdDSA"],
+      maxTokenAge: "5m",
+    }));
+  } catch (err) {
+    return dpopUnauthorized(`bad DPoP proof: ${(err as Error).message}`);
+  }
+  if (await jose.calculateJwkThumbprint(header.jwk!) !== jkt) {
+    return dpopUnauthorized("the proof's key is not the token's (cnf.jkt)");
+  }
+  if (payload.htm !== req.method) return dpopUnauthorized("htm does not match");
+  if (payload.htu !== `${url.origin}${url.pathname}`) return dpopUnauthorized("htu does not match");
+  const ath = jose.base64url.encode(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))),
+  );
+  if (payload.ath !== ath) return dpopUnauthorized("ath does not match the access token");
+  if (typeof payload.jti !== "string" || !payload.jti) return dpopUnauthorized("no jti");
+  const nonceOk = state.issuedNonce !== undefined && payload.nonce === state.issuedNonce;
+  if (state.dpopNonce === "always" || (state.dpopNonce === "once" && !nonceOk)) {
+    state.issuedNonce = crypto.randomUUID();
+    return dpopUnauthorized("a DPoP nonce is required", state.issuedNonce);
+  }
+  return undefined;
 }
 
 export async function apiHandler(
@@ -87,14 +145,19 @@ export async function apiHandler(
     state.fail401--;
     return unauthorized("token rejected (forced by fail401)");
   }
-  const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)$/i.exec(authorization?.trim() ?? "");
-  if (!match?.[1]) return unauthorized("missing bearer token");
+  const match = /^(Bearer|DPoP)[ ]+([A-Za-z0-9._~+/=-]+)$/i.exec(authorization?.trim() ?? "");
+  if (!match?.[2]) return unauthorized("missing bearer token");
   if (!state.verify) return json({ error: "temporarily_unavailable" }, 503);
   let claims: jose.JWTPayload;
   try {
-    claims = await state.verify(match[1]);
+    claims = await state.verify(match[2]);
   } catch (err) {
     return unauthorized(`token verification failed: ${(err as Error).message}`);
+  }
+  const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
+  if (match[1]!.toLowerCase() === "dpop" || jkt !== undefined) {
+    const refused = await checkDpop(req, url, match[2], jkt, match[1]!, state);
+    if (refused) return refused;
   }
 
   if (path === "/whoami") {

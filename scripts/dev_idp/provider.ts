@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { Provider } from "../deps.ts";
 import { clientMetadata } from "./clients.ts";
 import { SIGNING_ALG, signingJwk } from "./keys.ts";
@@ -28,6 +29,8 @@ export interface ProviderSetup {
   deviceCodeTtl: number;
   /** The CI issuer trusted for workload identity. */
   ci: CiIssuerHandle;
+  /** oidc-provider's DPoP feature, when set. */
+  dpop?: { requireNonce?: boolean };
 }
 
 /** A new oidc-provider with its own signing key and in-memory store. */
@@ -53,6 +56,15 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
     },
     findAccount,
     features: {
+      ...(setup.dpop
+        ? {
+          dPoP: {
+            enabled: true,
+            nonceSecret: Buffer.from(crypto.getRandomValues(new Uint8Array(32))),
+            requireNonce: () => setup.dpop?.requireNonce === true,
+          },
+        }
+        : {}),
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: {

@@ -64,6 +64,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       deviceCodeTtl: positiveInt(options.deviceCodeTtl ?? 600, "deviceCodeTtl"),
       jwtClientKey: jwtClient.publicJwk,
       ci,
+      ...(options.dpop ? { dpop: options.dpop } : {}),
     });
   } catch (err) {
     await server.close();

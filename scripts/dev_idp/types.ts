@@ -16,6 +16,8 @@ export interface DevIdpOptions {
    * OpenID Connect one answers 404.
    */
   discovery?: "oidc" | "oauth";
+  /** Turn on oidc-provider's DPoP (RFC 9449); `requireNonce`: the token endpoint demands nonces. */
+  dpop?: { requireNonce?: boolean };
 }
 
 /** A canned answer for the next token-endpoint POSTs, instead of the real handler. */
@@ -134,6 +136,11 @@ export interface DevIdp {
     requests: ApiRequestRecord[];
     /** The next `times` (default 1) requests to token-protected API routes answer 401. */
     fail401(times?: number): void;
+    /**
+     * DPoP nonces at the API: "once", the next DPoP request without the API's nonce gets
+     * `401 use_dpop_nonce`; "always", every DPoP request does (a nonce loop); null, none.
+     */
+    dpopNonce(mode: "once" | "always" | null): void;
     /** Forget recorded requests and pending forced 401s. */
     reset(): void;
   };

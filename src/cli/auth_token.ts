@@ -74,6 +74,11 @@ export async function run(options: AuthTokenOptions, ctx: CommandContext): Promi
   await ctx.deps.stdout.write(
     formatToken(outcome.token, options.format, env.name, execApiVersion(ctx)),
   );
+  if (outcome.token.dpopKey && options.format === "header") {
+    ctx.log.info(
+      `the token is DPoP-bound: each request also needs a "DPoP: <proof>" header; get one with lmi auth dpop-proof --method METHOD --url URL --env ${env.name}`,
+    );
+  }
   if (github) {
     const commands = githubFileCommands(outcome.token, `lmi_${crypto.randomUUID()}`);
     await Deno.writeTextFile(github.env, commands.env, { append: true });

@@ -80,6 +80,37 @@ export function describeEnv(env: ResolvedEnv): Entry[] {
   }
   if (a.command) rows.push({ key: "auth.command", value: a.command, source: src("auth.command") });
   rows.push(...subjectTokenRows(env, src));
+  rows.push(...clientCertRows(env, src));
+  return rows;
+}
+
+/** mTLS: the certificate's and key's files; a key in a variable only as set / missing. */
+function clientCertRows(env: ResolvedEnv, src: (key: string) => string): Entry[] {
+  const c = env.auth.clientCert;
+  if (!c) return [];
+  const rows: Entry[] = [
+    { key: "auth.client_cert_file", value: c.certFile, source: src("auth.client_cert_file") },
+  ];
+  if (c.keyFile) {
+    rows.push({
+      key: "auth.client_key_file",
+      value: c.keyFile,
+      source: src("auth.client_key_file"),
+    });
+  } else if (c.key) {
+    rows.push({
+      key: "auth.client_key",
+      value: secretText(c.key),
+      source: c.key.source ? formatSource(c.key.source) : src("auth.client_key_env"),
+    });
+  } else {
+    rows.push({ key: "auth.client_key_file", value: c.certFile, source: "client_cert_file" });
+  }
+  rows.push({
+    key: "auth.mtls_api",
+    value: env.auth.mtlsApi ?? false,
+    source: src("auth.mtls_api"),
+  });
   return rows;
 }
 

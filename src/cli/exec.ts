@@ -6,6 +6,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { acquireToken } from "../tokens/acquire.ts";
+import { tokenTypeLabel } from "../ui/token_output.ts";
 import { envFor } from "./common.ts";
 import { runChild } from "./child.ts";
 import { durationFlag } from "./duration_flag.ts";
@@ -41,6 +42,7 @@ export async function run(options: ExecOptions, ctx: CommandContext): Promise<nu
   if (env.auth.type !== "none") {
     const { token } = await acquireToken(env, ctx, { minTtlMs: options.minTtlMs });
     vars.LMI_TOKEN = token.accessToken;
+    vars.LMI_TOKEN_TYPE = tokenTypeLabel(token.tokenType);
   }
   await ctx.log.flush();
   return await runChild(ctx.deps, options.command, options.args, vars);

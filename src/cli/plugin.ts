@@ -8,6 +8,7 @@ import { ConfigError, q, UsageError } from "../errors.ts";
 import { nearest } from "../config/schema.ts";
 import { permissionFlags } from "../permissions.ts";
 import { acquireToken } from "../tokens/acquire.ts";
+import { tokenTypeLabel } from "../ui/token_output.ts";
 import { commandNames } from "./args.ts";
 import { configFor } from "./common.ts";
 import { findOnPath, listPlugins, runChild } from "./child.ts";
@@ -57,7 +58,9 @@ export async function runPlugin(
     vars.LMI_ENV = env.name;
     if (env.baseUrl) vars.LMI_BASE_URL = env.baseUrl;
     if (env.auth.type !== "none") {
-      vars.LMI_TOKEN = (await acquireToken(env, ctx, { minTtlMs: 5 * 60_000 })).token.accessToken;
+      const { token } = await acquireToken(env, ctx, { minTtlMs: 5 * 60_000 });
+      vars.LMI_TOKEN = token.accessToken;
+      vars.LMI_TOKEN_TYPE = tokenTypeLabel(token.tokenType);
     }
   }
   await ctx.log.flush();

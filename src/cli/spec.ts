@@ -163,6 +163,12 @@ export const AUTH_TOKEN_OPTIONS = {
   force: { type: "boolean", desc: "ignore the cached token and get a new one" },
 } as const satisfies Options;
 
+export const DPOP_PROOF_OPTIONS = {
+  method: { type: "string", short: "X", arg: "METHOD", desc: "the request's HTTP method (htm)" },
+  url: { type: "string", arg: "URL", desc: "the request's URL (htu; query and fragment dropped)" },
+  nonce: { type: "string", arg: "NONCE", desc: "the server's DPoP-Nonce, when it asked for one" },
+} as const satisfies Options;
+
 export const REQUEST_OPTIONS = {
   method: {
     type: "string",
@@ -247,6 +253,18 @@ export const COMMANDS: CommandSpec[] = [
     options: AUTH_TOKEN_OPTIONS,
     positionals: { min: 0, max: 0 },
     load: () => import("./auth_token.ts"),
+  }),
+  command({
+    path: ["auth", "dpop-proof"],
+    summary: "print a fresh DPoP proof for a request (dpop = true envs)",
+    usage: "lmi auth dpop-proof --method METHOD --url URL [--nonce NONCE] [--env NAME]",
+    description:
+      "Prints a DPoP proof (RFC 9449) made with the env's key and bound to its current token (ath),\n" +
+      'for tools that make their own requests: send it as "DPoP: <proof>" beside\n' +
+      '"Authorization: DPoP <token>" (lmi auth token --format header). One proof per request.',
+    options: DPOP_PROOF_OPTIONS,
+    positionals: { min: 0, max: 0 },
+    load: () => import("./auth_dpop_proof.ts"),
   }),
   command({
     path: ["auth", "status"],

@@ -26,7 +26,8 @@ export function envForUse(
 
 /** Make sure the env's secret values are redacted from anything printed. */
 export function registerEnvSecrets(redactor: Redactor, env: ResolvedEnv): void {
-  for (const ref of [env.auth.clientSecret, env.auth.password, env.auth.privateKey]) {
+  const { clientSecret, password, privateKey, clientCert } = env.auth;
+  for (const ref of [clientSecret, password, privateKey, clientCert?.key]) {
     redactor.add(ref?.value);
   }
   redactor.add(env.sso?.clientSecret?.value);

@@ -50,6 +50,18 @@ export type SubjectTokenSource =
   | { kind: "file"; path: string }
   | { kind: "env"; token: SecretRef };
 
+/**
+ * The client certificate for mTLS (RFC 8705): PEM files (absolute paths), the key possibly in a
+ * variable (`client_key_env`) or in the certificate's file. Read when the env's fetch is built.
+ */
+export interface ClientCertRef {
+  certFile: string;
+  /** `client_key_file`; absent when the key is in a variable or in `certFile` itself. */
+  keyFile?: string;
+  /** `client_key_env`: the key (PEM) in a variable; a secret. */
+  key?: SecretRef;
+}
+
 /** The auth types whose grant presents a subject token. */
 export const WORKLOAD_TYPES: readonly AuthType[] = ["token_exchange", "jwt_bearer"];
 
@@ -80,6 +92,12 @@ export interface ResolvedAuth {
   subjectTokenType?: string;
   /** `git_username`: the username the git and docker credential helpers answer. */
   gitUsername?: string;
+  /** `dpop = true`: DPoP-bound tokens (RFC 9449); absent when off. */
+  dpop?: boolean;
+  /** mTLS: the certificate presented to the IdP (and to the API with `mtlsApi`). */
+  clientCert?: ClientCertRef;
+  /** `mtls_api`: send the client certificate to the API too. */
+  mtlsApi?: boolean;
 }
 
 export interface ResolvedEnv {
@@ -325,6 +343,19 @@ function fromFile(
     auth.subjectTokenType = a.subject_token_type;
     sources["auth.subject_token_type"] = file;
   }
+  if (a.dpop) {
+    auth.dpop = true;
+    sources["auth.dpop"] = file;
+  }
+  const clientCert = clientCertRef(a, config.path!, lookup);
+  if (clientCert) {
+    auth.clientCert = clientCert;
+    for (const key of CLIENT_CERT_KEYS) if (a[key] !== undefined) sources[`auth.${key}`] = file;
+  }
+  if (a.mtls_api !== undefined) {
+    auth.mtlsApi = a.mtls_api;
+    sources["auth.mtls_api"] = file;
+  }
   const out: ResolvedEnv = {
     name,
     configPath: config.path!,
@@ -352,7 +383,46 @@ const NO_SECRET_AUTHS: readonly (ClientAuth | "auto")[] = [
   "none",
   "private_key_jwt",
   "federated_jwt",
+  "tls_client_auth",
+  "self_signed_tls_client_auth",
 ];
+
+const CLIENT_CERT_KEYS = ["client_cert_file", "client_key_file", "client_key_env"] as const;
+
+/** The env's client certificate settings, checked for consistency (the files are read later). */
+function clientCertRef(
+  a: FileAuth,
+  configPath: string,
+  lookup: VarLookup,
+): ClientCertRef | undefined {
+  const where = `the env's [auth] table in ${configPath}`;
+  if (a.client_key_file !== undefined && a.client_key_env !== undefined) {
+    throw new ConfigError("CONFIG_INVALID", "both client_key_file and client_key_env are set", {
+      hint: `keep one of them in ${where}`,
+    });
+  }
+  if (a.client_cert_file === undefined) {
+    const needs = a.client_key_file !== undefined
+      ? "client_key_file"
+      : a.client_key_env !== undefined
+      ? "client_key_env"
+      : a.mtls_api
+      ? "mtls_api"
+      : undefined;
+    if (needs) {
+      throw new ConfigError("CONFIG_INCOMPLETE", `${needs} is set but client_cert_file is not`, {
+        hint: `set client_cert_file (the client certificate, PEM) in ${where}`,
+      });
+    }
+    return undefined;
+  }
+  const dir = dirname(configPath);
+  return {
+    certFile: resolve(dir, a.client_cert_file),
+    ...(a.client_key_file !== undefined ? { keyFile: resolve(dir, a.client_key_file) } : {}),
+    ...(a.client_key_env !== undefined ? { key: secretRef(lookup, a.client_key_env) } : {}),
+  };
+}
 
 const SUBJECT_TOKEN_KEYS = [
   "subject_token_source",

@@ -33,6 +33,8 @@ export const CLIENT_AUTHS = [
   "private_key_jwt",
   "none",
   "federated_jwt",
+  "tls_client_auth",
+  "self_signed_tls_client_auth",
 ] as const;
 export type ClientAuth = typeof CLIENT_AUTHS[number];
 /** How JWT access tokens are verified (DESIGN.md → Tokens). */
@@ -69,6 +71,14 @@ export interface FileAuth {
   subject_token_env?: string;
   subject_token_audience?: string;
   subject_token_type?: string;
+  /** DPoP-bound tokens (RFC 9449). */
+  dpop?: boolean;
+  /** mTLS (RFC 8705): the client certificate (PEM), relative to the config file. */
+  client_cert_file?: string;
+  client_key_file?: string;
+  client_key_env?: string;
+  /** Send the client certificate to the API too (certificate-bound tokens). */
+  mtls_api?: boolean;
 }
 
 export interface FileEnv {
@@ -147,6 +157,11 @@ const AUTH_KEYS: Record<string, KeySpec> = {
   subject_token_env: { kind: "string" },
   subject_token_audience: { kind: "string" },
   subject_token_type: { kind: "string" },
+  dpop: { kind: "boolean" },
+  client_cert_file: { kind: "string" },
+  client_key_file: { kind: "string" },
+  client_key_env: { kind: "string" },
+  mtls_api: { kind: "boolean" },
 };
 const SSO_KEYS: Record<string, KeySpec> = {
   issuer: { kind: "url" },
@@ -166,6 +181,7 @@ const LITERAL_SECRETS: Record<string, string> = {
   private_key: "private_key_env",
   secret: "client_secret_env",
   subject_token: "subject_token_env",
+  client_key: "client_key_env",
 };
 
 /** Validate a parsed TOML document. `text` is the file's source, used to find line numbers. */

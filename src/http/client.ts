@@ -14,7 +14,7 @@ import type { TokenSet } from "../context.ts";
 import type { Logger } from "../ui/log.ts";
 import { tokenTypeLabel } from "../ui/token_output.ts";
 import { VERSION } from "../version.ts";
-import { NetworkError } from "../errors.ts";
+import { AuthError, NetworkError } from "../errors.ts";
 import { printable, safeText } from "../ui/text.ts";
 import { type StallReason, watchStream, withBody } from "./body.ts";
 import { networkError } from "./transport.ts";
@@ -42,12 +42,14 @@ export interface AuthedFetchOptions {
 export type AuthedFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 const MAX_REDIRECTS = 10;
-const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
+const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization", "dpop"];
 
 /** A fetch bound to one env. */
 export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
   const { env, deps, log } = options;
   const random = deps.random ?? Math.random;
+  /** The API's latest `DPoP-Nonce` (RFC 9449 §9), sent in the next proofs. */
+  let dpopNonce: string | undefined;
 
   return async (input, init = {}) => {
     const request = input instanceof Request ? input : undefined;
@@ -76,9 +78,23 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       !headers.has("authorization");
     if (useToken) token = await options.token!({});
     let retried401 = false;
+    let retriedNonce = false;
     for (let attempt = 0;; attempt++) {
       if (useToken && token) {
         headers.set("authorization", `${tokenTypeLabel(token.tokenType)} ${token.accessToken}`);
+        if (token.dpopKey) {
+          const { createProof } = await import("./dpop.ts");
+          headers.set(
+            "dpop",
+            await createProof(token.dpopKey, {
+              method,
+              url: target.url,
+              accessToken: token.accessToken,
+              now: deps.now(),
+              ...(dpopNonce !== undefined ? { nonce: dpopNonce } : {}),
+            }),
+          );
+        }
       }
       let response: Response;
       try {
@@ -99,6 +115,30 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
           continue;
         }
         throw err;
+      }
+      if (token?.dpopKey) {
+        const { nonceChallenge } = await import("./dpop.ts");
+        const nonce = nonceChallenge(response);
+        if (nonce === undefined) {
+          dpopNonce = response.headers.get("dpop-nonce") ?? dpopNonce;
+        } else if (retriedNonce || !replayable) {
+          await response.body?.cancel();
+          throw new AuthError(
+            "DPOP_NONCE_LOOP",
+            `the API at ${target.url.origin} asked for a new DPoP nonce again after a retry with its nonce`,
+            {
+              hint:
+                "the API keeps rejecting lmi's DPoP proofs; check this machine's clock and the API's DPoP nonce handling",
+            },
+          );
+        } else {
+          await response.body?.cancel();
+          log.info("the API asked for a DPoP nonce; retrying once with it");
+          dpopNonce = nonce;
+          retriedNonce = true;
+          attempt--;
+          continue;
+        }
       }
       if (response.status === 401 && useToken && !retried401) {
         if (!replayable) {

@@ -1,12 +1,18 @@
 /**
  * Trust: Deno trusts Mozilla's CA list; lmi adds the operating system's trusted CAs (as gh, az
  * and kubectl do, so a corporate CA installed on the machine just works) and the env's
- * `ca_file`. The result is a Deno HttpClient used for the env's API and token endpoint.
+ * `ca_file`. The result is a Deno HttpClient used for the env's API and token endpoint; with a
+ * client certificate (mTLS, RFC 8705) the client presents it when a server asks.
  *
  * @module
  */
 import { ConfigError, q } from "../errors.ts";
 import { readSmallFile } from "../config/small_file.ts";
+import type { ClientCertRef } from "../config/resolve.ts";
+import { loadClientCertificate } from "./client_cert.ts";
+import { pemCertificates, readConfigPem } from "./pem.ts";
+
+export { pemCertificates };
 
 /** Where Linux distributions keep the system CA bundle (OpenSSL's SSL_CERT_FILE wins). */
 export const LINUX_BUNDLES = [
@@ -15,22 +21,6 @@ export const LINUX_BUNDLES = [
   "/etc/ssl/ca-bundle.pem", // openSUSE
   "/etc/ssl/cert.pem", // Alpine, macOS (LibreSSL)
 ];
-
-const BEGIN = "-----BEGIN CERTIFICATE-----";
-const END = "-----END CERTIFICATE-----";
-
-/** Certificates (PEM blocks) in `text`, found in one pass (no regex backtracking). */
-export function pemCertificates(text: string): string[] {
-  const certs: string[] = [];
-  let at = text.indexOf(BEGIN);
-  while (at >= 0) {
-    const end = text.indexOf(END, at + BEGIN.length + 1);
-    if (end < 0) break;
-    certs.push(text.slice(at, end + END.length));
-    at = text.indexOf(BEGIN, end + END.length);
-  }
-  return certs;
-}
 
 /** The OS's trusted CA certificates, as PEM blocks (empty when none can be read). */
 export async function systemCertificates(
@@ -100,19 +90,13 @@ async function commandOutput(cmd: string, args: string[]): Promise<string> {
  * file is unusable.
  */
 export function caFileCertificates(path: string): string[] {
-  let file;
-  try {
-    file = readSmallFile(path);
-  } catch (err) {
-    file = { refused: err instanceof Error ? err.message : String(err) };
-  }
-  if ("refused" in file) {
-    throw new ConfigError("CA_FILE_UNREADABLE", `cannot read ca_file ${q(path)}: ${file.refused}`, {
-      hint:
-        "ca_file names a PEM file of CA certificates, relative to the config file; check the path",
-    });
-  }
-  const certs = pemCertificates(file.text);
+  const text = readConfigPem(
+    path,
+    "CA_FILE_UNREADABLE",
+    "ca_file",
+    "ca_file names a PEM file of CA certificates, relative to the config file; check the path",
+  );
+  const certs = pemCertificates(text);
   if (certs.length === 0) {
     throw new ConfigError("CA_FILE_INVALID", `ca_file ${q(path)} holds no PEM certificate`, {
       hint: "give a file with -----BEGIN CERTIFICATE----- blocks",
@@ -125,6 +109,7 @@ export function caFileCertificates(path: string): string[] {
  * A fetch that trusts the OS store and `caFile` on top of Deno's defaults. The HttpClient is
  * built on first use (reading the OS store costs a few milliseconds, which the warm token path
  * never pays). Proxies: HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured by Deno's client.
+ * The client certificate, when given, is read and checked at once (a ConfigError naming the file).
  */
 export function trustingFetch(
   deps: {
@@ -133,12 +118,14 @@ export function trustingFetch(
     os: typeof Deno.build.os;
   },
   caFile: string | undefined,
+  clientCert?: ClientCertRef,
 ): typeof globalThis.fetch {
   let client: Promise<Deno.HttpClient> | undefined;
   const extra = caFile ? caFileCertificates(caFile) : [];
+  const identity = clientCert ? loadClientCertificate(clientCert) : {};
   return async (input, init) => {
     client ??= systemCertificates(deps).then((system) =>
-      Deno.createHttpClient({ caCerts: [...system, ...extra] })
+      Deno.createHttpClient({ caCerts: [...system, ...extra], ...identity })
     );
     return deps.fetch(input, { ...init, client: await client } as unknown as RequestInit);
   };
@@ -148,8 +135,9 @@ const built = new WeakMap<typeof globalThis.fetch, Map<string, typeof globalThis
 
 /**
  * The fetch for an env's IdP and API traffic: `deps.fetch` (the real one, or the one a library
- * user gave) trusting the OS store and the env's `ca_file`. The one place the trust-aware fetch
- * is built, from the final deps object; one per fetch and CA file in a process.
+ * user gave) trusting the OS store and the env's `ca_file`, presenting `clientCert` when given.
+ * The one place the trust-aware fetch is built, from the final deps object; one per fetch, CA
+ * file and client certificate (its paths, or the key's variable) in a process.
  */
 export function envFetch(
   deps: {
@@ -158,11 +146,17 @@ export function envFetch(
     os: typeof Deno.build.os;
   },
   caFile: string | undefined,
+  clientCert?: ClientCertRef,
 ): typeof globalThis.fetch {
   let byCa = built.get(deps.fetch);
   if (!byCa) built.set(deps.fetch, byCa = new Map());
-  const key = caFile ?? "";
+  const key = JSON.stringify([
+    caFile ?? "",
+    clientCert?.certFile ?? "",
+    clientCert?.keyFile ?? "",
+    clientCert?.key?.variable ?? "",
+  ]);
   let fetch = byCa.get(key);
-  if (!fetch) byCa.set(key, fetch = trustingFetch(deps, caFile));
+  if (!fetch) byCa.set(key, fetch = trustingFetch(deps, caFile, clientCert));
   return fetch;
 }

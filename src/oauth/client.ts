@@ -17,6 +17,7 @@ import {
   clientSecretBasic,
   federatedJwt,
   planClientAuth,
+  tlsClientAuth,
 } from "./client_auth.ts";
 import type { ClientAuth } from "../config/schema.ts";
 
@@ -94,6 +95,7 @@ export async function resolveServer(
   let metadata: OpenidClient.ServerMetadata;
   if (auth.issuer) {
     metadata = await discover(lib, auth.issuer, customFetch, transport, timeoutMs, log);
+    if (auth.clientCert) metadata = withMtlsAliases(metadata, log);
     if (auth.tokenUrl) metadata = { ...metadata, token_endpoint: auth.tokenUrl };
   } else {
     metadata = { issuer: new URL(auth.tokenUrl!).origin, token_endpoint: auth.tokenUrl! };
@@ -181,6 +183,34 @@ export function connect(
   return { lib, config, server: server.info, transport: server.transport, log: server.log };
 }
 
+/** Endpoints that have an mTLS alias (RFC 8705 §5). */
+const MTLS_ALIASED = [
+  "token_endpoint",
+  "revocation_endpoint",
+  "device_authorization_endpoint",
+] as const;
+
+/**
+ * The metadata with the endpoints a client presenting a certificate uses: the
+ * `mtls_endpoint_aliases` of RFC 8705 §5, where the server gives them.
+ */
+export function withMtlsAliases(
+  metadata: OpenidClient.ServerMetadata,
+  log: Logger,
+): OpenidClient.ServerMetadata {
+  const aliases = metadata.mtls_endpoint_aliases as Record<string, unknown> | undefined;
+  if (typeof aliases !== "object" || aliases === null) return metadata;
+  const out = { ...metadata };
+  for (const key of MTLS_ALIASED) {
+    const alias = aliases[key];
+    if (typeof alias !== "string" || !alias || alias === out[key]) continue;
+    assertSecureEndpoint(alias, `mtls_endpoint_aliases.${key}`);
+    log.info(`using the IdP's mTLS alias for ${key}: ${alias}`);
+    out[key] = alias;
+  }
+  return out;
+}
+
 async function discover(
   lib: typeof OpenidClient,
   issuer: string,
@@ -248,6 +278,21 @@ async function clientAuthentication(
       const assertion = await subjectToken();
       return () => federatedJwt(assertion);
     }
+    case "tls_client_auth":
+    case "self_signed_tls_client_auth":
+      if (!auth.clientCert) {
+        throw new ConfigError(
+          "CONFIG_INCOMPLETE",
+          `client_auth = ${JSON.stringify(auth.clientAuth)} needs a client certificate (env ${
+            JSON.stringify(envName)
+          })`,
+          {
+            hint:
+              "set client_cert_file and client_key_file (or client_key_env) in the env's [auth] table",
+          },
+        );
+      }
+      return () => tlsClientAuth();
   }
 }
 

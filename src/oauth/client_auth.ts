@@ -1,9 +1,10 @@
 /**
  * Client authentication at the token endpoint: the methods (RFC 6749 §2.3.1 Basic and post,
- * RFC 7523 private_key_jwt, none), HTTP Basic credentials that servers which do not URL-decode
- * them accept too, and the automatic choice when `client_auth` is not configured: from the
- * discovery document, with one retry using `client_secret_post` when the server rejects Basic
- * (the method that worked is remembered by the caller), as Go's x/oauth2 AuthStyleAutoDetect does.
+ * RFC 7523 private_key_jwt, RFC 8705 mutual TLS, none), HTTP Basic credentials that servers
+ * which do not URL-decode them accept too, and the automatic choice when `client_auth` is not
+ * configured: from the discovery document, with one retry using `client_secret_post` when the
+ * server rejects Basic (the method that worked is remembered by the caller), as Go's x/oauth2
+ * AuthStyleAutoDetect does.
  *
  * @module
  */
@@ -48,6 +49,17 @@ export function federatedJwt(assertion: string): OpenidClient.ClientAuth {
     body.set("client_id", client.client_id);
     body.set("client_assertion_type", JWT_BEARER_ASSERTION);
     body.set("client_assertion", assertion);
+  };
+}
+
+/**
+ * Mutual-TLS client authentication (RFC 8705 §2: `tls_client_auth` with a CA-issued certificate,
+ * `self_signed_tls_client_auth` with one registered with the IdP): the certificate, presented in
+ * the TLS handshake by the env's fetch, is the credential; the body names the client, no secret.
+ */
+export function tlsClientAuth(): OpenidClient.ClientAuth {
+  return (_as, client, body) => {
+    body.set("client_id", client.client_id);
   };
 }
 

@@ -7,6 +7,8 @@
  * @module
  */
 import type { ResolvedAuth } from "../config/resolve.ts";
+import type { DpopKey } from "../context.ts";
+import type { OpenidClient } from "../deps.ts";
 import { AuthError } from "../errors.ts";
 import { printable } from "../ui/text.ts";
 import type { Connection } from "./client.ts";
@@ -21,6 +23,22 @@ export interface TokenResponse {
   scope?: string;
   refresh_token?: string;
   id_token?: string;
+}
+
+/** A connection whose token requests carry DPoP proofs (RFC 9449 §5), when `dpop` is set. */
+export type GrantConnection = Connection & { dpop?: OpenidClient.DPoPHandle };
+
+/**
+ * The connection with DPoP proofs made with `key` on its token requests; openid-client adds the
+ * proof, takes the IdP's `DPoP-Nonce` and retries once when the IdP asks for one.
+ */
+export function withDpop(conn: Connection, key: DpopKey): GrantConnection {
+  const pair = { privateKey: key.privateKey, publicKey: key.publicKey };
+  return { ...conn, dpop: conn.lib.getDPoPHandle(conn.config, pair) };
+}
+
+function dpopOption(conn: GrantConnection): { DPoP: OpenidClient.DPoPHandle } | undefined {
+  return conn.dpop ? { DPoP: conn.dpop } : undefined;
 }
 
 /** Request parameters common to every grant of this env. */
@@ -167,17 +185,20 @@ function badCharacters(field: string, what: string): AuthError {
 }
 
 /** Client credentials grant. */
-export function clientCredentials(conn: Connection, auth: ResolvedAuth): Promise<TokenResponse> {
+export function clientCredentials(
+  conn: GrantConnection,
+  auth: ResolvedAuth,
+): Promise<TokenResponse> {
   return run(
     conn,
     { what: "token request (client_credentials)", hints: hints(auth, "client_credentials") },
-    () => conn.lib.clientCredentialsGrant(conn.config, grantParams(auth)),
+    () => conn.lib.clientCredentialsGrant(conn.config, grantParams(auth), dpopOption(conn)),
   );
 }
 
 /** Resource owner password grant; username and password come from their `*_env` variables. */
 export function password(
-  conn: Connection,
+  conn: GrantConnection,
   auth: ResolvedAuth,
   envName: string,
 ): Promise<TokenResponse> {
@@ -191,7 +212,7 @@ export function password(
         ...grantParams(auth),
         username,
         password: pass,
-      }),
+      }, dpopOption(conn)),
   );
 }
 
@@ -200,7 +221,7 @@ export function password(
  * resource and scopes. `requested_token_type` and the like go in `extra_params`.
  */
 export function tokenExchange(
-  conn: Connection,
+  conn: GrantConnection,
   auth: ResolvedAuth,
   subjectToken: string,
 ): Promise<TokenResponse> {
@@ -212,13 +233,13 @@ export function tokenExchange(
         ...grantParams(auth),
         subject_token: subjectToken,
         subject_token_type: auth.subjectTokenType ?? JWT_TOKEN_TYPE,
-      }),
+      }, dpopOption(conn)),
   );
 }
 
 /** JWT bearer grant (RFC 7523 §2.1): the subject token is the `assertion`. */
 export function jwtBearer(
-  conn: Connection,
+  conn: GrantConnection,
   auth: ResolvedAuth,
   assertion: string,
 ): Promise<TokenResponse> {
@@ -229,13 +250,13 @@ export function jwtBearer(
       conn.lib.genericGrantRequest(conn.config, JWT_BEARER_GRANT, {
         ...grantParams(auth),
         assertion,
-      }),
+      }, dpopOption(conn)),
   );
 }
 
 /** Refresh token grant. */
 export function refresh(
-  conn: Connection,
+  conn: GrantConnection,
   auth: ResolvedAuth,
   refreshToken: string,
 ): Promise<TokenResponse> {
@@ -243,6 +264,6 @@ export function refresh(
   return run(
     conn,
     { what: "refresh request", hints: hints(auth, "refresh_token") },
-    () => conn.lib.refreshTokenGrant(conn.config, refreshToken, params),
+    () => conn.lib.refreshTokenGrant(conn.config, refreshToken, params, dpopOption(conn)),
   );
 }

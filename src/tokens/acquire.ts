@@ -11,7 +11,12 @@ import { ssoNotConfigured } from "../config/sso.ts";
 import type { OfferLogin } from "../sso/sign_in.ts";
 import { ConfigError, q } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
-import { getServiceToken, type ServiceTokenOptions, type TokenOutcome } from "./service.ts";
+import {
+  getServiceToken,
+  SERVICE_TYPES,
+  type ServiceTokenOptions,
+  type TokenOutcome,
+} from "./service.ts";
 
 export interface AcquireContext {
   deps: Deps;
@@ -80,6 +85,16 @@ async function acquireOnce(
   options: ServiceTokenOptions,
 ): Promise<TokenOutcome> {
   if (env.requiresSso && env.auth.type !== "sso") await ssoSession(env, ctx);
+  if (env.auth.dpop && !(SERVICE_TYPES as readonly string[]).includes(env.auth.type)) {
+    throw new ConfigError(
+      "DPOP_UNSUPPORTED",
+      `dpop = true is not supported for auth type ${q(env.auth.type)} (env ${q(env.name)})`,
+      {
+        hint:
+          'DPoP works with "client_credentials", "password", "token_exchange" and "jwt_bearer"; remove dpop from the env',
+      },
+    );
+  }
   switch (env.auth.type) {
     case "client_credentials":
     case "password":

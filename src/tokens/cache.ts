@@ -121,15 +121,18 @@ export class TokenCache {
   }
 
   /**
-   * Remove everything lmi wrote for the env: every configuration's entry, the issuer keys, and
+   * Remove everything lmi wrote for the env: every configuration's entry, the issuer keys, the
+   * DPoP key, and
    * temporary files a killed process left. The lock file stays (it may be held). True when a
    * token file was there.
    */
   async remove(): Promise<boolean> {
     const removed = await removeIfExists(this.files.token);
     await removeIfExists(this.files.jwks);
+    await removeIfExists(this.files.dpop);
     await removeStaleTemps(this.files.token);
     await removeStaleTemps(this.files.jwks);
+    await removeStaleTemps(this.files.dpop);
     return removed;
   }
 }
@@ -156,11 +159,12 @@ export async function removeEnvCache(dir: string, env: string): Promise<boolean>
   }
 }
 
-/** The env names with anything lmi wrote in `dir`: a token file, a JWKS file, or a temp file. */
+/** The env names with anything lmi wrote in `dir`: a token, JWKS, DPoP key or temp file. */
 export async function cachedEnvNames(dir: string): Promise<string[]> {
   const names = new Set<string>();
   for (const file of await fileNames(dir)) {
-    const m = /^([a-z0-9][a-z0-9_-]*)\.(?:jwks\.)?json(?:\.[A-Za-z0-9-]+\.tmp)?$/.exec(file);
+    const m = /^([a-z0-9][a-z0-9_-]*)\.(?:json|jwks\.json|dpop\.jwk)(?:\.[A-Za-z0-9-]+\.tmp)?$/
+      .exec(file);
     if (m) names.add(m[1]!);
   }
   return [...names].sort();

@@ -14,6 +14,8 @@ export interface EnvFiles {
   token: string;
   lock: string;
   jwks: string;
+  /** The env's DPoP key pair (a private JWK), when `dpop = true`. */
+  dpop: string;
 }
 
 export function envFiles(dir: string, env: string): EnvFiles {
@@ -22,6 +24,7 @@ export function envFiles(dir: string, env: string): EnvFiles {
     token: join(dir, `${env}.json`),
     lock: join(dir, `${env}.lock`),
     jwks: join(dir, `${env}.jwks.json`),
+    dpop: join(dir, `${env}.dpop.jwk`),
   };
 }
 

@@ -40,7 +40,7 @@ export async function revokeServiceTokens(
     import("../oauth/user_grants.ts"),
   ]);
   const server = await m.resolveServer(env.auth, env.name, {
-    deps: { ...ctx.deps, fetch: tls.envFetch(ctx.deps, env.caFile) },
+    deps: { ...ctx.deps, fetch: tls.envFetch(ctx.deps, env.caFile, env.auth.clientCert) },
     log: ctx.log,
     timeoutMs: env.timeoutMs,
   });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Deps, TokenSet } from "../context.ts";
+import type { Deps, DpopKey, TokenSet } from "../context.ts";
 
 export type { TokenSet };
 import type { ResolvedEnv } from "../config/resolve.ts";
@@ -87,9 +87,11 @@ export async function getServiceToken(
   if (!options.force && cache) {
     const quick = cache.peek(fp);
     registerTokens(log, quick);
+    const quickKey = quick && auth.dpop ? await boundKey(quick, cache) : undefined;
     if (
       quick && quick.access_token !== options.rejectedToken &&
-      isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs)
+      isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs) &&
+      (!auth.dpop || quickKey)
     ) {
       const flow = new Flow(env, ctx, cache);
       const verdict = await flow.verifyCached(quick);
@@ -99,7 +101,7 @@ export async function getServiceToken(
             formatDuration(Date.parse(quick.expires_at) - deps.now())
           })`,
         );
-        return { token: fromCached(quick), from: "cache", cached: true };
+        return { token: fromCached(quick, quickKey), from: "cache", cached: true };
       }
     }
   }
@@ -109,7 +111,13 @@ export async function getServiceToken(
     registerTokens(log, entry);
     // The client authentication that worked is remembered even when the token is not used.
     const flow = new Flow(env, ctx, store.cache, entry?.client_auth);
-    const cached = options.force ? undefined : entry;
+    const dpopKey = auth.dpop ? await envDpopKey(env, ctx, store.cache) : undefined;
+    if (dpopKey) flow.dpopKey = dpopKey;
+    const bound = dpopKey && entry && entry.dpop_jkt !== dpopKey.jkt ? undefined : entry;
+    if (entry && !bound) {
+      log.info(`the cached token for env ${q(env.name)} is not bound to its DPoP key; not used`);
+    }
+    const cached = options.force ? undefined : bound;
     if (cached) {
       const rejected = cached.access_token === options.rejectedToken;
       const verdict: Verdict = rejected
@@ -121,7 +129,7 @@ export async function getServiceToken(
         log.info(`discarding the cached token for env ${q(env.name)}: ${verdict.reason}`);
       } else if (isFresh(cached, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
         log.info(`another lmi process got the token for env ${q(env.name)}; using it`);
-        return { token: fromCached(cached), from: "cache", cached: true };
+        return { token: fromCached(cached, dpopKey), from: "cache", cached: true };
       }
       if (verdict.ok && cached.refresh_token) {
         try {
@@ -213,19 +221,43 @@ async function openStore(
   return { cache, lock };
 }
 
+/** The env's stored DPoP key when `entry` is bound to it (no lock, no warnings). */
+async function boundKey(entry: CachedToken, cache: TokenCache): Promise<DpopKey | undefined> {
+  if (!entry.dpop_jkt) return undefined;
+  const { readDpopKey } = await import("./dpop_key.ts");
+  const key = await readDpopKey(cache.files.dpop);
+  return key?.jkt === entry.dpop_jkt ? key : undefined;
+}
+
+/** The env's DPoP key: the stored one or a new one (with the lock held); in memory uncached. */
+async function envDpopKey(
+  env: ResolvedEnv,
+  ctx: ServiceContext,
+  cache: TokenCache | undefined,
+): Promise<DpopKey> {
+  const m = await import("./dpop_key.ts");
+  if (cache) return (await m.loadOrCreateDpopKey(cache.files.dpop, ctx.log)).key;
+  ctx.log.warnOnce(
+    "dpop-no-cache",
+    `no cache folder: the DPoP key of env ${q(env.name)} lives only as long as this process`,
+  );
+  return (await m.generateDpopKey()).key;
+}
+
 /** Tokens read from the cache are redacted from everything printed from then on. */
 function registerTokens(log: Logger, entry: CachedToken | undefined): void {
   log.redactor.add(entry?.access_token);
   log.redactor.add(entry?.refresh_token);
 }
 
-function fromCached(c: CachedToken): TokenSet {
+function fromCached(c: CachedToken, dpopKey?: DpopKey): TokenSet {
   const t: TokenSet = {
     accessToken: c.access_token,
     tokenType: c.token_type,
     expiresAt: Date.parse(c.expires_at),
     obtainedAt: Date.parse(c.obtained_at),
   };
+  if (dpopKey && c.dpop_jkt === dpopKey.jkt) t.dpopKey = dpopKey;
   if (c.scope !== undefined) t.scope = c.scope;
   if (c.refresh_token !== undefined) t.refreshToken = c.refresh_token;
   return t;
@@ -249,6 +281,7 @@ function toCached(
   if (t.scope !== undefined) c.scope = t.scope;
   if (t.refreshToken !== undefined) c.refresh_token = t.refreshToken;
   if (clientAuth !== undefined) c.client_auth = clientAuth;
+  if (t.dpopKey) c.dpop_jkt = t.dpopKey.jkt;
   return c;
 }
 
@@ -263,6 +296,8 @@ class Flow {
   #clientAuth?: Promise<ClientAuthFactory>;
   #subjectToken?: Promise<string>;
   #announced = false;
+  /** DPoP: the key token requests prove possession of (`dpop = true`). */
+  dpopKey?: DpopKey;
 
   constructor(
     readonly env: ResolvedEnv,
@@ -289,10 +324,11 @@ class Flow {
     return (await this.server()).transport.fetch(input, init);
   }
 
-  /** The deps with the env's trust (OS store, ca_file) on `fetch`. */
+  /** The deps with the env's trust (OS store, ca_file) and client certificate on `fetch`. */
   async #envDeps(): Promise<ServiceContext["deps"]> {
     const tls = await import("../http/tls.ts");
-    return { ...this.ctx.deps, fetch: tls.envFetch(this.ctx.deps, this.env.caFile) };
+    const { caFile, auth } = this.env;
+    return { ...this.ctx.deps, fetch: tls.envFetch(this.ctx.deps, caFile, auth.clientCert) };
   }
 
   server(): Promise<Server> {
@@ -337,6 +373,7 @@ class Flow {
     const { auth, name, timeoutMs } = this.env;
     const { log } = this.ctx;
     const m = await import("../oauth/client.ts");
+    const { withDpop } = await import("../oauth/grants.ts");
     const { withClientAuthFallback } = await import("../oauth/client_auth.ts");
     const factory = await this.#factory();
     const server = await this.server();
@@ -347,7 +384,10 @@ class Flow {
     }
     const { result, method } = await withClientAuthFallback(
       plan,
-      (method) => call(m.connect(auth, server, factory, timeoutMs, method)),
+      (method) => {
+        const conn = m.connect(auth, server, factory, timeoutMs, method);
+        return call(this.dpopKey ? withDpop(conn, this.dpopKey) : conn);
+      },
       (from, to, status) => log.info(`the IdP refused ${from} (HTTP ${status}); trying ${to} once`),
     );
     if (plan.fallback) {
@@ -459,6 +499,17 @@ class Flow {
     if (response.scope !== undefined) token.scope = response.scope;
     const refreshToken = response.refresh_token ?? previousRefreshToken;
     if (refreshToken !== undefined) token.refreshToken = refreshToken;
+    if (this.dpopKey) {
+      if (response.token_type.toLowerCase() === "dpop") {
+        token.dpopKey = this.dpopKey;
+      } else {
+        log.warn(
+          `dpop = true but the IdP issued a ${response.token_type} token for env ${
+            q(this.env.name)
+          }; using it unbound (check that the IdP supports DPoP)`,
+        );
+      }
+    }
     let cached = false;
     if (this.cache && token.expiresAt !== undefined) {
       try {

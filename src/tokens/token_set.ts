@@ -22,14 +22,16 @@ export interface CachedToken {
   verified?: boolean;
   /** The client authentication method that worked, when it was chosen automatically. */
   client_auth?: string;
+  /** DPoP: the thumbprint (RFC 7638) of the key the token is bound to. */
+  dpop_jkt?: string;
 }
 
 /**
  * A hash of everything that decides which token the IdP issues: auth type, issuer/token_url,
  * client id, scopes, audience, resource, plus the extra params and (password grant) the
  * username variable's value, and for workload identity the subject token's source (kind, file
- * path, variable name, audience) and type, never the token itself. A different fingerprint
- * means the cached token is not for this config.
+ * path, variable name, audience) and type, never the token itself, and the client certificate's
+ * path (never its key). A different fingerprint means the cached token is not for this config.
  */
 export async function fingerprint(auth: ResolvedAuth): Promise<string> {
   const material = JSON.stringify([
@@ -44,6 +46,10 @@ export async function fingerprint(auth: ResolvedAuth): Promise<string> {
     auth.username?.value ?? null,
     // Appended only when set, so the fingerprints of other envs stay as they were.
     ...(auth.subjectToken ? [subjectMaterial(auth)] : []),
+    // mTLS: the certificate's path (a certificate-bound token is for that certificate), never
+    // the key; tokens bound to a certificate replaced in place get one 401 and a new token.
+    ...(auth.clientCert ? [["client_cert", auth.clientCert.certFile]] : []),
+    ...(auth.dpop ? ["dpop"] : []),
   ]);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material));
   return "sha256:" +
@@ -116,7 +122,7 @@ export function cachedTokenFrom(d: Record<string, unknown>): CachedToken | { inv
   if (d.verified !== undefined && typeof d.verified !== "boolean") {
     return { invalid: "bad verified" };
   }
-  for (const key of ["scope", "refresh_token", "client_auth"]) {
+  for (const key of ["scope", "refresh_token", "client_auth", "dpop_jkt"]) {
     if (d[key] !== undefined && typeof d[key] !== "string") return { invalid: `bad ${key}` };
   }
   if (Number.isNaN(Date.parse(d.expires_at as string))) return { invalid: "bad expires_at" };

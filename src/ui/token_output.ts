@@ -9,7 +9,8 @@ export type TokenFormat = "raw" | "header" | "json" | "env" | "exec-credential" 
 
 /** "bearer" → "Bearer"; other types as given. */
 export function tokenTypeLabel(type: string): string {
-  return type.toLowerCase() === "bearer" ? "Bearer" : type;
+  const lower = type.toLowerCase();
+  return lower === "bearer" ? "Bearer" : lower === "dpop" ? "DPoP" : type;
 }
 
 function shellQuote(value: string): string {

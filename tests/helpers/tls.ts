@@ -1,10 +1,23 @@
-/** A throwaway certificate authority and a server certificate for 127.0.0.1, made with openssl. */
+/**
+ * A throwaway certificate authority and a server certificate for 127.0.0.1, made with openssl;
+ * on request, client certificates for mTLS too (one signed by the CA, one self-signed).
+ */
 import { join } from "../../src/util/path.ts";
 
 export interface TestPki {
   caFile: string;
   cert: string;
   key: string;
+}
+
+/** Client certificates for mTLS tests: PEM file paths in the PKI's folder. */
+export interface ClientPki {
+  /** Signed by the test CA, subject `/CN=<cn>`, extendedKeyUsage clientAuth. */
+  clientCert: string;
+  clientKey: string;
+  /** Self-signed (`self_signed_tls_client_auth`), subject `/CN=<cn>-self`. */
+  selfSignedCert: string;
+  selfSignedKey: string;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -73,5 +86,54 @@ export async function makePki(dir: string): Promise<TestPki> {
     caFile: join(dir, "ca.pem"),
     cert: await Deno.readTextFile(join(dir, "server.pem")),
     key: await Deno.readTextFile(join(dir, "server.key")),
+  };
+}
+
+/** Make client certificates in `dir`, where {@link makePki} made the CA (ca.pem, ca.key). */
+export async function makeClientCerts(dir: string, cn = "svc-mtls"): Promise<ClientPki> {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  await openssl(
+    ["req", ...ec, "-keyout", "client.key", "-out", "client.csr", "-subj", `/CN=${cn}`],
+    dir,
+  );
+  await Deno.writeTextFile(
+    join(dir, "client-ext.cnf"),
+    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+  );
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    "client.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "client.pem",
+    "-days",
+    "2",
+    "-extfile",
+    "client-ext.cnf",
+  ], dir);
+  await openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${cn}-self`,
+  ], dir);
+  return {
+    clientCert: join(dir, "client.pem"),
+    clientKey: join(dir, "client.key"),
+    selfSignedCert: join(dir, "self.pem"),
+    selfSignedKey: join(dir, "self.key"),
   };
 }

@@ -78,14 +78,17 @@ Deno.test("the token cache", async (t) => {
     await Deno.writeTextFile(join(dir, "other.json.1a2b3c4d.tmp"), "{");
     await Deno.writeTextFile(join(dir, "first.json.9a9a9a9a.tmp"), "{");
     await Deno.writeTextFile(join(dir, "keys.jwks.json"), "{}");
+    await Deno.writeTextFile(join(dir, "bound.dpop.jwk"), "{}");
     await Deno.writeTextFile(join(dir, "sso-0123abcd.lock"), "");
     // an env whose first write was killed has only a temp file: it is listed (logout --all)
-    assertEquals(await cachedEnvNames(dir), ["dev", "first", "keys", "other"]);
+    assertEquals(await cachedEnvNames(dir), ["bound", "dev", "first", "keys", "other"]);
+    await removeEnvCache(dir, "bound");
     await removeEnvCache(dir, "first");
     await removeEnvCache(dir, "keys");
     assertEquals(await removeEnvCache(dir, "dev"), true);
     const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assertEquals(left, [
+      "bound.lock",
       "dev.lock",
       "first.lock",
       "keys.lock",

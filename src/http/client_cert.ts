@@ -1,0 +1,87 @@
+/**
+ * The client certificate for mTLS (RFC 8705): read from the env's PEM files (or the key from a
+ * variable), each file a regular file of at most 1 MiB, and checked before any request so a
+ * missing file, a file that is not PEM or a key that does not belong to the certificate is a
+ * config error naming the file. The key is a secret: no message ever shows it.
+ *
+ * @module
+ */
+import { ConfigError, q } from "../errors.ts";
+import type { ClientCertRef } from "../config/resolve.ts";
+import { pemCertificates, readConfigPem } from "./pem.ts";
+
+/** A client certificate chain and its key, as PEM text, ready for `Deno.createHttpClient`. */
+export interface ClientCertificate {
+  cert: string;
+  key: string;
+}
+
+const PRIVATE_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
+const HINT = "client_cert_file and client_key_file name PEM files, relative to the config file";
+
+/**
+ * Read and check the env's client certificate and key; a ConfigError naming the file (or the
+ * variable) when one is unreadable, not PEM, or the key does not match the certificate.
+ */
+export function loadClientCertificate(ref: ClientCertRef): ClientCertificate {
+  const certText = readPemFile(ref.certFile, "client_cert_file");
+  const chain = pemCertificates(certText);
+  if (chain.length === 0) {
+    throw new ConfigError(
+      "CLIENT_CERT_INVALID",
+      `client_cert_file ${q(ref.certFile)} holds no PEM certificate`,
+      { hint: "give a file with a -----BEGIN CERTIFICATE----- block (the client certificate)" },
+    );
+  }
+  const { key, what } = readKey(ref, certText);
+  if (!PRIVATE_KEY.test(key)) {
+    throw new ConfigError("CLIENT_KEY_INVALID", `${what} holds no PEM private key`, {
+      hint: "give the certificate's private key as a -----BEGIN PRIVATE KEY----- block " +
+        "(or EC / RSA PRIVATE KEY)",
+    });
+  }
+  const cert = chain.join("\n");
+  try {
+    Deno.createHttpClient({ cert, key }).close();
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    const mismatch = /KeyMismatch|not be consistent/i.test(detail);
+    throw new ConfigError(
+      mismatch ? "CLIENT_KEY_MISMATCH" : "CLIENT_CERT_INVALID",
+      mismatch
+        ? `${what} does not match client_cert_file ${q(ref.certFile)}`
+        : `cannot use client_cert_file ${q(ref.certFile)} with ${what}: ${detail}`,
+      {
+        hint: mismatch
+          ? "give the private key the certificate was issued for"
+          : "give an unencrypted PEM key (PKCS#8, EC or RSA) and its certificate",
+        cause: err,
+      },
+    );
+  }
+  return { cert, key };
+}
+
+function readKey(ref: ClientCertRef, certText: string): { key: string; what: string } {
+  if (ref.key) {
+    const what = `client_key_env variable ${ref.key.variable}`;
+    if (!ref.key.value) {
+      throw new ConfigError("SECRET_MISSING", `${what} is not set or empty`, {
+        hint: `set ${ref.key.variable} to the client key (PEM), or use client_key_file`,
+      });
+    }
+    return { key: ref.key.value, what };
+  }
+  if (ref.keyFile) {
+    const what = `client_key_file ${q(ref.keyFile)}`;
+    return { key: readPemFile(ref.keyFile, "client_key_file"), what };
+  }
+  return {
+    key: PRIVATE_KEY.test(certText) ? certText : "",
+    what: `client_cert_file ${q(ref.certFile)} (no client_key_file or client_key_env is set)`,
+  };
+}
+
+function readPemFile(path: string, key: string): string {
+  return readConfigPem(path, "CLIENT_CERT_UNREADABLE", key, `${HINT}; check the path`);
+}
