@@ -1,7 +1,7 @@
 /**
- * The protected API's routes: every request recorded, then /public open to all, and /whoami,
- * /echo, /slow, /status/:code and /bytes/:n behind a bearer token checked against the IdP's
- * JWKS (or refused by a forced 401).
+ * The protected API's routes: every request recorded, then /public open to all, /redirect?to=PATH
+ * (a 307 to PATH on this origin, default /whoami), and /whoami, /echo, /slow, /status/:code and
+ * /bytes/:n behind a bearer token checked against the IdP's JWKS (or refused by a forced 401).
  *
  * @module
  */
@@ -133,6 +133,14 @@ export async function apiHandler(
 
   const path = url.pathname;
   if (path === "/public") return json({ ok: true });
+  if (path === "/redirect") {
+    // 307 to a path on this origin (default /whoami), keeping method and body.
+    const to = url.searchParams.get("to") ?? "/whoami";
+    if (!to.startsWith("/") || to.startsWith("//")) {
+      return json({ error: "invalid_request", error_description: "to must be a path" }, 400);
+    }
+    return new Response(null, { status: 307, headers: { location: to } });
+  }
 
   const route = /^\/(?:whoami|echo|slow|status\/\d+|bytes\/\d+)$/.test(path);
   if (!route) return json({ error: "not_found", error_description: `no route ${path}` }, 404);

@@ -16,6 +16,11 @@ export interface IssueOptions {
   refreshToken: boolean;
   /** More fields for the response (`issued_token_type`). */
   extra?: Record<string, unknown>;
+  /**
+   * The thumbprint of the request's DPoP key (dpop_proof.ts): both tokens are bound to it (cnf.jkt,
+   * token_type DPoP), and oidc-provider's refresh_token grant then demands proofs with that key.
+   */
+  jkt?: string;
 }
 
 /** Answer the token request with new tokens for `options.accountId`. */
@@ -51,6 +56,7 @@ export async function issueTokens(
     gty,
     scope: apiScopes.join(" ") || undefined,
   });
+  if (options.jkt) at.jkt = options.jkt;
   at.resourceServer = resourceServer;
   ctx.oidc.entity("AccessToken", at);
   const accessToken = await at.save();
@@ -74,6 +80,7 @@ export async function issueTokens(
     resource: resourceId,
     scope: granted.join(" ") || undefined,
     rotations: 0,
+    ...(options.jkt ? { jkt: options.jkt } : {}),
   });
   ctx.oidc.entity("RefreshToken", rt);
   const refreshToken = await rt.save();

@@ -20,6 +20,8 @@ export interface OidcContext {
   params: Params;
   body?: Record<string, unknown>;
   entity(name: string, value: unknown): void;
+  /** The absolute URL of a route ("token", …). */
+  urlFor(route: string): string;
 }
 
 export interface KoaContext {
@@ -32,6 +34,8 @@ export interface KoaContext {
   type: string;
   oidc?: OidcContext;
   set(field: string, value: string): void;
+  /** A request header ("" when absent). */
+  get(field: string): string;
   redirect(url: string): void;
 }
 
@@ -51,6 +55,8 @@ interface ResourceServerModel {
 
 export interface TokenModel {
   scope?: string;
+  /** The DPoP key thumbprint the token is bound to (cnf.jkt). */
+  jkt?: string;
   expiration: number;
   tokenType: string;
   resourceServer?: ResourceServerModel & { accessTokenTTL?: number };
@@ -87,6 +93,7 @@ export interface OidcProvider {
   };
   AccessToken: new (init: Record<string, unknown>) => TokenModel;
   RefreshToken: new (init: Record<string, unknown>) => TokenModel;
+  ReplayDetection: { unique(iss: string, jti: string, exp: number): Promise<boolean> };
   Client: { find(id: string): Promise<{ clientName?: string } | undefined> };
   use(middleware: (ctx: KoaContext, next: Next) => Promise<void>): void;
   registerGrantType(
@@ -112,6 +119,7 @@ interface OidcError extends Error {
 }
 
 interface OidcErrors {
+  InvalidDpopProof: new (description: string) => OidcError;
   InvalidGrant: new () => OidcError;
   InvalidRequest: new (description: string) => OidcError;
   InvalidTarget: new (description?: string) => OidcError;

@@ -117,7 +117,7 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
     },
   }) as OidcProvider;
 
-  registerPasswordGrant(provider, known);
+  registerPasswordGrant(provider, known, setup.dpop !== undefined);
   registerWorkloadGrants(provider, known, ci, issuer);
   return provider;
 }

@@ -80,20 +80,22 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
     let retried401 = false;
     let retriedNonce = false;
     for (let attempt = 0;; attempt++) {
+      /** A proof for one hop (RFC 9449 §4.2: htm and htu are those of each request). */
+      let prove: ((hopMethod: string, url: URL) => Promise<string>) | undefined;
       if (useToken && token) {
         headers.set("authorization", `${tokenTypeLabel(token.tokenType)} ${token.accessToken}`);
         if (token.dpopKey) {
           const { createProof } = await import("./dpop.ts");
-          headers.set(
-            "dpop",
-            await createProof(token.dpopKey, {
-              method,
-              url: target.url,
-              accessToken: token.accessToken,
+          const { dpopKey, accessToken } = token;
+          prove = (hopMethod, url) =>
+            createProof(dpopKey, {
+              method: hopMethod,
+              url,
+              accessToken,
               now: deps.now(),
               ...(dpopNonce !== undefined ? { nonce: dpopNonce } : {}),
-            }),
-          );
+            });
+          headers.set("dpop", await prove(method, target.url));
         }
       }
       let response: Response;
@@ -104,6 +106,7 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
           headers,
           body,
           init.signal ?? undefined,
+          prove,
         );
       } catch (err) {
         if (isIdempotent(method) && attempt < env.retries && replayable && isConnectionReset(err)) {
@@ -175,13 +178,17 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
     }
   };
 
-  /** One request, following redirects by hand so credentials never cross to another origin. */
+  /**
+   * One request, following redirects by hand so credentials never cross to another origin; a
+   * DPoP proof is made anew (`prove`) for each same-origin hop's method and URL.
+   */
   async function sendFollowingRedirects(
     start: URL,
     method: string,
     headers: Headers,
     body: BodyInit | null | undefined,
     signal: AbortSignal | undefined,
+    prove?: (method: string, url: URL) => Promise<string>,
   ): Promise<Response> {
     let url = start;
     let currentMethod = method;
@@ -207,6 +214,9 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
         currentBody = undefined;
         currentHeaders.delete("content-type");
         currentHeaders.delete("content-length");
+      }
+      if (prove && currentHeaders.has("dpop")) {
+        currentHeaders.set("dpop", await prove(currentMethod, next));
       }
       log.debug(`following a ${response.status} redirect to ${next.href}`);
       url = next;

@@ -4,7 +4,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertNotIncludes } from "../helpers/assert.ts";
-import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
+import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { jose } from "../../scripts/deps.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
@@ -79,9 +79,45 @@ Deno.test("DPoP-bound service tokens", async (t) => {
     assertEquals(res.status, 200, await res.clone().text());
     await res.body?.cancel();
   });
+  await t.step("a same-origin redirect: a new proof for the new URL and method", async () => {
+    idp.api.reset();
+    const r = await box.run(["request", "/redirect?to=/whoami"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(idp.api.requests.map((q) => q.path), ["/redirect", "/whoami"]);
+    const [hop1, hop2] = idp.api.requests.map((q) => jose.decodeJwt(q.headers.dpop!));
+    assertEquals([hop1!.htu, hop2!.htu], [`${idp.apiUrl}/redirect`, `${idp.apiUrl}/whoami`]);
+    assert(hop1!.jti !== hop2!.jti, "each hop has its own proof");
+    idp.api.reset();
+    const post = await box.run(["request", "-X", "POST", "/redirect?to=/echo", "-d", "x"]);
+    assertEquals(post.code, 0, post.stderr);
+    assertEquals(JSON.parse(post.stdout).method, "POST");
+    idp.api.reset();
+    idp.api.dpopNonce("once");
+    const nonced = await box.run(["request", "/redirect?to=/whoami"]);
+    assertEquals(nonced.code, 0, nonced.stderr);
+    assertEquals(idp.api.requests.map((q) => q.path), [
+      "/redirect",
+      "/whoami",
+      "/redirect",
+      "/whoami",
+    ]);
+    idp.api.reset();
+  });
   await t.step("exec sees LMI_TOKEN_TYPE=DPoP", async () => {
     const r = await box.run(["exec", "--", "sh", "-c", 'printf %s "$LMI_TOKEN_TYPE"']);
     assertEquals([r.code, r.stdout], [0, "DPoP"], r.stderr);
+  });
+  await t.step("a plugin gets LMI_TOKEN_TYPE=DPoP with the bound token", async () => {
+    const bin = join(box.dir, "bin");
+    await Deno.mkdir(bin, { recursive: true });
+    await Deno.writeTextFile(
+      join(bin, "lmi-tokentype"),
+      `#!/bin/sh\nprintf '%s\\n' "$LMI_TOKEN_TYPE" "$LMI_TOKEN"\n`,
+    );
+    await Deno.chmod(join(bin, "lmi-tokentype"), 0o755);
+    const r = await box.run(["tokentype"], { env: { PATH: `${bin}:${box.env.PATH}` } });
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(r.stdout, `DPoP\n${token}\n`);
   });
   await t.step("-vv shows neither the token nor the private key", async () => {
     const r = await box.run(["-vv", "request", "/whoami", "--env", "dev"]);
@@ -109,4 +145,104 @@ Deno.test("DPoP-bound service tokens", async (t) => {
     }
     assert(gone, "the key file is removed");
   });
+});
+
+Deno.test("DPoP with the password grant: refresh keeps the binding", async () => {
+  await using idp = await startDevIdp({ dpop: { requireNonce: true } });
+  const toml = `default_env = "pw"\n` + passwordEnv(idp, "pw", {
+    env: `base_url = "${idp.apiUrl}"\ntimeout = "5s"\n`,
+    auth: `scopes = ["api.read"]\nresource = "${idp.resource}"\ndpop = true`,
+  });
+  await using box = await devSandbox(idp, toml);
+  const keyFile = join(box.cacheDir, "lmi", "tokens", "pw.dpop.jwk");
+
+  const first = await box.run(["auth", "token", "--format", "json"]);
+  assertEquals(first.code, 0, first.stderr);
+  const out = JSON.parse(first.stdout);
+  assertEquals(out.token_type, "DPoP");
+  const jkt = await jose.calculateJwkThumbprint(JSON.parse(await Deno.readTextFile(keyFile)));
+  assertEquals((jose.decodeJwt(out.access_token).cnf as { jkt?: string }).jkt, jkt);
+  assertEquals(idp.stats.byGrant.password, 1);
+
+  const refreshed = await box.run(["auth", "token", "--min-ttl", "2h", "--format", "json"]);
+  assertEquals(refreshed.code, 0, refreshed.stderr);
+  assert((idp.stats.byGrant.refresh_token ?? 0) >= 1, JSON.stringify(idp.stats.byGrant));
+  assertEquals(idp.stats.byGrant.password, 1, "refreshed, not a new password grant");
+  const next = JSON.parse(refreshed.stdout);
+  assert(next.access_token !== out.access_token, "a new token");
+  assertEquals(next.token_type, "DPoP");
+  assertEquals((jose.decodeJwt(next.access_token).cnf as { jkt?: string }).jkt, jkt);
+  const r = await box.run(["request", "/whoami"]);
+  assertEquals(r.code, 0, r.stderr);
+});
+
+Deno.test("the dev IdP's password grant checks DPoP proofs", async () => {
+  await using idp = await startDevIdp({ dpop: {} });
+  const { privateKey, publicKey } = await jose.generateKeyPair("ES256");
+  const jwk = await jose.exportJWK(publicKey);
+  const proof = ({ iat, ...claims }: Record<string, unknown>) =>
+    new jose.SignJWT({ htm: "POST", htu: idp.tokenUrl, ...claims })
+      .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk })
+      .setIssuedAt(iat as number | undefined)
+      .setJti(crypto.randomUUID())
+      .sign(privateKey);
+  const grant = async (dpop?: string, params?: Record<string, string>) => {
+    const { password: client } = idp.clients;
+    const res = await fetch(idp.tokenUrl, {
+      method: "POST",
+      headers: {
+        authorization: `Basic ${btoa(`${client.id}:${client.secret}`)}`,
+        "content-type": "application/x-www-form-urlencoded",
+        ...(dpop ? { dpop } : {}),
+      },
+      body: new URLSearchParams(
+        params ?? {
+          grant_type: "password",
+          username: idp.users.alice.username,
+          password: idp.users.alice.password,
+        },
+      ),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const plain = await grant();
+  assertEquals([plain.status, plain.body.token_type], [200, "Bearer"]);
+  const good = await proof({});
+  const bound = await grant(good);
+  assertEquals([bound.status, bound.body.token_type], [200, "DPoP"], JSON.stringify(bound.body));
+  const replay = await grant(good);
+  assertEquals([replay.status, replay.body.error], [400, "invalid_dpop_proof"]);
+  // The refresh token is bound too: oidc-provider's refresh_token grant wants the same key.
+  const refresh = { grant_type: "refresh_token", refresh_token: bound.body.refresh_token };
+  const other = await jose.generateKeyPair("ES256");
+  const otherProof = await new jose.SignJWT({ htm: "POST", htu: idp.tokenUrl })
+    .setProtectedHeader({
+      alg: "ES256",
+      typ: "dpop+jwt",
+      jwk: await jose.exportJWK(other.publicKey),
+    })
+    .setIssuedAt()
+    .setJti(crypto.randomUUID())
+    .sign(other.privateKey);
+  const wrongKey = await grant(otherProof, refresh);
+  assertEquals([wrongKey.status, wrongKey.body.error], [400, "invalid_grant"]);
+  const noProof = await grant(undefined, refresh);
+  assertEquals([noProof.status, noProof.body.error], [400, "invalid_grant"]);
+  const sameKey = await grant(await proof({}), refresh);
+  assertEquals(
+    [sameKey.status, sameKey.body.token_type],
+    [200, "DPoP"],
+    JSON.stringify(sameKey.body),
+  );
+  for (
+    const bad of [
+      await proof({ htm: "GET" }),
+      await proof({ htu: `${idp.issuer}/other` }),
+      await proof({ iat: Math.floor(Date.now() / 1000) - 3600 }),
+      await proof({ htu: `${idp.tokenUrl}?x=1` }).then((p) => p.replace(/\.[^.]+$/, ".AAAA")),
+    ]
+  ) {
+    const r = await grant(bad);
+    assertEquals([r.status, r.body.error], [400, "invalid_dpop_proof"], JSON.stringify(r.body));
+  }
 });
