@@ -36,9 +36,12 @@ export function parseOptions(flags: Flags<typeof DPOP_PROOF_OPTIONS>): DpopProof
 
 export async function run(options: DpopProofOptions, ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
-  if (!env.auth.dpop) {
+  const ssoDpop = env.auth.type === "sso" && env.sso?.dpop === true;
+  if (!env.auth.dpop && !ssoDpop) {
     throw new ConfigError("DPOP_OFF", `env ${q(env.name)} does not use DPoP`, {
-      hint: `set dpop = true in [envs.${env.name}.auth]`,
+      hint: env.auth.type === "sso"
+        ? "set dpop = true in [sso]"
+        : `set dpop = true in [envs.${env.name}.auth]`,
     });
   }
   const { token } = await acquireToken(env, ctx, {});

@@ -98,6 +98,8 @@ export interface FileSso {
   scopes?: string[];
   redirect_port?: number;
   redirect_host?: string;
+  /** DPoP-bound SSO tokens (RFC 9449). */
+  dpop?: boolean;
 }
 
 export interface FileConfig {
@@ -170,6 +172,7 @@ const SSO_KEYS: Record<string, KeySpec> = {
   scopes: { kind: "strings" },
   redirect_port: { kind: "integer", min: 0, max: 65535 },
   redirect_host: { kind: "string", oneOf: ["127.0.0.1", "localhost", "[::1]"] },
+  dpop: { kind: "boolean" },
 };
 const TOP_KEYS = ["default_env", "sso", "envs"];
 

@@ -17,6 +17,8 @@ export interface SsoConfig {
   scopes: string[];
   redirectPort: number;
   redirectHost: string;
+  /** `dpop = true`: the session's tokens are DPoP-bound (RFC 9449); absent when off. */
+  dpop?: boolean;
 }
 
 export const DEFAULT_SSO_SCOPES = ["openid", "profile", "email", "offline_access"];
@@ -40,6 +42,7 @@ export function ssoConfig(
     redirectPort: sso.redirect_port ?? 0,
     redirectHost: sso.redirect_host ?? "127.0.0.1",
   };
+  if (sso.dpop) out.dpop = true;
   if (sso.client_secret_env) {
     const found = varLookupFor(deps, config, "sso").get(sso.client_secret_env);
     out.clientSecret = found

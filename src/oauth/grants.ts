@@ -37,7 +37,8 @@ export function withDpop(conn: Connection, key: DpopKey): GrantConnection {
   return { ...conn, dpop: conn.lib.getDPoPHandle(conn.config, pair) };
 }
 
-function dpopOption(conn: GrantConnection): { DPoP: OpenidClient.DPoPHandle } | undefined {
+/** openid-client's `{ DPoP }` option for a connection made with `withDpop`, else undefined. */
+export function dpopOption(conn: GrantConnection): { DPoP: OpenidClient.DPoPHandle } | undefined {
   return conn.dpop ? { DPoP: conn.dpop } : undefined;
 }
 

@@ -8,7 +8,7 @@
 import type { Connection } from "./client.ts";
 import { AuthError } from "../errors.ts";
 import { toLmiError } from "./errors.ts";
-import { type TokenResponse, toTokenResponse } from "./grants.ts";
+import { dpopOption, type GrantConnection, type TokenResponse, toTokenResponse } from "./grants.ts";
 
 /** What the code exchange needs to remember between the redirect and the callback. */
 export interface PendingAuthorization {
@@ -52,17 +52,23 @@ export function randomState(conn: Connection): string {
 
 /** Exchange the code the callback received (state, PKCE and the ID token's nonce checked). */
 export async function exchangeCode(
-  conn: Connection,
+  conn: GrantConnection,
   callbackUrl: URL,
   pending: PendingAuthorization,
 ): Promise<TokenResponse> {
   try {
-    const tokens = await conn.lib.authorizationCodeGrant(conn.config, callbackUrl, {
-      pkceCodeVerifier: pending.codeVerifier,
-      expectedState: pending.state,
-      expectedNonce: pending.nonce,
-      idTokenExpected: true,
-    });
+    const tokens = await conn.lib.authorizationCodeGrant(
+      conn.config,
+      callbackUrl,
+      {
+        pkceCodeVerifier: pending.codeVerifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      },
+      undefined,
+      dpopOption(conn),
+    );
     return toTokenResponse(
       tokens as unknown as Record<string, unknown>,
       (note) => conn.log.info(note),
@@ -108,7 +114,7 @@ export async function startDeviceAuthorization(
  * approves, denies, the code expires or `signal` aborts. Errors are raw: the caller words them.
  */
 export async function pollDeviceAuthorization(
-  conn: Connection,
+  conn: GrantConnection,
   device: DeviceAuthorization,
   signal: AbortSignal,
 ): Promise<TokenResponse> {
@@ -116,7 +122,7 @@ export async function pollDeviceAuthorization(
     conn.config,
     device.raw as Parameters<typeof conn.lib.pollDeviceAuthorizationGrant>[1],
     undefined,
-    { signal },
+    { signal, ...dpopOption(conn) },
   );
   return toTokenResponse(
     tokens as unknown as Record<string, unknown>,

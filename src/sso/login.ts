@@ -22,7 +22,7 @@ import {
   randomState,
   startDeviceAuthorization,
 } from "../oauth/user_grants.ts";
-import type { TokenResponse } from "../oauth/grants.ts";
+import { type GrantConnection, type TokenResponse, withDpop } from "../oauth/grants.ts";
 import { showWaiting } from "../ui/progress.ts";
 import { printable, safeText } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
@@ -40,6 +40,23 @@ export interface BrowserLoginOptions {
 
 type Conn = Awaited<ReturnType<typeof ssoConnection>>;
 
+/**
+ * With `[sso] dpop = true`: a new key pair for this sign-in (kept with the session; its private
+ * part redacted from then on) and the connection whose token requests prove possession of it.
+ */
+async function signInConnection(
+  sso: SsoConfig,
+  conn: Conn,
+  ctx: LoginContext,
+): Promise<{ tokenConn: GrantConnection; dpopJwk?: JsonWebKey }> {
+  if (!sso.dpop) return { tokenConn: conn };
+  const { generateDpopKey } = await import("../tokens/dpop_key.ts");
+  const { key, jwk } = await generateDpopKey();
+  ctx.log.redactor.add(jwk.d);
+  ctx.log.info(`made a new DPoP key for the SSO session (thumbprint ${key.jkt})`);
+  return { tokenConn: withDpop(conn, key), dpopJwk: jwk };
+}
+
 /** Check the ID token (signature against the JWKS, iss, aud, exp) and build the session. */
 export async function sessionFrom(
   response: TokenResponse,
@@ -47,6 +64,8 @@ export async function sessionFrom(
   conn: Conn,
   ctx: LoginContext,
   previous?: SsoSession,
+  /** The DPoP key the tokens were requested with (default: the previous session's). */
+  dpopJwk: JsonWebKey | undefined = previous?.dpop_jwk,
 ): Promise<SsoSession> {
   ctx.log.redactor.add(response.access_token);
   ctx.log.redactor.add(response.refresh_token);
@@ -110,6 +129,17 @@ export async function sessionFrom(
   if (refresh) session.refresh_token = refresh;
   if (idToken) session.id_token = idToken;
   if (response.scope) session.scope = response.scope;
+  if (dpopJwk) {
+    session.dpop_jwk = dpopJwk;
+    if (session.token_type.toLowerCase() !== "dpop") {
+      ctx.log.warnOnce(
+        "sso-dpop-bearer",
+        `the IdP issued a ${
+          printable(session.token_type)
+        } SSO token although DPoP proofs were sent; using it unbound (check that the IdP supports DPoP)`,
+      );
+    }
+  }
   return session;
 }
 
@@ -121,6 +151,7 @@ export async function browserLogin(
 ): Promise<SsoSession> {
   const { log } = ctx;
   const conn = await ssoConnection(sso, ctx);
+  const { tokenConn, dpopJwk } = await signInConnection(sso, conn, ctx);
   const state = randomState(conn);
   const loopback = startLoopback(sso.redirectHost, options.port ?? sso.redirectPort, state);
   try {
@@ -184,8 +215,8 @@ export async function browserLogin(
     }
     let session: SsoSession;
     try {
-      const tokens = await exchangeCode(conn, result.url, pending);
-      session = await sessionFrom(tokens, sso, conn, ctx);
+      const tokens = await exchangeCode(tokenConn, result.url, pending);
+      session = await sessionFrom(tokens, sso, conn, ctx, undefined, dpopJwk);
     } catch (err) {
       const e = err instanceof LmiError
         ? err
@@ -219,6 +250,7 @@ export async function deviceLogin(
       },
     );
   }
+  const { tokenConn, dpopJwk } = await signInConnection(sso, conn, ctx);
   const device = await startDeviceAuthorization(conn, sso.scopes.join(" "));
   // The user code is meant to be read, also where the complete URI carries it as `?code=`
   // (glewlwyd): printed as is, with control characters removed.
@@ -242,8 +274,8 @@ export async function deviceLogin(
     what: "waiting for the sign-in",
   });
   try {
-    const tokens = await pollDeviceAuthorization(conn, device, stopped);
-    return await sessionFrom(tokens, sso, conn, ctx);
+    const tokens = await pollDeviceAuthorization(tokenConn, device, stopped);
+    return await sessionFrom(tokens, sso, conn, ctx, undefined, dpopJwk);
   } catch (err) {
     if (stopped.aborted && stopAt < deadline) {
       throw new AuthError(

@@ -28,6 +28,11 @@ export interface SsoSession {
   scope?: string;
   user: SsoUser;
   obtained_at: string;
+  /**
+   * DPoP (`[sso] dpop = true`): the private P-256 JWK the session's tokens are bound to, one per
+   * issuer, kept with the session and never printed.
+   */
+  dpop_jwk?: JsonWebKey;
 }
 
 export function accountFor(issuer: string): string {
@@ -54,6 +59,10 @@ export async function loadSession(
     }
     // Every token read from a store is redacted from then on (an IdP may echo one back).
     for (const t of [s.access_token, s.refresh_token, s.id_token]) log.redactor.add(t);
+    if (s.dpop_jwk !== undefined) {
+      if (typeof s.dpop_jwk?.d !== "string") throw new Error("unexpected DPoP key");
+      log.redactor.add(s.dpop_jwk.d);
+    }
     return s;
   } catch {
     log.warn(

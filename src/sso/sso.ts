@@ -6,7 +6,7 @@
  * @module
  */
 import { isFresh } from "../tokens/token_set.ts";
-import type { Deps } from "../context.ts";
+import type { Deps, DpopKey } from "../context.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { tokenDir } from "../config/paths.ts";
 import { formatDuration } from "../config/duration.ts";
@@ -144,11 +144,24 @@ async function refreshSession(
 ): Promise<SsoSession> {
   const { ssoConnection, ssoAuth } = await import("./oidc.ts");
   const { sessionFrom } = await import("./login.ts");
-  const { refresh } = await import("../oauth/grants.ts");
+  const { refresh, withDpop } = await import("../oauth/grants.ts");
   const conn = await ssoConnection(sso, ctx);
+  // A DPoP-bound session's refresh token is bound to its key: the refresh proves possession.
+  const key = session.dpop_jwk ? await sessionDpopKey(session) : undefined;
   // No scope parameter: the refreshed session keeps the scopes it was granted.
-  const response = await refresh(conn, { ...ssoAuth(sso), scopes: [] }, session.refresh_token!);
+  const response = await refresh(
+    key ? withDpop(conn, key) : conn,
+    { ...ssoAuth(sso), scopes: [] },
+    session.refresh_token!,
+  );
   return await sessionFrom(response, sso, conn, ctx, session);
+}
+
+/** The DPoP key stored with a session (`[sso] dpop = true`), or undefined when it has none. */
+export async function sessionDpopKey(session: SsoSession): Promise<DpopKey | undefined> {
+  if (!session.dpop_jwk) return undefined;
+  const { dpopKeyFromJwk } = await import("../tokens/dpop_key.ts");
+  return await dpopKeyFromJwk(session.dpop_jwk);
 }
 
 export interface SsoStatus {

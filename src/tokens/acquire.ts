@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Deps } from "../context.ts";
+import type { Deps, TokenSet } from "../context.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { ssoNotConfigured } from "../config/sso.ts";
 import type { OfferLogin } from "../sso/sign_in.ts";
@@ -90,8 +90,9 @@ async function acquireOnce(
       "DPOP_UNSUPPORTED",
       `dpop = true is not supported for auth type ${q(env.auth.type)} (env ${q(env.name)})`,
       {
-        hint:
-          'DPoP works with "client_credentials", "password", "token_exchange" and "jwt_bearer"; remove dpop from the env',
+        hint: env.auth.type === "sso"
+          ? `SSO envs use the session's DPoP setting: set dpop = true in [sso] and remove it from [envs.${env.name}.auth]`
+          : 'DPoP works with "client_credentials", "password", "token_exchange" and "jwt_bearer"; remove dpop from the env',
       },
     );
   }
@@ -103,13 +104,19 @@ async function acquireOnce(
       return await getServiceToken(env, ctx, options);
     case "sso": {
       const s = await ssoSession(env, ctx, options);
-      const token = {
+      const token: TokenSet = {
         accessToken: s.access_token,
         tokenType: s.token_type,
         expiresAt: Date.parse(s.expires_at),
         obtainedAt: Date.parse(s.obtained_at),
         ...(s.scope ? { scope: s.scope } : {}),
       };
+      // A DPoP-bound session (`[sso] dpop = true`): requests carry proofs made with its key.
+      if (s.dpop_jwk && s.token_type.toLowerCase() === "dpop") {
+        const { sessionDpopKey } = await import("../sso/sso.ts");
+        const key = await sessionDpopKey(s);
+        if (key) token.dpopKey = key;
+      }
       return { token, from: "cache", cached: true };
     }
     case "command": {

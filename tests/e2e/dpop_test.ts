@@ -7,6 +7,11 @@ import { assert, assertEquals, assertNotIncludes } from "../helpers/assert.ts";
 import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { jose } from "../../scripts/deps.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
+import { sandbox } from "../helpers/cli.ts";
+import { CHROMIUM } from "../helpers/browser.ts";
+import { ignoreWithout } from "../helpers/components.ts";
+import { signInWithoutTerminal } from "../helpers/background.ts";
+import { fileNameFor } from "../../src/sso/store.ts";
 
 function config(idp: DevIdp): string {
   return `default_env = "dev"\n` + serviceEnv(idp, "dev", {
@@ -245,4 +250,82 @@ Deno.test("the dev IdP's password grant checks DPoP proofs", async () => {
     const r = await grant(bad);
     assertEquals([r.status, r.body.error], [400, "invalid_dpop_proof"], JSON.stringify(r.body));
   }
+});
+
+Deno.test({
+  name: "DPoP for the SSO session: device sign-in, sso envs' requests and refresh keep the binding",
+  ignore: ignoreWithout("DPoP SSO device flow", [CHROMIUM]),
+  fn: async () => {
+    await using idp = await startDevIdp({ dpop: { requireNonce: true } });
+    await using box = await sandbox({ LMI_KEYRING: "file", CI: "true" });
+    await box.writeConfig(`[sso]
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.public.id}"
+dpop = true
+
+[envs.app]
+base_url = "${idp.apiUrl}"
+timeout = "5s"
+[envs.app.auth]
+type = "sso"
+`);
+    const login = await signInWithoutTerminal(
+      ["login", "sso", "--device", "--timeout", "60s"],
+      box.env,
+      box.home,
+      async (page) => {
+        await page.click("button[type=submit], input[type=submit]");
+        await page.waitForSelector("#username");
+        await page.fill("#username", idp.users.alice.username);
+        await page.fill("input[name=password]", idp.users.alice.password);
+        await page.click("button[type=submit]");
+      },
+    );
+    assertEquals(await login.status, 0, login.stderr());
+
+    // The key pair is stored with the session (the 0600 file store), never printed.
+    const sessionPath = join(
+      box.home,
+      ".local",
+      "share",
+      "lmi",
+      "sso",
+      fileNameFor(`sso:${idp.issuer}`),
+    );
+    assertEquals((await Deno.stat(sessionPath)).mode! & 0o777, 0o600);
+    const session = JSON.parse(await Deno.readTextFile(sessionPath));
+    assertEquals(session.token_type.toLowerCase(), "dpop");
+    const jwk = session.dpop_jwk;
+    assert(typeof jwk?.d === "string", "the private JWK is kept with the session");
+    const jkt = await jose.calculateJwkThumbprint(jwk);
+    assertNotIncludes(login.stdout() + login.stderr(), jwk.d);
+
+    const first = await box.run(["auth", "token", "-e", "app", "--format", "json"]);
+    assertEquals(first.code, 0, first.stderr);
+    const out = JSON.parse(first.stdout);
+    assertEquals(out.token_type, "DPoP");
+    assertEquals((jose.decodeJwt(out.access_token).cnf as { jkt?: string }).jkt, jkt);
+    assertNotIncludes(first.stdout + first.stderr, jwk.d);
+
+    idp.api.reset();
+    idp.api.dpopNonce("once");
+    const r = await box.run(["-vv", "request", "-e", "app", "/whoami"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(idp.api.requests.at(-1)?.authorizationScheme, "DPoP");
+    assertEquals(JSON.parse(r.stdout).sub, idp.users.alice.sub);
+    assertNotIncludes(r.stdout + r.stderr, jwk.d);
+    idp.api.dpopNonce(null);
+
+    const forced = await box.run(["auth", "token", "-e", "app", "--force", "--format", "json"]);
+    assertEquals(forced.code, 0, forced.stderr);
+    const next = JSON.parse(forced.stdout);
+    assert(next.access_token !== out.access_token, "a new token from the SSO refresh");
+    assertEquals(next.token_type, "DPoP");
+    assertEquals((jose.decodeJwt(next.access_token).cnf as { jkt?: string }).jkt, jkt);
+    const stored = JSON.parse(await Deno.readTextFile(sessionPath));
+    assertEquals(await jose.calculateJwkThumbprint(stored.dpop_jwk), jkt, "the same key");
+    const again = await box.run(["request", "-e", "app", "/whoami"]);
+    assertEquals(again.code, 0, again.stderr);
+    assertEquals(idp.api.requests.at(-1)?.authorizationScheme, "DPoP");
+  },
 });
