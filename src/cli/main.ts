@@ -10,7 +10,6 @@ import { ExitCode, LmiError } from "../errors.ts";
 import { createLogger, type Logger } from "../ui/log.ts";
 import { Redactor } from "../ui/redact.ts";
 import { parseInvocation } from "./args.ts";
-import { commandHelp, groupHelp, mainHelp } from "./help.ts";
 import { type GlobalFlags } from "./spec.ts";
 import { VERSION } from "../version.ts";
 
@@ -29,7 +28,8 @@ export async function main(args: string[], deps: Deps): Promise<number> {
         const { runPlugin } = await import("./plugin.ts");
         return await runPlugin({ deps, log, globals: inv.globals, offerLogin }, inv.name, inv.args);
       }
-      case "help":
+      case "help": {
+        const { commandHelp, groupHelp, mainHelp } = await import("./help.ts");
         await deps.stdout.write(
           inv.topic === undefined
             ? mainHelp(await pluginSummaries(deps))
@@ -38,6 +38,7 @@ export async function main(args: string[], deps: Deps): Promise<number> {
             : commandHelp(inv.topic),
         );
         return ExitCode.ok;
+      }
       case "command": {
         const { globals, positionals } = inv;
         const command = await inv.spec.load();

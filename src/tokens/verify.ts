@@ -8,11 +8,9 @@
  * @module
  */
 import { loadJoseVerify } from "../deps.ts";
-import { assertSecureEndpoint } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
 import { readPrivateFileSync, unsafeFileWarning, writeFileAtomic } from "./files.ts";
 import { AuthError } from "../errors.ts";
-import { snippet } from "../oauth/errors.ts";
 import { looksLikeJwt } from "./token_set.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
 
@@ -91,6 +89,11 @@ export function createVerifier(options: VerifierOptions) {
   }
 
   async function fetchEntry(keys: IssuerKeys): Promise<JwksCacheEntry> {
+    // Network-only helpers, loaded here so the warm (cached, offline) path never pays for them.
+    const [{ assertSecureEndpoint }, { snippet }] = await Promise.all([
+      import("../http/transport.ts"),
+      import("../oauth/errors.ts"),
+    ]);
     assertSecureEndpoint(keys.jwks_uri, "jwks_uri");
     const res = await options.fetch(keys.jwks_uri, { headers: { accept: "application/json" } });
     const text = await res.text();
