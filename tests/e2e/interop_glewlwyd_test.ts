@@ -36,6 +36,14 @@ function ccEnv(
   });
 }
 
+/** A loopback port nobody listens on now (the OS picks it; closed again at once). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
 /** RFC 7662 introspection at glewlwyd, as the confidential web client. */
 async function active(g: Glewlwyd, token: string): Promise<boolean> {
   const res = await fetch(`${g.issuer}/introspect`, {
@@ -171,7 +179,7 @@ Deno.test({
     await t.step(
       "browser sign-in: glewlwyd matches redirect URIs exactly, so a fixed --port",
       async () => {
-        const port = 43000 + Math.floor(Math.random() * 2000);
+        const port = freePort();
         await g.setRedirectUris([`http://127.0.0.1:${port}/callback`]);
         const login = await signInWithoutTerminal(
           ["login", "sso", "--no-browser", "--port", String(port), "--timeout", "60s"],
