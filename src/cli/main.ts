@@ -11,19 +11,26 @@ import { createLogger, type Logger } from "../ui/log.ts";
 import { Redactor } from "../ui/redact.ts";
 import { parseInvocation } from "./args.ts";
 import { type GlobalFlags } from "./spec.ts";
-import { VERSION } from "../version.ts";
+import { buildInfo, type BuildStamp, formatBuildInfo } from "../version.ts";
 
-/** Run lmi with `args`; returns the exit code. Never throws. */
-export async function main(args: string[], deps: Deps): Promise<number> {
+/**
+ * Run lmi with `args`; returns the exit code. Never throws. `build` is the commit a compiled
+ * binary was built from (scripts/compile.ts passes it).
+ */
+export async function main(args: string[], deps: Deps, build?: BuildStamp): Promise<number> {
   const redactor = new Redactor();
   let log = makeLogger(deps, redactor, guessGlobals(args));
   try {
     const inv = parseInvocation(args);
     log = makeLogger(deps, redactor, inv.globals);
     switch (inv.kind) {
-      case "version":
-        await deps.stdout.write(`lmi ${VERSION}\n`);
+      case "version": {
+        const info = buildInfo(build);
+        await deps.stdout.write(
+          inv.globals.json ? JSON.stringify(info) + "\n" : formatBuildInfo(info),
+        );
         return ExitCode.ok;
+      }
       case "plugin": {
         const { runPlugin } = await import("./plugin.ts");
         return await runPlugin({ deps, log, globals: inv.globals, offerLogin }, inv.name, inv.args);

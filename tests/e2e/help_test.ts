@@ -3,6 +3,7 @@
  * Regenerate after an intended change with LMI_UPDATE_SNAPSHOTS=1.
  */
 import { assertEquals } from "../helpers/assert.ts";
+import { VERSION } from "../../src/version.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { SNAPSHOT_CASES, snapshotPath, snapshotText } from "../helpers/snapshots.ts";
 
@@ -17,4 +18,28 @@ Deno.test("help and usage output (snapshots)", async (t) => {
       assertEquals(actual, await Deno.readTextFile(file));
     });
   }
+});
+
+Deno.test("--version under deno run: build information, no commit", async (t) => {
+  await using box = await sandbox();
+  const { deno } = Deno.version;
+  const { target } = Deno.build;
+  await t.step("text", async () => {
+    const r = await box.run(["--version"]);
+    assertEquals([r.code, r.stdout], [
+      0,
+      `lmi ${VERSION} (deno run)\ndeno ${deno}\ntarget ${target}\n`,
+    ]);
+  });
+  await t.step("--json", async () => {
+    const r = await box.run(["--version", "--json"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(JSON.parse(r.stdout), {
+      version: VERSION,
+      deno,
+      target,
+      commit: null,
+      compiled: false,
+    });
+  });
 });

@@ -22,9 +22,19 @@ async function snapshot(name: string): Promise<string> {
 Deno.test("help, version and usage errors in process", async (t) => {
   await using w = await world(CONFIG);
 
-  await t.step("--version: the version on stdout", async () => {
-    assertEquals(await w.lmi("--version"), ok(`lmi ${VERSION}\n`));
-  });
+  await t.step(
+    "--version: the version, Deno, the target, and (deno run) with no commit",
+    async () => {
+      const { deno } = Deno.version;
+      const { target } = Deno.build;
+      assertEquals(
+        await w.lmi("--version"),
+        ok(`lmi ${VERSION} (deno run)\ndeno ${deno}\ntarget ${target}\n`),
+      );
+      const json = { version: VERSION, deno, target, commit: null, compiled: false };
+      assertEquals(await w.lmi("--version", "--json"), ok(JSON.stringify(json) + "\n"));
+    },
+  );
   for (const [name, args] of SNAPSHOT_CASES) {
     await t.step(`${args.join(" ")}: as the subprocess snapshot ${name}.txt`, async () => {
       assertEquals(snapshotText(await w.lmi(...args)), await snapshot(name));
