@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Deps } from "../context.ts";
 import { ConfigError, q } from "../errors.ts";
 import { readSmallFile } from "../config/small_file.ts";
 import type { ClientCertRef } from "../config/resolve.ts";
@@ -105,6 +106,9 @@ export function caFileCertificates(path: string): string[] {
   return certs;
 }
 
+/** What building a trusting fetch needs from the deps object. */
+export type TrustDeps = Pick<Deps, "fetch" | "env" | "os">;
+
 /**
  * A fetch that trusts the OS store and `caFile` on top of Deno's defaults. The HttpClient is
  * built on first use (reading the OS store costs a few milliseconds, which the warm token path
@@ -112,11 +116,7 @@ export function caFileCertificates(path: string): string[] {
  * The client certificate, when given, is read and checked at once (a ConfigError naming the file).
  */
 export function trustingFetch(
-  deps: {
-    fetch: typeof globalThis.fetch;
-    env(name: string): string | undefined;
-    os: typeof Deno.build.os;
-  },
+  deps: TrustDeps,
   caFile: string | undefined,
   clientCert?: ClientCertRef,
 ): typeof globalThis.fetch {
@@ -140,11 +140,7 @@ const built = new WeakMap<typeof globalThis.fetch, Map<string, typeof globalThis
  * file and client certificate (its paths, or the key's variable) in a process.
  */
 export function envFetch(
-  deps: {
-    fetch: typeof globalThis.fetch;
-    env(name: string): string | undefined;
-    os: typeof Deno.build.os;
-  },
+  deps: TrustDeps,
   caFile: string | undefined,
   clientCert?: ClientCertRef,
 ): typeof globalThis.fetch {

@@ -9,6 +9,21 @@ import { ignoreWithout } from "../helpers/components.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 
+/** `deno run` of a library script with the network denied: only an injected fetch can answer. */
+function offlineRun(script: string): string[] {
+  return [
+    "run",
+    "--quiet",
+    `--config=${join(REPO, "deno.json")}`,
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys=uid",
+    "--deny-net",
+    script,
+  ];
+}
+
 const SCRIPT = `
 import { createClient } from ${JSON.stringify(join(REPO, "src", "mod.ts"))};
 const seen = [];
@@ -47,16 +62,7 @@ client_secret_env = "DEV_SECRET"
   const script = join(box.dir, "script.ts");
   await Deno.writeTextFile(script, SCRIPT);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      `--config=${join(REPO, "deno.json")}`,
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--deny-net",
-      script,
-    ],
+    args: offlineRun(script),
     clearEnv: true,
     env: box.env,
     cwd: box.home,
@@ -102,17 +108,7 @@ try {
 }
 `,
     );
-    const line = [
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      `--config=${join(REPO, "deno.json")}`,
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--deny-net",
-      script,
-    ].map((a) => `'${a}'`).join(" ");
+    const line = [Deno.execPath(), ...offlineRun(script)].map((a) => `'${a}'`).join(" ");
     const out = await new Deno.Command("script", {
       args: ["-qefc", line, "/dev/null"],
       clearEnv: true,
