@@ -11,7 +11,7 @@
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
-$RepoUrl = 'https://github.com/ORG/lmi' # ORG: the one place the repository's owner is written
+$RepoUrl = 'https://github.com/ORG/lmi' # the release workflow writes the real repository here
 
 function Fail([string]$Message) {
   [Console]::Error.WriteLine("lmi install: error: $Message")

@@ -11,7 +11,7 @@
 #   LMI_INSTALL_BASE_URL  where the release files are (default: the GitHub release of LMI_VERSION)
 set -eu
 
-REPO_URL="https://github.com/ORG/lmi" # ORG: the one place the repository's owner is written
+REPO_URL="https://github.com/ORG/lmi" # the release workflow writes the real repository here
 
 die() {
   echo "lmi install: error: $*" >&2

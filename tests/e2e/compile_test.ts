@@ -31,7 +31,7 @@ Deno.test("deno task compile --dry-run", async (t) => {
       `# lmi ${VERSION}, commit ${commit}: dist/.build/main.ts passes it to main()`,
       ...TARGETS.map((target) => {
         const out = `dist/lmi-${target}${target.includes("windows") ? ".exe" : ""}`;
-        return `deno compile --no-check --config=deno.json ${flags} --target ${target} --output ${out} dist/.build/main.ts`;
+        return `deno compile --no-check --config=deno.json --lock=lmi.lock --frozen ${flags} --target ${target} --output ${out} dist/.build/main.ts`;
       }),
       `(cd dist && sha256sum ${
         TARGETS.map((t) => `lmi-${t}${t.includes("windows") ? ".exe" : ""}`).join(" ")

