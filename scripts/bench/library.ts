@@ -113,6 +113,9 @@ export async function expiryRows(
           slowMs: 2000,
           marginMs: MARGIN_MS,
         }, { ...world.env, LMI_CACHE_DIR: join(world.dir, `expiry-cache-${i}`) });
+        if (r.launchedAfterExpiry === 0) {
+          throw new Error("the burst ended before the token expired");
+        }
         results.push(r);
         idpCounts.push(site.idp.stats.tokenRequests);
       }
