@@ -80,12 +80,11 @@ Deno.test("bad input and faults give the documented exit code and a clear messag
     await using bad = await sandbox();
     const path = await bad.writeConfig('[envs.dev.auth]\nclient_id = "x"\nclient_auth = "mtls"\n');
     const r = await bad.run(["auth", "token", "-e", "dev"]);
+    const file = path.replace(/[.\\]/g, "\\$&"); // Windows paths have backslashes
     assertCleanError(
       r,
       3,
-      new RegExp(
-        `${path.replace(/[.]/g, "\\.")}:3: envs\\.dev\\.auth\\.client_auth: invalid value "mtls"`,
-      ),
+      new RegExp(`${file}:3: envs\\.dev\\.auth\\.client_auth: invalid value "mtls"`),
     );
     assertMatch(r.stderr, /hint: valid values: "client_secret_basic", "client_secret_post"/);
   });

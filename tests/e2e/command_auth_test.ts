@@ -1,8 +1,11 @@
 /** `auth.type = "command"`: a credential process prints the token. */
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { sandbox } from "../helpers/cli.ts";
+import { ignoreUnless, SH } from "../helpers/components.ts";
 
-Deno.test("auth.type command: raw and JSON output, failures", async (t) => {
+const NAME = "auth.type command: raw and JSON output, failures";
+
+Deno.test({ name: NAME, ignore: ignoreUnless(NAME, SH, { commands: ["true"] }) }, async (t) => {
   await using box = await sandbox();
   const exp = new Date(Date.now() + 3600_000).toISOString();
   await box.writeConfig(`[envs.raw.auth]

@@ -3,8 +3,14 @@ import { join } from "../../src/util/path.ts";
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { lmiCommand } from "../../scripts/run_lmi.ts";
+import { ignoreUnless, SH_SCRIPTS } from "../helpers/components.ts";
 
-Deno.test("lmi completions bash completes commands, subcommands, flags and env names", async () => {
+const NAME = "lmi completions bash completes commands, subcommands, flags and env names";
+
+Deno.test({
+  name: NAME,
+  ignore: ignoreUnless(NAME, SH_SCRIPTS, { commands: ["bash"] }),
+}, async () => {
   await using box = await sandbox();
   await box.writeConfig("[envs.dev]\n[envs.prod]\n[envs.staging-eu]\n");
   const script = await box.run(["completions", "bash"]);

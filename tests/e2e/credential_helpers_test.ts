@@ -17,6 +17,7 @@ import { tokenFile } from "../helpers/cache.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 import { lmiCommand, MAIN } from "../../scripts/run_lmi.ts";
+import { ignoreUnless, POSIX } from "../helpers/components.ts";
 
 /** Three envs on two hosts; each answers with its own username, so tests see which one did. */
 function helperConfig(idp: DevIdp): string {
@@ -91,7 +92,16 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-Deno.test("git credential helper: real git against the dev IdP", async (t) => {
+const GIT = "git credential helper: real git against the dev IdP";
+
+Deno.test({
+  name: GIT,
+  ignore: ignoreUnless(GIT, {
+    os: POSIX,
+    why: "git runs the `!` helper line through sh; it is quoted here for a POSIX shell",
+    commands: ["git"],
+  }),
+}, async (t) => {
   await using idp = await startDevIdp();
   await using box = await devSandbox(idp, helperConfig(idp));
 
@@ -355,9 +365,14 @@ Deno.test("docker credential helper: the protocol round trip against the dev IdP
     assertNotIncludes(r.stderr, idp.clients.basic.secret);
   });
 
-  await t.step(
-    "invoked as docker-credential-lmi: Docker's protocol without the command word",
-    async () => {
+  const AS_HELPER = "invoked as docker-credential-lmi: Docker's protocol without the command word";
+  await t.step({
+    name: AS_HELPER,
+    ignore: ignoreUnless(AS_HELPER, {
+      os: POSIX,
+      why: "an executable module with a #!/usr/bin/env -S line (no shebangs on Windows)",
+    }),
+    fn: async () => {
       // How a `deno run` user installs it: an executable module named docker-credential-lmi that
       // imports lmi's main.ts (Deno.mainModule keeps that name). A compiled binary copied or
       // symlinked under that name is recognised by its executable path or argv[0].
@@ -386,5 +401,5 @@ Deno.test("docker credential helper: the protocol round trip against the dev IdP
       const list = await spawn(["list"], "");
       assertEquals(Object.keys(JSON.parse(list.stdout)).length, 3);
     },
-  );
+  });
 });

@@ -6,6 +6,7 @@ import { assert } from "../helpers/assert.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { lmiCommand } from "../../scripts/run_lmi.ts";
 import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
+import { ignoreUnless, LINUX } from "../helpers/components.ts";
 
 /** Run lmi, discard its stdout, and sample the child's peak RSS (VmHWM) from /proc. */
 async function peakRssKb(
@@ -40,9 +41,11 @@ async function peakRssKb(
   return { code: status.code, peak, bytes };
 }
 
+const NAME = "a 50 MB download keeps memory flat";
+
 Deno.test({
-  name: "a 50 MB download keeps memory flat",
-  ignore: Deno.build.os !== "linux", // /proc is Linux's; CI runs Linux
+  name: NAME,
+  ignore: ignoreUnless(NAME, { os: LINUX, why: "reads the peak RSS from /proc/<pid>/status" }),
   fn: async () => {
     await using idp = await startDevIdp();
     await using box = await devSandbox(

@@ -1,11 +1,11 @@
 /**
  * install.sh against a fake release served on loopback: a fake "binary" (a shell script) per
- * target and a real SHA256SUMS made with `sha256sum`. `uname` is faked earlier on PATH so every
+ * target and a real SHA256SUMS made with `sha256sum` (macOS: `shasum -a 256`, as install.sh uses). `uname` is faked earlier on PATH so every
  * platform can be simulated; `curl` is wrapped to send the default GitHub URLs to the fake release
  * and record what was asked for. On any failure nothing is installed and no temp file is left.
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { ignoreWithout } from "../helpers/components.ts";
+import { ignoreUnless, type Needs, POSIX, SH_SCRIPTS } from "../helpers/components.ts";
 import { join } from "../../src/util/path.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { TARGETS } from "../../scripts/compile.ts";
@@ -13,6 +13,14 @@ import { TARGETS } from "../../scripts/compile.ts";
 const INSTALL_SH = join(REPO, "install.sh");
 const UNIX_TARGETS = TARGETS.filter((t) => !t.includes("windows"));
 const decoder = new TextDecoder();
+/** The checksum tool install.sh finds on this system (GNU coreutils, or macOS's shasum). */
+const SHA256 = Deno.build.os === "darwin" ? ["shasum", "-a", "256"] : ["sha256sum"];
+/** install.sh is for Linux and macOS (Windows has install.ps1). */
+const NEEDS_INSTALL_SH: Needs = {
+  os: POSIX,
+  why: "install.sh is for Linux and macOS (Windows has install.ps1)",
+  commands: ["sh"],
+};
 
 async function sh(script: string, cwd: string): Promise<string> {
   const out = await new Deno.Command("sh", { args: ["-c", script], cwd, stdout: "piped" }).output();
@@ -31,7 +39,7 @@ async function listing(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-/** A fake release folder: `lmi-<target>` scripts and SHA256SUMS made by the real sha256sum. */
+/** A fake release folder: `lmi-<target>` scripts and SHA256SUMS made by the real tool. */
 async function fakeRelease(dir: string, label: string): Promise<Map<string, Uint8Array>> {
   await Deno.mkdir(dir, { recursive: true });
   for (const target of UNIX_TARGETS) {
@@ -40,15 +48,19 @@ async function fakeRelease(dir: string, label: string): Promise<Map<string, Uint
       `#!/bin/sh\necho "fake lmi ${label} ${target} $*"\n`,
     );
   }
-  await sh(`sha256sum lmi-* > SHA256SUMS`, dir);
+  await sh(`${SHA256.join(" ")} lmi-* > SHA256SUMS`, dir);
   const files = new Map<string, Uint8Array>();
   for (const name of await listing(dir)) files.set(name, await Deno.readFile(join(dir, name)));
   return files;
 }
 
+const FAKE_RELEASE = "install.sh against a fake release on loopback";
+
 Deno.test({
-  name: "install.sh against a fake release on loopback",
-  ignore: ignoreWithout("install.sh", ["sha256sum", "curl"]),
+  name: FAKE_RELEASE,
+  ignore: ignoreUnless(FAKE_RELEASE, NEEDS_INSTALL_SH, SH_SCRIPTS, {
+    commands: [SHA256[0]!, "curl"],
+  }),
   async fn(t) {
     const root = await Deno.makeTempDir({ prefix: "lmi-install-test-" });
     // path on the server → file contents
@@ -230,14 +242,23 @@ exec "${realCurl}" -fsL -o "$out" "$(echo "$last" | sed 's#^https://github.com#$
   },
 });
 
-Deno.test("install.sh is POSIX sh: sh -n", async () => {
-  const out = await new Deno.Command("sh", { args: ["-n", INSTALL_SH], stderr: "piped" }).output();
-  assertEquals(out.code, 0, decoder.decode(out.stderr));
-});
+const SH_N = "install.sh is POSIX sh: sh -n";
 
 Deno.test({
-  name: "install.sh passes shellcheck",
-  ignore: ignoreWithout("shellcheck", ["shellcheck"]),
+  name: SH_N,
+  ignore: ignoreUnless(SH_N, NEEDS_INSTALL_SH),
+  async fn() {
+    const out = await new Deno.Command("sh", { args: ["-n", INSTALL_SH], stderr: "piped" })
+      .output();
+    assertEquals(out.code, 0, decoder.decode(out.stderr));
+  },
+});
+
+const SHELLCHECK = "install.sh passes shellcheck";
+
+Deno.test({
+  name: SHELLCHECK,
+  ignore: ignoreUnless(SHELLCHECK, { commands: ["shellcheck"] }),
   async fn() {
     const out = await new Deno.Command("shellcheck", {
       args: ["--shell=sh", INSTALL_SH],

@@ -6,10 +6,11 @@
  */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
 import { sandbox } from "../helpers/cli.ts";
-import { CHROMIUM } from "../helpers/browser.ts";
+import { NEEDS_CHROMIUM } from "../helpers/browser.ts";
+import { ignoreUnless } from "../helpers/components.ts";
 import { signInWithoutTerminal } from "../helpers/background.ts";
 import { cacheEntry, passwordEnvToml, serviceEnvToml, ssoToml } from "../helpers/interop.ts";
-import { type Dot, ignoreWithoutDot, startDot } from "../helpers/dot.ts";
+import { type Dot, NEEDS_DOT, startDot } from "../helpers/dot.ts";
 
 function ccEnv(dot: Dot, name: string, client: "basic" | "odd", extra = ""): string {
   return serviceEnvToml(name, {
@@ -34,7 +35,7 @@ async function introspect(dot: Dot, token: string): Promise<Record<string, unkno
 
 Deno.test({
   name: "Django OAuth Toolkit: service grants, refresh rotation, browser sign-in",
-  ignore: ignoreWithoutDot("Django OAuth Toolkit interop", [CHROMIUM]),
+  ignore: ignoreUnless("Django OAuth Toolkit interop", NEEDS_DOT, NEEDS_CHROMIUM),
   fn: async (t) => {
     await using dot = await startDot();
     await using box = await sandbox({

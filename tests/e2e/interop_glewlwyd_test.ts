@@ -5,9 +5,9 @@
  * JWT access tokens, and offers the device flow and revocation.
  */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
-import { ignoreWithout } from "../helpers/components.ts";
+import { ignoreUnless } from "../helpers/components.ts";
 import { sandbox } from "../helpers/cli.ts";
-import { CHROMIUM } from "../helpers/browser.ts";
+import { NEEDS_CHROMIUM } from "../helpers/browser.ts";
 import { signInWithoutTerminal } from "../helpers/background.ts";
 import {
   cacheEntry,
@@ -16,7 +16,7 @@ import {
   serviceEnvToml,
   ssoToml,
 } from "../helpers/interop.ts";
-import { GLEWLWYD, type Glewlwyd, startGlewlwyd } from "../helpers/glewlwyd.ts";
+import { type Glewlwyd, NEEDS_GLEWLWYD, startGlewlwyd } from "../helpers/glewlwyd.ts";
 
 type Client = "basic" | "odd" | "oddBasic";
 
@@ -60,7 +60,7 @@ async function active(g: Glewlwyd, token: string): Promise<boolean> {
 
 Deno.test({
   name: "glewlwyd: client authentication without Basic decoding, password, refresh, device flow",
-  ignore: ignoreWithout("glewlwyd interop", [GLEWLWYD, CHROMIUM]),
+  ignore: ignoreUnless("glewlwyd interop", NEEDS_GLEWLWYD, NEEDS_CHROMIUM),
   fn: async (t) => {
     await using g = await startGlewlwyd();
     await using box = await sandbox({

@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { ignoreWithout } from "../helpers/components.ts";
+import { ignoreUnless } from "../helpers/components.ts";
+import { NEEDS_PTY } from "../helpers/pty.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 
@@ -24,8 +25,11 @@ function offlineRun(script: string): string[] {
   ];
 }
 
+/** src/mod.ts as a file URL: a Windows path (C:\...) is no import specifier. */
+const MOD = JSON.stringify(new URL("../../src/mod.ts", import.meta.url).href);
+
 const SCRIPT = `
-import { createClient } from ${JSON.stringify(join(REPO, "src", "mod.ts"))};
+import { createClient } from ${MOD};
 const seen = [];
 const json = (body) => Response.json(body);
 const fetch = async (input, init) => {
@@ -84,7 +88,7 @@ client_secret_env = "DEV_SECRET"
 
 Deno.test({
   name: "the library never offers a sign-in, even in a terminal: an AuthError with the hint",
-  ignore: ignoreWithout("library in a terminal", ["script"]),
+  ignore: ignoreUnless("library in a terminal", NEEDS_PTY),
   fn: async () => {
     await using box = await sandbox({ LMI_KEYRING: "file" });
     await box.writeConfig(`[sso]
@@ -98,7 +102,7 @@ type = "sso"
     const script = join(box.dir, "sso.ts");
     await Deno.writeTextFile(
       script,
-      `import { createClient } from ${JSON.stringify(join(REPO, "src", "mod.ts"))};
+      `import { createClient } from ${MOD};
 const api = await createClient({ env: "app", fetch: () => Promise.reject(new Error("no network")) });
 try {
   await api.token();

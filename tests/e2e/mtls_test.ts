@@ -13,8 +13,8 @@ import type { TLSSocket } from "node:tls";
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { sandbox } from "../helpers/cli.ts";
-import { makeClientCerts, makePki } from "../helpers/tls.ts";
-import { ignoreWithout } from "../helpers/components.ts";
+import { makeClientCerts, makePki, NEEDS_OPENSSL } from "../helpers/tls.ts";
+import { ignoreUnless } from "../helpers/components.ts";
 
 const b64url = (bytes: ArrayBuffer | Uint8Array) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_")
@@ -163,7 +163,7 @@ const MTLS_TEST =
 
 Deno.test({
   name: MTLS_TEST,
-  ignore: ignoreWithout(MTLS_TEST, ["openssl"]),
+  ignore: ignoreUnless(MTLS_TEST, NEEDS_OPENSSL),
   sanitizeResources: false,
   sanitizeOps: false,
 }, async (t) => {

@@ -5,7 +5,7 @@
  * here (no PowerShell on Linux).
  */
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { ignoreWithout } from "../helpers/components.ts";
+import { ignoreUnless, type Needs, POSIX } from "../helpers/components.ts";
 import { join } from "../../src/util/path.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { TARGETS } from "../../scripts/compile.ts";
@@ -15,6 +15,27 @@ const decoder = new TextDecoder();
 
 // deno-lint-ignore no-explicit-any
 type Yaml = any;
+
+let yamlMissing: string | undefined | null = null;
+
+/** parseYaml's needs: python3 that can import yaml (Debian's python3-yaml, PyPI's PyYAML). */
+const NEEDS_YAML: Needs = {
+  commands: ["python3"],
+  probe: () => {
+    if (yamlMissing !== null) return yamlMissing;
+    try {
+      const out = new Deno.Command("python3", {
+        args: ["-c", "import yaml"],
+        stdout: "null",
+        stderr: "null",
+      }).outputSync();
+      yamlMissing = out.success ? undefined : "python3 cannot import yaml (python3-yaml, PyYAML)";
+    } catch (e) {
+      yamlMissing = `python3 does not run (${e instanceof Error ? e.message : e})`;
+    }
+    return yamlMissing;
+  },
+};
 
 async function parseYaml(path: string): Promise<Yaml> {
   const out = await new Deno.Command("python3", {
@@ -54,9 +75,11 @@ async function shellcheck(script: string): Promise<string> {
   return out.success ? "" : decoder.decode(out.stdout) + decoder.decode(out.stderr);
 }
 
+const SHAPES = "action.yml and the workflows";
+
 Deno.test({
-  name: "action.yml and the workflows",
-  ignore: ignoreWithout("the GitHub files", ["python3", "shellcheck"]),
+  name: SHAPES,
+  ignore: ignoreUnless(SHAPES, NEEDS_YAML, { commands: ["shellcheck"] }),
   async fn(t) {
     const action = await parseYaml(join(REPO, "action.yml"));
     const ci = await parseYaml(join(REPO, ".github/workflows/ci.yml"));
@@ -147,6 +170,13 @@ Deno.test("the workflows pass actionlint", async () => {
   ]);
 });
 
+/** runStep's needs: the bash of a Linux or macOS runner (Windows runs action.yml's pwsh step). */
+const NEEDS_BASH_STEP: Needs = {
+  os: POSIX,
+  why: "runs the Linux and macOS bash steps with POSIX paths",
+  commands: ["bash"],
+};
+
 /** Run a step's bash script with `env` (and PATH) only, in `cwd`. */
 async function runStep(script: string, cwd: string, env: Record<string, string>) {
   const out = await new Deno.Command("bash", {
@@ -160,9 +190,11 @@ async function runStep(script: string, cwd: string, env: Record<string, string>)
   return { code: out.code, stderr: decoder.decode(out.stderr) };
 }
 
+const ACTION = "action.yml installs from the releases of the repository the action came from";
+
 Deno.test({
-  name: "action.yml installs from the releases of the repository the action came from",
-  ignore: ignoreWithout("the GitHub files", ["python3"]),
+  name: ACTION,
+  ignore: ignoreUnless(ACTION, NEEDS_YAML, NEEDS_BASH_STEP),
   async fn(t) {
     const action = await parseYaml(join(REPO, "action.yml"));
     const step = steps(action).find((s: Yaml) => s.name === "Install lmi (Linux, macOS)");
@@ -216,9 +248,11 @@ Deno.test({
   },
 });
 
+const RELEASE = "release.yml points the published install scripts at the repository";
+
 Deno.test({
-  name: "release.yml points the published install scripts at the repository",
-  ignore: ignoreWithout("the GitHub files", ["python3"]),
+  name: RELEASE,
+  ignore: ignoreUnless(RELEASE, NEEDS_YAML, NEEDS_BASH_STEP),
   async fn() {
     const release = await parseYaml(join(REPO, ".github/workflows/release.yml"));
     const step = steps(release).find((s: Yaml) => String(s.run).includes("dist/$f"));

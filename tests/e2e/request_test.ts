@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { serve } from "../helpers/servers.ts";
+import { ignoreUnless, POSIX, SH, SH_SCRIPTS } from "../helpers/components.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 function config(idp: DevIdp, baseUrl = idp.apiUrl, extra = ""): string {
@@ -181,7 +182,12 @@ Deno.test("retries, origins and redirects", async (t) => {
   });
 });
 
-Deno.test("lmi exec and plugins", async (t) => {
+const EXEC = "lmi exec and plugins";
+
+Deno.test({
+  name: EXEC,
+  ignore: ignoreUnless(EXEC, SH, SH_SCRIPTS, { commands: ["true"] }),
+}, async (t) => {
   await using idp = await startDevIdp();
   await using box = await world(idp);
   const bin = join(box.dir, "bin");
@@ -268,7 +274,15 @@ Deno.test("lmi exec and plugins", async (t) => {
   });
 });
 
-Deno.test("lmi exec forwards SIGTERM to the child and returns its exit code", async () => {
+const FORWARD = "lmi exec forwards SIGTERM to the child and returns its exit code";
+
+Deno.test({
+  name: FORWARD,
+  ignore: ignoreUnless(FORWARD, SH, {
+    os: POSIX,
+    why: "POSIX signals (on Windows a killed process gets no SIGTERM to forward)",
+  }),
+}, async () => {
   await using idp = await startDevIdp();
   await using box = await world(idp);
   const { lmiCommand } = await import("../../scripts/run_lmi.ts");

@@ -7,16 +7,16 @@
 import { introspect } from "../helpers/dev_world.ts";
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { ignoreWithout } from "../helpers/components.ts";
-import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
-import { type PtyRun, runInPty as startPty } from "../helpers/pty.ts";
+import { ignoreUnless } from "../helpers/components.ts";
+import { launchChromium, NEEDS_CHROMIUM } from "../helpers/browser.ts";
+import { NEEDS_PTY, type PtyRun, runInPty as startPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
-import { privateKeyring } from "../helpers/keyring.ts";
+import { NEEDS_SECRET_SERVICE, privateKeyring } from "../helpers/keyring.ts";
 import { signInWithoutTerminal } from "../helpers/background.ts";
 import { fileNameFor } from "../../src/sso/store.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
-const NEEDS = [CHROMIUM, "script"];
+const NEEDS = [NEEDS_CHROMIUM, NEEDS_PTY];
 
 /** Every terminal session a test starts, so a failing test cannot leave lmi waiting behind it. */
 const started: PtyRun[] = [];
@@ -119,7 +119,7 @@ function sessionFile(box: Sandbox): string {
 
 Deno.test({
   name: "SSO: browser login, status, sso envs, refresh rotation, logout with revocation",
-  ignore: ignoreWithout("SSO browser login", NEEDS),
+  ignore: ignoreUnless("SSO browser login", ...NEEDS),
   fn: async (t) => {
     await using idp = await startDevIdp();
     await using box = await ssoWorld(idp);
@@ -392,12 +392,7 @@ Deno.test({
 
 Deno.test({
   name: "SSO: the device flow, completed in the browser, session in the real Secret Service",
-  ignore: ignoreWithout("SSO device flow", [
-    ...NEEDS,
-    "dbus-daemon",
-    "gnome-keyring-daemon",
-    "secret-tool",
-  ]),
+  ignore: ignoreUnless("SSO device flow", ...NEEDS, NEEDS_SECRET_SERVICE),
   fn: async () => {
     await using idp = await startDevIdp();
     await using keyring = await privateKeyring();
@@ -432,7 +427,7 @@ Deno.test({
 
 Deno.test({
   name: "SSO: the device flow denied on the other device ends with exit 4",
-  ignore: ignoreWithout("SSO device flow denied", NEEDS),
+  ignore: ignoreUnless("SSO device flow denied", ...NEEDS),
   fn: async () => {
     await using idp = await startDevIdp();
     await using box = await ssoWorld(idp);
@@ -452,7 +447,7 @@ Deno.test({
 
 Deno.test({
   name: "SSO: a device code nobody uses expires: exit 4 with a clear message",
-  ignore: ignoreWithout("SSO device code expiry", ["script"]),
+  ignore: ignoreUnless("SSO device code expiry", NEEDS_PTY),
   fn: async () => {
     await using idp = await startDevIdp({ deviceCodeTtl: 2 });
     await using box = await ssoWorld(idp);
@@ -473,7 +468,7 @@ Deno.test({
 Deno.test({
   name:
     "SSO: an explicit `login sso --device` runs without a terminal and with CI set; --timeout bounds it",
-  ignore: ignoreWithout("SSO device flow without a terminal", [CHROMIUM]),
+  ignore: ignoreUnless("SSO device flow without a terminal", NEEDS_CHROMIUM),
   fn: async (t) => {
     await using idp = await startDevIdp();
     await using box = await ssoWorld(idp);

@@ -4,14 +4,14 @@ import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { devSandbox, devSecrets, serviceEnv } from "../helpers/dev_world.ts";
 import { forwardProxy, serve } from "../helpers/servers.ts";
-import { makePki } from "../helpers/tls.ts";
-import { ignoreWithout } from "../helpers/components.ts";
+import { makePki, NEEDS_OPENSSL } from "../helpers/tls.ts";
+import { ignoreUnless } from "../helpers/components.ts";
 import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 const TLS_TEST =
   "an HTTPS API with a private CA is trusted only with ca_file (or the CA in the OS store)";
 
-Deno.test({ name: TLS_TEST, ignore: ignoreWithout(TLS_TEST, ["openssl"]) }, async (t) => {
+Deno.test({ name: TLS_TEST, ignore: ignoreUnless(TLS_TEST, NEEDS_OPENSSL) }, async (t) => {
   await using idp = await startDevIdp();
   await using box = await sandbox(devSecrets(idp));
   const pki = await makePki(box.dir);

@@ -43,7 +43,7 @@ function exchangeEnv(idp: DevIdp, file: string, name = "tx"): string {
     `type = "token_exchange"
 client_id = "${idp.clients.workload.id}"
 subject_token_source = "file"
-subject_token_file = "${file}"`,
+subject_token_file = ${JSON.stringify(file)}`,
   );
 }
 

@@ -8,6 +8,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/ass
 import { failed, IDP, serviceEnv, world } from "../helpers/in_process.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
+import { ignoreUnless, LINUX, POSIX } from "../helpers/components.ts";
 import { loadConfig, parseConfigText } from "../../src/config/load.ts";
 import { findKeyLine } from "../../src/config/key_line.ts";
 import { resolveEnv } from "../../src/config/resolve.ts";
@@ -164,10 +165,15 @@ Deno.test("files a config names are read only when regular and small (defect 14)
       await Deno.writeTextFile(big, CERT + "x".repeat(MAX_FILE_BYTES - CERT.length));
       assertEquals(caFileCertificates(big), [CERT.trim()]);
     });
-    await t.step("the read is bounded, not sized by stat (/proc files say 0 bytes)", () => {
-      const file = readSmallFile("/proc/self/status", 64);
-      assertEquals(file, { refused: "larger than 64 bytes" });
-      assertMatch((readSmallFile("/proc/self/status") as { text: string }).text, /^Name:/);
+    const PROC = "the read is bounded, not sized by stat (/proc files say 0 bytes)";
+    await t.step({
+      name: PROC,
+      ignore: ignoreUnless(PROC, { os: LINUX, why: "reads /proc/self/status" }),
+      fn: () => {
+        const file = readSmallFile("/proc/self/status", 64);
+        assertEquals(file, { refused: "larger than 64 bytes" });
+        assertMatch((readSmallFile("/proc/self/status") as { text: string }).text, /^Name:/);
+      },
     });
     await t.step("the config file itself: over the limit is exit 3", async () => {
       const path = join(dir, "huge.toml");
@@ -213,20 +219,30 @@ Deno.test("the real program: files that never end are refused at once (defect 14
   const env = (caFile: string) =>
     `[envs.dev]\nbase_url = "${IDP.apiUrl}"\nca_file = ${JSON.stringify(caFile)}\n`;
   const run = () => box.run(["request", "-e", "dev", "/"], { limitMs: KILL_AFTER_MS });
-  await t.step('ca_file = "/dev/zero": exit 3, not a regular file', async () => {
-    await box.writeConfig(env("/dev/zero"));
-    const r = await run();
-    assertEquals(r.code, 3, r.stderr);
-    assertMatch(r.stderr, /^lmi: error: cannot read ca_file "\/dev\/zero": not a regular file\n/);
+  const ZERO = 'ca_file = "/dev/zero": exit 3, not a regular file';
+  await t.step({
+    name: ZERO,
+    ignore: ignoreUnless(ZERO, { os: POSIX, why: "no /dev/zero on Windows" }),
+    fn: async () => {
+      await box.writeConfig(env("/dev/zero"));
+      const r = await run();
+      assertEquals(r.code, 3, r.stderr);
+      assertMatch(r.stderr, /^lmi: error: cannot read ca_file "\/dev\/zero": not a regular file\n/);
+    },
   });
-  await t.step("ca_file naming a FIFO nobody writes: exit 3, no wait", async () => {
-    const fifo = join(box.home, "ca.pem");
-    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
-    assert(made.success, "mkfifo");
-    await box.writeConfig(env("ca.pem"));
-    const r = await run();
-    assertEquals(r.code, 3, r.stderr);
-    assertMatch(r.stderr, /ca\.pem": not a regular file\n/);
+  const FIFO = "ca_file naming a FIFO nobody writes: exit 3, no wait";
+  await t.step({
+    name: FIFO,
+    ignore: ignoreUnless(FIFO, { os: POSIX, why: "no FIFOs on Windows", commands: ["mkfifo"] }),
+    fn: async () => {
+      const fifo = join(box.home, "ca.pem");
+      const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+      assert(made.success, "mkfifo");
+      await box.writeConfig(env("ca.pem"));
+      const r = await run();
+      assertEquals(r.code, 3, r.stderr);
+      assertMatch(r.stderr, /ca\.pem": not a regular file\n/);
+    },
   });
   await t.step("a ca_file of a thousand PEM headers with no end is read in one pass", async () => {
     await Deno.writeTextFile(

@@ -15,28 +15,17 @@ import {
   quirksSandbox,
   startQuirksIdp,
 } from "../helpers/quirks_idp.ts";
+import { ignoreUnless, LINUX, type Needs } from "../helpers/components.ts";
 
 const NOBODY = 65534;
 
-/** Why these tests cannot run here, or undefined. */
-function cannotRun(): string | undefined {
-  if (Deno.build.os === "windows") return "POSIX owners and modes";
-  if (Deno.uid() !== 0) return "needs root, to act as a second user with setpriv";
-  try {
-    Deno.statSync("/usr/bin/setpriv");
-  } catch {
-    return "needs setpriv (util-linux)";
-  }
-  return undefined;
-}
-
-function ignored(name: string): boolean {
-  const why = cannotRun();
-  if (!why) return false;
-  if (Deno.env.get("LMI_TEST_REQUIRE_ALL") === "1") return false;
-  console.log(`skipping "${name}": ${why}`);
-  return true;
-}
+/** A second local user: root acting as uid 65534 through util-linux setpriv. */
+const NEEDS_SECOND_USER: Needs = {
+  os: LINUX,
+  why: "acts as a second user with util-linux setpriv, on POSIX owners and modes",
+  commands: ["/usr/bin/setpriv"],
+  probe: () => Deno.uid() === 0 ? undefined : "needs root, to act as a second user with setpriv",
+};
 
 /** Run a shell command as the second user (uid/gid 65534). */
 async function asNobody(script: string): Promise<void> {
@@ -65,7 +54,7 @@ const tokensDir = (box: Sandbox) => join(box.cacheDir, "lmi", "tokens");
 
 Deno.test({
   name: "hostile files and folders in the cache",
-  ignore: ignored("hostile files and folders in the cache"),
+  ignore: ignoreUnless("hostile files and folders in the cache", NEEDS_SECOND_USER),
   fn: async (t) => {
     await using idp = await startQuirksIdp();
     idp.set({ token: "opaque" });

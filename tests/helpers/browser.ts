@@ -1,7 +1,16 @@
 /** Debian's Chromium, headless, driven by playwright-core (no browser download of its own). */
 import { loadPlaywright } from "../../scripts/deps.ts";
+import { LINUX, type Needs } from "./components.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
+
+/** What the browser tests need (for ignoreUnless): Debian's Chromium. */
+export const NEEDS_CHROMIUM: Needs = {
+  os: LINUX,
+  why: "drives Debian's Chromium at /usr/bin/chromium",
+  commands: [CHROMIUM],
+};
+
 export const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",

@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { denoDir, runLmi, type RunOptions, type RunResult } from "../../scripts/run_lmi.ts";
+import { homeVars } from "./fakes.ts";
 
 export { runLmi, type RunOptions, type RunResult };
 
@@ -31,18 +32,37 @@ function machineTrust(): Record<string, string> {
   return out;
 }
 
-/** A temporary home with its own cache folder, removed on dispose. */
+/**
+ * What every Windows program needs from its environment, which a clean one lacks (without
+ * SystemRoot, for one, sockets cannot be opened). Nothing elsewhere.
+ */
+function windowsSystem(): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Deno.build.os !== "windows") return out;
+  for (const name of ["SystemRoot", "SystemDrive", "windir", "ComSpec", "PATHEXT", "TEMP", "TMP"]) {
+    const value = Deno.env.get(name);
+    if (value) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * A temporary home with its own cache folder, removed on dispose. Its path is the real one (on
+ * macOS the temp folder is behind the /var -> /private/var link, and lmi sees the real path as
+ * its working directory, so the paths it prints must be compared with that).
+ */
 export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sandbox> {
-  const dir = await Deno.makeTempDir({ prefix: "lmi-test-" });
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "lmi-test-" }));
   const home = join(dir, "home");
   const cacheDir = join(dir, "cache");
   await Deno.mkdir(home, { recursive: true });
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: home,
+    ...homeVars(home),
     DENO_DIR: denoDir(),
     LMI_CACHE_DIR: cacheDir,
     NO_COLOR: "1",
+    ...windowsSystem(),
     ...machineTrust(),
     ...extraEnv,
   };

@@ -25,7 +25,7 @@
  * @module
  */
 import type { launchChromium } from "./browser.ts";
-import { ignoreWithout } from "./components.ts";
+import { LINUX, type Needs } from "./components.ts";
 
 /** Debian's interpreter: the `python3` first on PATH may be another one without Django. */
 export const DOT_PYTHON = "/usr/bin/python3";
@@ -121,14 +121,16 @@ export function dotMissing(): string | null {
   return availability = reason;
 }
 
-/** `ignore` for Deno.test: true (with a printed reason) without Debian's python3 and DOT. */
-export function ignoreWithoutDot(test: string, commands: string[] = []): boolean {
-  if (ignoreWithout(test, [DOT_PYTHON, ...commands])) return true;
-  const reason = dotMissing();
-  if (reason === null || Deno.env.get("LMI_TEST_REQUIRE_ALL") === "1") return false;
-  console.log(`skipping "${test}": ${reason} (see .ci/packages)`);
-  return true;
-}
+/** What startDot needs (for ignoreUnless): Debian's python3 with DOT and waitress. */
+export const NEEDS_DOT: Needs = {
+  os: LINUX,
+  why: "Debian's Django OAuth Toolkit packages",
+  commands: [DOT_PYTHON],
+  probe: () => {
+    const reason = dotMissing();
+    return reason === null ? undefined : `${reason} (see .ci/packages)`;
+  },
+};
 
 const USER = {
   username: "alice",

@@ -36,8 +36,17 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "../../src/util/path.ts";
 import type { launchChromium } from "./browser.ts";
+import { LINUX, type Needs } from "./components.ts";
 
 export const GLEWLWYD = "glewlwyd";
+
+/** What startGlewlwyd needs (for ignoreUnless): Debian's package. */
+export const NEEDS_GLEWLWYD: Needs = {
+  os: LINUX,
+  why: "Debian's glewlwyd package",
+  commands: [GLEWLWYD],
+};
+
 const PACKAGE_SQL = "/usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz";
 const PACKAGE_WEBAPP = "/usr/share/glewlwyd/webapp";
 /** The package's webapp/config.json points at a directory; these hold the real file. */

@@ -4,7 +4,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { main } from "../../src/cli/main.ts";
-import { fakeDeps } from "./fakes.ts";
+import { fakeDeps, homeVars } from "./fakes.ts";
 
 export interface Result {
   code: number;
@@ -72,7 +72,7 @@ export async function world(toml: string): Promise<World> {
   const w: World = {
     dir,
     env: {
-      HOME: join(dir, "home"),
+      ...homeVars(join(dir, "home")),
       LMI_CACHE_DIR: join(dir, "cache"),
       LMI_KEYRING: "file",
       SVC_SECRET: IDP.secret,

@@ -2,6 +2,14 @@
  * A private Secret Service: its own D-Bus session bus and an unlocked gnome-keyring, so tests use
  * the real keychain without touching the user's.
  */
+import { LINUX, type Needs } from "./components.ts";
+
+/** What the private keyring needs (for ignoreUnless). */
+export const NEEDS_SECRET_SERVICE: Needs = {
+  os: LINUX,
+  why: "the Linux Secret Service (D-Bus and gnome-keyring)",
+  commands: ["dbus-daemon", "gnome-keyring-daemon", "secret-tool"],
+};
 
 export interface PrivateKeyring {
   /** Variables for processes that should use this keyring. */

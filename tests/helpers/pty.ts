@@ -3,6 +3,14 @@
  * then counts as interactive. Output (stdout and stderr together) is collected as it comes.
  */
 import { lmiCommand } from "../../scripts/run_lmi.ts";
+import { LINUX, type Needs } from "./components.ts";
+
+/** What a terminal session needs (for ignoreUnless): util-linux `script`. */
+export const NEEDS_PTY: Needs = {
+  os: LINUX,
+  why: "a pty through util-linux script (macOS's BSD script takes other options; Windows has none)",
+  commands: ["script"],
+};
 
 export interface PtyRun {
   output(): string;

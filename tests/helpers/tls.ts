@@ -3,6 +3,10 @@
  * on request, client certificates for mTLS too (one signed by the CA, one self-signed).
  */
 import { join } from "../../src/util/path.ts";
+import type { Needs } from "./components.ts";
+
+/** What makePki and makeClientCerts need (for ignoreUnless). */
+export const NEEDS_OPENSSL: Needs = { commands: ["openssl"] };
 
 export interface TestPki {
   caFile: string;

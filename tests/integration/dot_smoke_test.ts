@@ -6,8 +6,9 @@
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
 import { jose } from "../../scripts/deps.ts";
 import { type Answer, answer } from "../helpers/answer.ts";
-import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
-import { type Dot, type DotClient, ignoreWithoutDot, startDot } from "../helpers/dot.ts";
+import { launchChromium, NEEDS_CHROMIUM } from "../helpers/browser.ts";
+import { ignoreUnless } from "../helpers/components.ts";
+import { type Dot, type DotClient, NEEDS_DOT, startDot } from "../helpers/dot.ts";
 
 /** RFC 6749 §2.3.1 form-urlencoding as oauth4webapi does it: also `-_.!~*'()` become %XX. */
 function formUrlEncode(s: string): string {
@@ -91,7 +92,7 @@ function callbackServer() {
 
 Deno.test({
   name: "Django OAuth Toolkit: discovery, client auth, grants, rotation, revocation, PKCE login",
-  ignore: ignoreWithoutDot("Django OAuth Toolkit smoke test", [CHROMIUM]),
+  ignore: ignoreUnless("Django OAuth Toolkit smoke test", NEEDS_DOT, NEEDS_CHROMIUM),
   fn: async (t) => {
     await using dot = await startDot();
     const origin = new URL(dot.issuer).origin;

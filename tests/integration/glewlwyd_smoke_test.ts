@@ -5,9 +5,9 @@
  */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
 import { type Answer, answer } from "../helpers/answer.ts";
-import { ignoreWithout } from "../helpers/components.ts";
-import { CHROMIUM, launchChromium } from "../helpers/browser.ts";
-import { GLEWLWYD, type Glewlwyd, startGlewlwyd } from "../helpers/glewlwyd.ts";
+import { ignoreUnless } from "../helpers/components.ts";
+import { launchChromium, NEEDS_CHROMIUM } from "../helpers/browser.ts";
+import { type Glewlwyd, NEEDS_GLEWLWYD, startGlewlwyd } from "../helpers/glewlwyd.ts";
 import { jose } from "../../scripts/deps.ts";
 
 /** RFC 7617 as most clients do it: the raw `id:secret`, base64. */
@@ -58,7 +58,7 @@ const SMOKE = "glewlwyd: discovery, client auth, grants, refresh, revocation, de
 
 Deno.test({
   name: SMOKE,
-  ignore: ignoreWithout(SMOKE, [GLEWLWYD]),
+  ignore: ignoreUnless(SMOKE, NEEDS_GLEWLWYD),
   fn: async (t) => {
     await using g = await startGlewlwyd();
     const meta = await discovery(g);
@@ -331,7 +331,7 @@ const BROWSER = "glewlwyd: code + PKCE and device flow through glewlwyd's login 
 
 Deno.test({
   name: BROWSER,
-  ignore: ignoreWithout(BROWSER, [GLEWLWYD, CHROMIUM]),
+  ignore: ignoreUnless(BROWSER, NEEDS_GLEWLWYD, NEEDS_CHROMIUM),
   fn: async (t) => {
     await using g = await startGlewlwyd();
     const meta = await discovery(g);

@@ -1,7 +1,7 @@
 /** The Linux Secret Service store against a real gnome-keyring in a private D-Bus session. */
 import { assertEquals } from "../helpers/assert.ts";
-import { ignoreWithout } from "../helpers/components.ts";
-import { privateKeyring } from "../helpers/keyring.ts";
+import { ignoreUnless } from "../helpers/components.ts";
+import { NEEDS_SECRET_SERVICE, privateKeyring } from "../helpers/keyring.ts";
 import { realRunner } from "../../src/sso/runner.ts";
 import { secretServiceStore } from "../../src/sso/keychain_linux.ts";
 
@@ -9,8 +9,7 @@ const NAME = "Secret Service: store, read, replace, delete";
 
 Deno.test({
   name: NAME,
-  ignore: Deno.build.os !== "linux" ||
-    ignoreWithout(NAME, ["dbus-daemon", "gnome-keyring-daemon", "secret-tool"]),
+  ignore: ignoreUnless(NAME, NEEDS_SECRET_SERVICE),
   fn: async () => {
     await using keyring = await privateKeyring();
     const store = secretServiceStore((cmd, args, options) =>

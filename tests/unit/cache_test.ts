@@ -9,6 +9,7 @@ import { fakeDeps, testLogger } from "../helpers/fakes.ts";
 import { cachedEnvNames, MAX_ENTRIES, removeEnvCache, TokenCache } from "../../src/tokens/cache.ts";
 import { CACHE_VERSION, type CachedToken } from "../../src/tokens/token_set.ts";
 import { fileStore } from "../../src/sso/store.ts";
+import { ignoreUnless, POSIX_MODES } from "../helpers/components.ts";
 
 function entry(fp: string, token = `at-${fp}`): CachedToken {
   return {
@@ -56,8 +57,11 @@ Deno.test("the token cache", async (t) => {
     await cache.write(entry("new"));
     assertEquals(cache.peek("legacy")?.access_token, "at-legacy", "kept on the next write");
   });
-  if (Deno.build.os !== "windows") {
-    await t.step("a file others can read is refused with a warning and replaced", async () => {
+  const WIDENED = "a file others can read is refused with a warning and replaced";
+  await t.step({
+    name: WIDENED,
+    ignore: ignoreUnless(WIDENED, POSIX_MODES),
+    fn: async () => {
       await Deno.chmod(cache.files.token, 0o644);
       assertEquals(cache.peek("new"), undefined);
       const deps = fakeDeps();
@@ -69,8 +73,8 @@ Deno.test("the token cache", async (t) => {
       await cache.write(entry("new"));
       assertEquals((await Deno.stat(cache.files.token)).mode! & 0o777, 0o600, "replaced");
       assertEquals(cache.peek("legacy"), undefined, "an untrusted file's entries are not kept");
-    });
-  }
+    },
+  });
   await t.step("logout removes every entry, the JWKS and temp files; the lock stays", async () => {
     await Deno.writeTextFile(cache.files.jwks, "{}");
     await Deno.writeTextFile(`${cache.files.token}.1a2b3c4d.tmp`, "{");
@@ -100,9 +104,11 @@ Deno.test("the token cache", async (t) => {
   await Deno.remove(dir, { recursive: true });
 });
 
+const SSO_WIDENED = "the SSO file store refuses a session file others can read, with a warning";
+
 Deno.test({
-  name: "the SSO file store refuses a session file others can read, with a warning",
-  ignore: Deno.build.os === "windows",
+  name: SSO_WIDENED,
+  ignore: ignoreUnless(SSO_WIDENED, POSIX_MODES),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     const warnings: string[] = [];

@@ -5,6 +5,7 @@
  */
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { failed, IDP, ok, serviceEnv, world } from "../helpers/in_process.ts";
+import { ignoreUnless, SH } from "../helpers/components.ts";
 
 const CONFIG = `default_env = "dev"\n${serviceEnv("dev")}${serviceEnv("prod")}`;
 const EXPIRES = "2026-01-01T01:00:00.000Z"; // the fake clock's now + the IdP's expires_in
@@ -126,9 +127,10 @@ Deno.test("request in process", async (t) => {
 Deno.test("exec in process", async (t) => {
   await using w = await world(CONFIG);
 
+  const CHILD = "the child gets LMI_TOKEN, LMI_ENV, LMI_BASE_URL; its exit code is lmi's";
   await t.step({
-    name: "the child gets LMI_TOKEN, LMI_ENV, LMI_BASE_URL; its exit code is lmi's",
-    ignore: Deno.build.os === "windows",
+    name: CHILD,
+    ignore: ignoreUnless(CHILD, SH),
     fn: async () => {
       w.env.PATH = Deno.env.get("PATH") ?? "/usr/bin:/bin";
       const check = `[ "$LMI_TOKEN" = at-1 ] && [ "$LMI_ENV" = prod ] && ` +

@@ -133,7 +133,9 @@ Deno.test("config lookup and env resolution", async (t) => {
     const xdg = join(root, "xdg");
     await Deno.mkdir(join(xdg, "lmi"), { recursive: true });
     await Deno.writeTextFile(join(xdg, "lmi", "config.toml"), "[envs.u]\n");
-    const deps = fakeDeps({ cwd: root, env: { XDG_CONFIG_HOME: xdg } });
+    // %APPDATA%\lmi\config.toml on Windows, $XDG_CONFIG_HOME/lmi/config.toml elsewhere
+    const variable = Deno.build.os === "windows" ? "APPDATA" : "XDG_CONFIG_HOME";
+    const deps = fakeDeps({ cwd: root, env: { [variable]: xdg } });
     assertEquals((await loadConfig(deps, undefined)).origin, "user config");
   });
   await t.step("secrets: process env, then .env.<env>, then .env; provenance of each", async () => {

@@ -5,7 +5,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { fakeDeps } from "../helpers/fakes.ts";
+import { fakeDeps, homeVars } from "../helpers/fakes.ts";
 import { IDP } from "../helpers/in_process.ts";
 import { main } from "../../src/cli/main.ts";
 import { baseUrlCoverage } from "../../src/http/url.ts";
@@ -140,7 +140,7 @@ Deno.test("credential helpers in process", async (t) => {
     }));
   };
   const env = {
-    HOME: join(dir, "home"),
+    ...homeVars(join(dir, "home")),
     LMI_CACHE_DIR: join(dir, "cache"),
     SVC_SECRET: IDP.secret,
   };

@@ -13,8 +13,8 @@ import { fingerprint } from "../../src/tokens/token_set.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { Redactor } from "../../src/ui/redact.ts";
 import { fakeDeps, testLogger } from "../helpers/fakes.ts";
-import { makeClientCerts, makePki } from "../helpers/tls.ts";
-import { ignoreWithout } from "../helpers/components.ts";
+import { makeClientCerts, makePki, NEEDS_OPENSSL } from "../helpers/tls.ts";
+import { ignoreUnless } from "../helpers/components.ts";
 
 const CONFIG = "/cfg/lmi.toml";
 
@@ -118,7 +118,7 @@ Deno.test("tls_client_auth sends the client_id and no secret", () => {
 });
 
 const CERT_TEST = "client certificate check: unreadable, not PEM, mismatched, combined file";
-Deno.test({ name: CERT_TEST, ignore: ignoreWithout(CERT_TEST, ["openssl"]) }, async (t) => {
+Deno.test({ name: CERT_TEST, ignore: ignoreUnless(CERT_TEST, NEEDS_OPENSSL) }, async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "lmi-mtls-" });
   try {
     await makePki(dir);

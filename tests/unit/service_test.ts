@@ -9,6 +9,7 @@ import { resolveNamedEnv } from "../../src/config/resolve.ts";
 import { AuthError, NetworkError } from "../../src/errors.ts";
 import { getServiceToken } from "../../src/tokens/service.ts";
 import { fakeDeps, testLogger } from "../helpers/fakes.ts";
+import { ignoreUnless, POSIX_MODES } from "../helpers/components.ts";
 
 interface FakeIdp {
   fetch: typeof globalThis.fetch;
@@ -172,14 +173,17 @@ Deno.test("a corrupt, foreign or widened cache file is a miss with a warning", a
       assert(JSON.parse(await Deno.readTextFile(file)).entries[0].access_token.startsWith("at-"));
     });
   }
-  if (Deno.build.os !== "windows") {
-    await t.step("a file others can read is not trusted", async () => {
+  const WIDENED = "a file others can read is not trusted";
+  await t.step({
+    name: WIDENED,
+    ignore: ignoreUnless(WIDENED, POSIX_MODES),
+    fn: async () => {
       await Deno.chmod(file, 0o644);
       assertEquals((await s.get()).from, "grant");
       assertMatch(s.deps.stderr.text(), /lets others read it/);
       assertEquals((await Deno.stat(file)).mode! & 0o777, 0o600);
-    });
-  }
+    },
+  });
 });
 
 Deno.test("IdP failures become typed errors with status and a snippet", async (t) => {
