@@ -136,8 +136,9 @@ export async function chooseStore(ctx: StoreDeps): Promise<SecretStore> {
     !await keychain.available();
   if (!useFile) return file ? withFallback(keychain!, file, log, dir!) : keychain!;
   if (!file) {
-    throw new ConfigError("NO_DATA_DIR", "no folder for the SSO session (HOME is not set)", {
-      hint: "set HOME",
+    const variable = deps.os === "windows" ? "APPDATA" : "HOME";
+    throw new ConfigError("NO_DATA_DIR", `no folder for the SSO session (${variable} is not set)`, {
+      hint: `set ${variable}`,
     });
   }
   if (forced !== "file") {

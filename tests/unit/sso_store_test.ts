@@ -3,7 +3,14 @@
  * exact commands, and no secret on any command line), chunking of large values, the file store,
  * and how the store is chosen.
  */
-import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "../helpers/assert.ts";
+import { ConfigError } from "../../src/errors.ts";
 import { join } from "../../src/util/path.ts";
 import type { CommandRunner, RunOptions } from "../../src/sso/runner.ts";
 import { macosKeychainStore } from "../../src/sso/keychain_macos.ts";
@@ -167,6 +174,19 @@ Deno.test("choosing the store", async (t) => {
     await chooseStore({ deps, log, run: noKeychain });
     await log.flush();
     assertEquals(deps.stderr.text().match(/no keychain answered/g)?.length, 1);
+  });
+  await t.step("no data folder: exit 3 naming the variable to set on this OS", async () => {
+    for (const [os, variable] of [["linux", "HOME"], ["windows", "APPDATA"]] as const) {
+      const deps = fakeDeps({ env: { CI: "true" } });
+      deps.os = os;
+      const err = await assertRejects(
+        () => chooseStore({ deps, log: testLogger(deps), run: never }),
+        ConfigError,
+        `${variable} is not set`,
+      );
+      assertEquals(err.code, "NO_DATA_DIR");
+      assertEquals(err.hint, `set ${variable}`);
+    }
   });
   await t.step("the file store: 0600 files in a 0700 folder under the data folder", async () => {
     const store = fileStore(join(home, "data"));
