@@ -3,13 +3,7 @@
  * exact commands, and no secret on any command line), chunking of large values, the file store,
  * and how the store is chosen.
  */
-import {
-  assert,
-  assertEquals,
-  assertMatch,
-  assertRejects,
-  assertStringIncludes,
-} from "../helpers/assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { join } from "../../src/util/path.ts";
 import type { CommandRunner, RunOptions } from "../../src/sso/runner.ts";
