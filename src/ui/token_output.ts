@@ -24,9 +24,9 @@ export function formatToken(
   env: string,
   execApiVersion = "client.authentication.k8s.io/v1",
 ): string {
-  const expires = token.expiresAt !== undefined
-    ? new Date(token.expiresAt).toISOString()
-    : undefined;
+  // Only the formats that show the expiry compute it (a Date's first use costs start-up memory).
+  const expiry = () =>
+    token.expiresAt !== undefined ? new Date(token.expiresAt).toISOString() : undefined;
   switch (format) {
     case "raw":
       return `${token.accessToken}\n`;
@@ -38,23 +38,26 @@ export function formatToken(
           env,
           access_token: token.accessToken,
           token_type: tokenTypeLabel(token.tokenType),
-          expires_at: expires ?? null,
+          expires_at: expiry() ?? null,
           scope: token.scope ?? null,
         },
         null,
         2,
       ) + "\n";
-    case "env":
+    case "env": {
+      const expires = expiry();
       return [
         `export LMI_TOKEN=${shellQuote(token.accessToken)}`,
         `export LMI_TOKEN_TYPE=${shellQuote(tokenTypeLabel(token.tokenType))}`,
         ...(expires ? [`export LMI_TOKEN_EXPIRES_AT=${shellQuote(expires)}`] : []),
         `export LMI_ENV=${shellQuote(env)}`,
       ].join("\n") + "\n";
+    }
     case "github":
       // GitHub Actions masks the value in every later log line (the files are written apart).
       return `::add-mask::${token.accessToken}\n`;
-    case "exec-credential":
+    case "exec-credential": {
+      const expires = expiry();
       return JSON.stringify({
         apiVersion: execApiVersion,
         kind: "ExecCredential",
@@ -63,6 +66,7 @@ export function formatToken(
           ...(expires ? { expirationTimestamp: expires.replace(/\.\d{3}Z$/, "Z") } : {}),
         },
       }) + "\n";
+    }
   }
 }
 
