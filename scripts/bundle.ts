@@ -6,9 +6,11 @@
  *
  * The bundle is checked in: users run main.ts from a checkout or a URL, where nothing is built.
  * tests/unit/warm_bundle_test.ts fails when it is not what this script makes from the sources.
- * npm packages stay `npm:` imports, loaded (as before) only when needed. Minified: half the
- * size, and Deno reads and compiles it on every run (no names depend on it: lmi's error classes
- * name themselves).
+ * It holds no third-party code: src/cli/warm_deps.ts stands in for src/deps.ts (an import map
+ * given to the bundler), and whatever needs an npm package declines to the full program.
+ * Minified: half the size, and Deno reads and compiles it on every run (no names depend on it:
+ * lmi's error classes name themselves). Then every function is marked for eager compilation
+ * (scripts/eager.ts), so the code cache Deno keeps holds them compiled.
  *
  * ```sh
  * deno task bundle           # write src/cli/warm.bundle.js
@@ -17,8 +19,10 @@
  *
  * @module
  */
+import { pathToFileURL } from "node:url";
 import { join } from "../src/util/path.ts";
 import { REPO } from "./run_lmi.ts";
+import { eagerFunctions } from "./eager.ts";
 
 /** The bundle, relative to the repository. */
 export const BUNDLE = "src/cli/warm.bundle.js";
@@ -36,6 +40,12 @@ export async function buildBundle(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "lmi-bundle-" });
   try {
     const out = join(dir, "warm.js");
+    const importMap = join(dir, "import_map.json");
+    const url = (path: string) => pathToFileURL(join(REPO, path)).href;
+    await Deno.writeTextFile(
+      importMap,
+      JSON.stringify({ imports: { [url("src/deps.ts")]: url("src/cli/warm_deps.ts") } }),
+    );
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [
         "bundle",
@@ -44,6 +54,7 @@ export async function buildBundle(): Promise<string> {
         "--external=npm:*",
         "--minify",
         "--config=deno.json",
+        `--import-map=${importMap}`,
         `--output=${out}`,
         BUNDLE_ENTRY,
       ],
@@ -54,7 +65,7 @@ export async function buildBundle(): Promise<string> {
     if (code !== 0) {
       throw new Error(`deno bundle failed: ${new TextDecoder().decode(stderr).trim()}`);
     }
-    return HEADER + await Deno.readTextFile(out);
+    return HEADER + await eagerFunctions(await Deno.readTextFile(out));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -16,3 +16,7 @@ export const loadPlaywright = (): Promise<typeof import("npm:playwright-core@1.6
 
 /** fast-check: property-based fuzzing of configs (tests/faults/). */
 export * as fc from "npm:fast-check@4.11.0";
+
+/** acorn: parses the warm bundle to mark its functions for eager compilation (scripts/eager.ts). */
+export const loadAcorn = (): Promise<typeof import("npm:acorn@8.15.0")> =>
+  import("npm:acorn@8.15.0");
