@@ -12,7 +12,7 @@ import type { Logger } from "../ui/log.ts";
 import { readPrivateFileSync, unsafeFileWarning, writeFileAtomic } from "./files.ts";
 import { looksLikeJwt } from "./token_set.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
-import { claimsPass, CLOCK_TOLERANCE_S, signatureMemo } from "./signature_memo.ts";
+import { base64urlBytes, claimsPass, CLOCK_TOLERANCE_S, signatureMemo } from "./signature_memo.ts";
 
 export { CLOCK_TOLERANCE_S };
 
@@ -257,7 +257,7 @@ function hasKid(entry: JwksCacheEntry, kid: string): boolean {
 function decodePart(token: string, index: 0 | 1): Record<string, unknown> | undefined {
   try {
     const part = token.split(".")[index]!;
-    const bytes = Uint8Array.fromBase64(part, { alphabet: "base64url" });
+    const bytes = base64urlBytes(part);
     const value = JSON.parse(new TextDecoder().decode(bytes));
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {

@@ -24,9 +24,8 @@ export function formatToken(
   env: string,
   execApiVersion = "client.authentication.k8s.io/v1",
 ): string {
-  // Only the formats that show the expiry compute it (a Date's first use costs start-up memory).
-  const expiry = () =>
-    token.expiresAt !== undefined ? new Date(token.expiresAt).toISOString() : undefined;
+  // Only the formats that show the expiry compute it.
+  const expiry = () => token.expiresAt !== undefined ? isoTime(token.expiresAt) : undefined;
   switch (format) {
     case "raw":
       return `${token.accessToken}\n`;
@@ -85,4 +84,19 @@ export function githubFileCommands(
       block("LMI_TOKEN_TYPE", tokenTypeLabel(token.tokenType)),
     output: block("token", token.accessToken),
   };
+}
+
+/**
+ * `new Date(ms).toISOString()`, built from the UTC fields for the years 0000-9999: the same text
+ * without the first `toISOString` call's start-up cost (a megabyte of memory per run, measured on
+ * the warm `auth token --format exec-credential`). Other years: `toISOString` itself.
+ */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  if (!(year >= 0 && year <= 9999)) return d.toISOString();
+  const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+  return `${pad(year, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.` +
+    `${pad(d.getUTCMilliseconds(), 3)}Z`;
 }

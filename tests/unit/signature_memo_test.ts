@@ -7,6 +7,7 @@ import { assert, assertEquals } from "../helpers/assert.ts";
 import { join } from "../../src/util/path.ts";
 import { loadJose } from "../../src/deps.ts";
 import {
+  base64urlBytes,
   claimsPass,
   CLOCK_TOLERANCE_S,
   MEMO_SCHEME,
@@ -191,5 +192,37 @@ Deno.test("a verifier with a memo", async (t) => {
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("base64url: without Uint8Array.fromBase64 (older runtimes), the same bytes", () => {
+  const inputs = Array.from(
+    { length: 40 },
+    (_, n) =>
+      crypto.getRandomValues(new Uint8Array(n)).toBase64({
+        alphabet: "base64url",
+        omitPadding: true,
+      }),
+  );
+  const native = inputs.map((t) => [...base64urlBytes(t)]);
+  const invalid = ["a+b", "a/b", "a=", "%%", "A"];
+  const fails = (f: () => unknown) => {
+    try {
+      f();
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  assert(invalid.every((t) => fails(() => base64urlBytes(t))));
+  const saved = Uint8Array.fromBase64;
+  // deno-lint-ignore no-explicit-any
+  (Uint8Array as any).fromBase64 = undefined;
+  try {
+    assertEquals(inputs.map((t) => [...base64urlBytes(t)]), native);
+    assert(invalid.every((t) => fails(() => base64urlBytes(t))));
+  } finally {
+    // deno-lint-ignore no-explicit-any
+    (Uint8Array as any).fromBase64 = saved;
   }
 });
