@@ -1,6 +1,7 @@
 /**
  * Every third-party module used by the scripts and the tests, pinned to an exact version. Nothing
- * else under scripts/ or tests/ imports `npm:` specifiers directly.
+ * else under scripts/ or tests/ imports `npm:` specifiers directly, except scripts/build_deps.ts
+ * (what `deno task bundle` uses, apart so that building loads none of these).
  *
  * `oidc-provider` ships no TypeScript types: its exports are untyped here, and scripts/dev_idp/oidc_types.ts
  * describes the small part of its API it uses with its own interfaces.
@@ -16,7 +17,3 @@ export const loadPlaywright = (): Promise<typeof import("npm:playwright-core@1.6
 
 /** fast-check: property-based fuzzing of configs (tests/faults/). */
 export * as fc from "npm:fast-check@4.11.0";
-
-/** acorn: parses the warm bundle to mark its functions for eager compilation (scripts/eager.ts). */
-export const loadAcorn = (): Promise<typeof import("npm:acorn@8.15.0")> =>
-  import("npm:acorn@8.15.0");

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { loadAcorn } from "./deps.ts";
+import { loadAcorn } from "./build_deps.ts";
 
 // deno-lint-ignore no-explicit-any
 type Node = any;

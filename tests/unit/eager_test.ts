@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { join } from "../../src/util/path.ts";
 import { eagerFunctions } from "../../scripts/eager.ts";
-import { loadAcorn } from "../../scripts/deps.ts";
+import { loadAcorn } from "../../scripts/build_deps.ts";
 
 const SOURCE = `
 const counter = gen();
