@@ -10,8 +10,11 @@
  * attempt. It declines whenever the full program would do more than print the token: another
  * command, -v, --force, --format github, an env that needs SSO, DPoP or another token source, no
  * fresh verified token (the full program then takes the lock, refreshes or requests one), keys
- * that must be fetched, any warning, any error. Its only side effect is the parsed-config cache
- * (src/config/parsed_cache.ts), which the full program would write the same way.
+ * that must be fetched, any warning, any error. In the bundle it also declines whatever needs an
+ * npm package (src/cli/warm_deps.ts): a config file not parsed before, a token without a matching
+ * signature memo. Run from the sources (tests, the compiled binary's entry point) it may parse
+ * the config itself and write the parsed-config cache (src/config/parsed_cache.ts), as the full
+ * program would; that is its only side effect.
  *
  * @module
  */
