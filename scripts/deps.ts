@@ -1,6 +1,7 @@
 /**
  * Every third-party module used by the scripts and the tests, pinned to an exact version. Nothing
- * else under scripts/ or tests/ imports `npm:` specifiers directly.
+ * else under scripts/ or tests/ imports `npm:` specifiers directly, except scripts/build_deps.ts
+ * (what `deno task bundle` uses, apart so that building loads none of these).
  *
  * `oidc-provider` ships no TypeScript types: its exports are untyped here, and scripts/dev_idp/oidc_types.ts
  * describes the small part of its API it uses with its own interfaces.

@@ -5,8 +5,8 @@
  */
 import { ConfigError, q, UsageError } from "../errors.ts";
 import { formatToken, githubFileCommands, type TokenFormat } from "../ui/token_output.ts";
-import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
+import { lazyImport } from "./lazy.ts";
 import { durationFlag } from "./duration_flag.ts";
 import {
   AUTH_TOKEN_OPTIONS,
@@ -38,7 +38,7 @@ export function parseOptions(
 }
 
 /** The apiVersion kubectl sent in KUBERNETES_EXEC_INFO, if any. */
-function execApiVersion(ctx: CommandContext): string | undefined {
+export function execApiVersion(ctx: Pick<CommandContext, "deps">): string | undefined {
   const info = ctx.deps.env("KUBERNETES_EXEC_INFO");
   if (!info) return undefined;
   try {
@@ -67,6 +67,11 @@ function githubFiles(ctx: CommandContext): { env: string; output: string | undef
 export async function run(options: AuthTokenOptions, ctx: CommandContext): Promise<number> {
   const github = options.format === "github" ? githubFiles(ctx) : undefined;
   const { env } = await envFor(ctx);
+  // Loaded here: src/cli/warm.ts uses this module's options and output, never the acquisition.
+  const { acquireToken } = await lazyImport<typeof import("../tokens/acquire.ts")>(
+    "../tokens/acquire.ts",
+    import.meta.url,
+  );
   const outcome = await acquireToken(env, ctx, {
     minTtlMs: options.minTtlMs,
     force: options.force,

@@ -1,14 +1,14 @@
 /**
  * The CLI edge: parse, run the command, and turn any error into `lmi: error: …` / `hint: …` and
- * an exit code. This is the only place errors become output and exit statuses.
+ * an exit code (report.ts; the warm path in warm.ts uses it too).
  *
  * @module
  */
 import type { OfferLogin } from "../sso/sign_in.ts";
 import type { Deps } from "../context.ts";
-import { ExitCode, LmiError } from "../errors.ts";
-import { createLogger, type Logger } from "../ui/log.ts";
+import { ExitCode } from "../errors.ts";
 import { Redactor } from "../ui/redact.ts";
+import { makeLogger, reportError } from "./report.ts";
 import { parseInvocation } from "./args.ts";
 import { type GlobalFlags } from "./spec.ts";
 import { buildInfo, type BuildStamp, formatBuildInfo } from "../version.ts";
@@ -69,38 +69,8 @@ async function pluginSummaries(deps: Deps): Promise<Array<[string, string]>> {
   return [...listPlugins(deps)].map(([name, path]) => [name, `runs ${path}`]);
 }
 
-function makeLogger(deps: Deps, redactor: Redactor, globals: GlobalFlags): Logger {
-  const noColor = globals.noColor || (deps.env("NO_COLOR") ?? "") !== "" || !deps.stderr.isTerminal;
-  return createLogger({ level: globals.verbose, color: !noColor, stderr: deps.stderr, redactor });
-}
-
 /** Verbosity and color from raw args, for errors raised while parsing them. */
 function guessGlobals(args: string[]): GlobalFlags {
   const v = args.filter((a) => /^-v+$/.test(a)).reduce((n, a) => n + a.length - 1, 0);
   return { verbose: v, json: false, noColor: args.includes("--no-color") };
-}
-
-/** Print an error as `lmi: error: …` and `hint: …`; return its exit code. */
-export function reportError(err: unknown, log: Logger): number {
-  const red = (s: string) => log.color ? `\x1b[31m${s}\x1b[0m` : s;
-  if (err instanceof LmiError) {
-    log.raw(`${red("lmi: error:")} ${err.message}\n`);
-    if (err.hint) log.raw(`hint: ${err.hint}\n`);
-    if (log.level >= 2) log.raw(`${describeChain(err)}\n`);
-    return err.exitCode;
-  }
-  if (err instanceof Deno.errors.Interrupted) return ExitCode.interrupted;
-  const message = err instanceof Error ? err.message : String(err);
-  log.raw(`${red("lmi: error:")} unexpected failure: ${message.split("\n")[0]}\n`);
-  log.raw("hint: run again with -vv for details, and report it if it persists\n");
-  if (log.level >= 2) log.raw(`${describeChain(err)}\n`);
-  return ExitCode.failed;
-}
-
-function describeChain(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
-    parts.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
-  }
-  return parts.join("\ncaused by: ");
 }

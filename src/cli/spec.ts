@@ -1,7 +1,7 @@
 /**
  * The command table: names, usage, flags and a lazy loader per command. Kept free of heavy
  * imports: the dispatcher reads it on every run, and each command's module is loaded only when
- * that command runs.
+ * that command runs (through lazyImport, so Deno does not read it at start-up either).
  *
  * @module
  */
@@ -9,6 +9,7 @@ import type { OfferLogin } from "../sso/sign_in.ts";
 import type { Deps } from "../context.ts";
 import type { Logger } from "../ui/log.ts";
 import type { Flags } from "./flags.ts";
+import { lazyImport } from "./lazy.ts";
 
 export type { Flags };
 
@@ -211,7 +212,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: "lmi login [--env NAME]",
     options: {},
     positionals: { min: 0, max: 0 },
-    load: () => import("./login.ts"),
+    load: () => lazyImport<typeof import("./login.ts")>("./login.ts", import.meta.url),
   }),
   command({
     path: ["login", "sso"],
@@ -223,7 +224,7 @@ export const COMMANDS: CommandSpec[] = [
       "Over SSH or without a display, the device flow is used when the IdP offers it.",
     options: LOGIN_SSO_OPTIONS,
     positionals: { min: 0, max: 0 },
-    load: () => import("./login_sso.ts"),
+    load: () => lazyImport<typeof import("./login_sso.ts")>("./login_sso.ts", import.meta.url),
   }),
   command({
     path: ["logout"],
@@ -231,7 +232,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: "lmi logout [--env NAME | --all]",
     options: LOGOUT_OPTIONS,
     positionals: { min: 0, max: 0 },
-    load: () => import("./logout.ts"),
+    load: () => lazyImport<typeof import("./logout.ts")>("./logout.ts", import.meta.url),
   }),
   command({
     path: ["logout", "sso"],
@@ -239,7 +240,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: "lmi logout sso",
     options: {},
     positionals: { min: 0, max: 0 },
-    load: () => import("./logout_sso.ts"),
+    load: () => lazyImport<typeof import("./logout_sso.ts")>("./logout_sso.ts", import.meta.url),
   }),
   command({
     path: ["auth", "token"],
@@ -252,7 +253,7 @@ export const COMMANDS: CommandSpec[] = [
       "exec-credential (Kubernetes client.authentication.k8s.io ExecCredential).",
     options: AUTH_TOKEN_OPTIONS,
     positionals: { min: 0, max: 0 },
-    load: () => import("./auth_token.ts"),
+    load: () => lazyImport<typeof import("./auth_token.ts")>("./auth_token.ts", import.meta.url),
   }),
   command({
     path: ["auth", "dpop-proof"],
@@ -264,7 +265,8 @@ export const COMMANDS: CommandSpec[] = [
       '"Authorization: DPoP <token>" (lmi auth token --format header). One proof per request.',
     options: DPOP_PROOF_OPTIONS,
     positionals: { min: 0, max: 0 },
-    load: () => import("./auth_dpop_proof.ts"),
+    load: () =>
+      lazyImport<typeof import("./auth_dpop_proof.ts")>("./auth_dpop_proof.ts", import.meta.url),
   }),
   command({
     path: ["auth", "status"],
@@ -273,7 +275,7 @@ export const COMMANDS: CommandSpec[] = [
     description: "With --env: exit 1 when that env has no valid token.",
     options: {},
     positionals: { min: 0, max: 0 },
-    load: () => import("./auth_status.ts"),
+    load: () => lazyImport<typeof import("./auth_status.ts")>("./auth_status.ts", import.meta.url),
   }),
   command({
     path: ["request"],
@@ -284,7 +286,7 @@ export const COMMANDS: CommandSpec[] = [
       "base_url's origin. A non-2xx answer prints its body, says the status on stderr, exits 1.",
     options: REQUEST_OPTIONS,
     positionals: { min: 1, max: 1, names: "PATH|URL" },
-    load: () => import("./request.ts"),
+    load: () => lazyImport<typeof import("./request.ts")>("./request.ts", import.meta.url),
   }),
   command({
     path: ["exec"],
@@ -294,7 +296,7 @@ export const COMMANDS: CommandSpec[] = [
       "The token stays valid at least --min-ttl (default 5m).",
     options: EXEC_OPTIONS,
     positionals: { min: 1, max: Infinity, names: "CMD" },
-    load: () => import("./exec.ts"),
+    load: () => lazyImport<typeof import("./exec.ts")>("./exec.ts", import.meta.url),
   }),
   command({
     path: ["completions"],
@@ -304,7 +306,7 @@ export const COMMANDS: CommandSpec[] = [
       "fish: lmi completions fish | source",
     options: {},
     positionals: { min: 1, max: 1, names: "SHELL" },
-    load: () => import("./completions.ts"),
+    load: () => lazyImport<typeof import("./completions.ts")>("./completions.ts", import.meta.url),
   }),
   command({
     path: ["env", "list"],
@@ -312,7 +314,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: "lmi env list [--json]",
     options: {},
     positionals: { min: 0, max: 0 },
-    load: () => import("./env_list.ts"),
+    load: () => lazyImport<typeof import("./env_list.ts")>("./env_list.ts", import.meta.url),
   }),
   command({
     path: ["env", "show"],
@@ -320,7 +322,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: "lmi env show [NAME] [--json]",
     options: {},
     positionals: { min: 0, max: 1, names: "NAME" },
-    load: () => import("./env_show.ts"),
+    load: () => lazyImport<typeof import("./env_show.ts")>("./env_show.ts", import.meta.url),
   }),
   command({
     path: ["git-credential"],
@@ -334,7 +336,8 @@ export const COMMANDS: CommandSpec[] = [
       "git config --global credential.https://git.example.com.helper '!lmi git-credential'",
     options: {},
     positionals: { min: 1, max: 1, names: "ACTION" },
-    load: () => import("./git_credential.ts"),
+    load: () =>
+      lazyImport<typeof import("./git_credential.ts")>("./git_credential.ts", import.meta.url),
   }),
   command({
     path: ["docker-credential"],
@@ -347,7 +350,11 @@ export const COMMANDS: CommandSpec[] = [
       'does nothing. In ~/.docker/config.json: "credHelpers": {"registry.example.com": "lmi"}',
     options: {},
     positionals: { min: 1, max: 1, names: "ACTION" },
-    load: () => import("./docker_credential.ts"),
+    load: () =>
+      lazyImport<typeof import("./docker_credential.ts")>(
+        "./docker_credential.ts",
+        import.meta.url,
+      ),
   }),
 ];
 

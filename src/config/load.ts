@@ -10,6 +10,7 @@ import { loadToml } from "../deps.ts";
 import { ConfigError } from "../errors.ts";
 import { type FileConfig, validateConfig } from "./schema.ts";
 import { userConfigPath } from "./paths.ts";
+import { parsedCachePath, readParsed, writeParsed } from "./parsed_cache.ts";
 import { readSmallFile } from "./small_file.ts";
 
 export type ConfigOrigin = "flag" | "LMI_CONFIG" | "nearest lmi.toml" | "user config";
@@ -90,8 +91,22 @@ export async function loadConfig(
   return {
     path: found.path,
     origin: found.origin,
-    file: await parseConfigText(file.text, found.path),
+    file: await parseCached(deps, found.path, file.text),
   };
+}
+
+/** Parse and validate, or take the parse remembered for this file and text (parsed_cache.ts). */
+async function parseCached(
+  deps: Pick<Deps, "env" | "os">,
+  path: string,
+  text: string,
+): Promise<FileConfig> {
+  const cachePath = parsedCachePath(deps);
+  const remembered = cachePath ? readParsed(cachePath, path, text) : undefined;
+  if (remembered) return remembered;
+  const parsed = await parseConfigText(text, path);
+  if (cachePath) await writeParsed(cachePath, path, text, parsed);
+  return parsed;
 }
 
 /** Parse and validate config source text. */

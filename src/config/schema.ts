@@ -232,6 +232,79 @@ export function validateConfig(
   return out;
 }
 
+/**
+ * Whether `value` is a config `validateConfig` could have returned: known keys only, each value of
+ * its kind and in its range (URLs are not parsed again). The parsed-config cache checks what it
+ * reads back with this, so a cache file changed by hand cannot hand the program a value of a
+ * type it does not expect.
+ */
+export function isFileConfig(value: unknown): value is FileConfig {
+  if (!isPlainObject(value) || !isPlainObject(value.envs)) return false;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === "default_env") {
+      if (typeof v !== "string" || !ENV_NAME.test(v)) return false;
+    } else if (key === "sso") {
+      if (!tableIs(v, SSO_KEYS)) return false;
+    } else if (key !== "envs") return false;
+  }
+  return Object.entries(value.envs).every(([name, env]) =>
+    ENV_NAME.test(name) &&
+    tableIs(env, ENV_KEYS, (key, v) =>
+      key === "auth"
+        ? tableIs(v, AUTH_KEYS, (k, p) =>
+          k === "extra_params" ? isStringTable(p) : undefined)
+        : key === "headers"
+        ? isStringTable(v) && Object.entries(v as Record<string, string>).every(([n, x]) =>
+          HEADER_NAME.test(n) && !NOT_HEADER_VALUE.test(x)
+        )
+        : undefined)
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function isStringTable(value: unknown): boolean {
+  return isPlainObject(value) && Object.values(value).every((v) => typeof v === "string");
+}
+
+/** Every key known and its value of its kind; `inner` decides for tables (undefined: any table). */
+function tableIs(
+  value: unknown,
+  keys: Record<string, KeySpec>,
+  inner: (key: string, value: unknown) => boolean | undefined = () => undefined,
+): boolean {
+  if (!isPlainObject(value)) return false;
+  return Object.entries(value).every(([key, v]) => {
+    const spec = Object.hasOwn(keys, key) ? keys[key] : undefined;
+    return spec !== undefined && isOfKind(v, spec) && inner(key, v) !== false;
+  });
+}
+
+function isOfKind(v: unknown, spec: KeySpec): boolean {
+  switch (spec.kind) {
+    case "string":
+    case "url":
+      return typeof v === "string" && v !== "" && (!spec.oneOf || spec.oneOf.includes(v));
+    case "boolean":
+      return typeof v === "boolean";
+    case "integer":
+      return typeof v === "number" && Number.isInteger(v) &&
+        (spec.min === undefined || v >= spec.min) && (spec.max === undefined || v <= spec.max);
+    case "duration":
+      return typeof v === "number" && Number.isFinite(v) && v >= 0 &&
+        (!spec.range || inRange(v, spec.range));
+    case "strings":
+      return Array.isArray(v) && v.every((s) => typeof s === "string");
+    case "stringOrStrings":
+      return Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === "string" && s !== "");
+    case "table":
+      return isPlainObject(v);
+  }
+}
+
 export const ENV_NAME_HINT =
   "env names are lower-case letters, digits, '_' and '-', starting with a letter or digit";
 

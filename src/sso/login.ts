@@ -12,6 +12,7 @@ import { AuthError, FailedError, LmiError } from "../errors.ts";
 import { toLmiError } from "../oauth/errors.ts";
 import type { Logger } from "../ui/log.ts";
 import { createVerifier } from "../tokens/verify.ts";
+import { fetchJwks } from "../tokens/jwks_fetch.ts";
 import { noBrowserReason, openBrowser } from "./browser.ts";
 import { pages, startLoopback } from "./loopback.ts";
 import { ssoConnection } from "./oidc.ts";
@@ -75,7 +76,7 @@ export async function sessionFrom(
   if (response.id_token) {
     const verifier = createVerifier({
       path: undefined,
-      fetch: conn.transport.fetch,
+      fetchJwks: (keys) => fetchJwks(keys, conn.transport.fetch),
       now: ctx.deps.now,
       log: ctx.log,
       issuerKeys: () =>

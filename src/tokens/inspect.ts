@@ -46,7 +46,7 @@ export async function inspectServiceToken(
   const cache = new TokenCache(dir, env.name);
   const files = cache.files;
   const base = { cache_file: files.token };
-  const found = await cache.read(await fingerprint(env.auth));
+  const found = await cache.read(fingerprint(env.auth));
   switch (found.state) {
     case "none":
       return { ...base, state: "none" };
@@ -71,7 +71,7 @@ export async function inspectServiceToken(
   const verifier = createVerifier({
     path: files.jwks,
     configIssuer: env.auth.issuer,
-    fetch: () => Promise.reject(new Error("no network in status")),
+    fetchJwks: () => Promise.reject(new Error("no network in status")),
     now: ctx.deps.now,
     log: ctx.log,
     issuerKeys: () => Promise.resolve(undefined),
@@ -80,7 +80,7 @@ export async function inspectServiceToken(
   const rules = rulesForCached(env.auth, cached.verified);
   const verdict: Verdict = !rules
     ? { ok: true, verified: false }
-    : await verifier.verify(cached.access_token, rules).catch((err) => ({
+    : await verifier.verify(cached.access_token, rules, cached.signature_memo).catch((err) => ({
       ok: false as const,
       reason: err instanceof Error ? err.message : String(err),
     }));

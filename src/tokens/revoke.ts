@@ -28,7 +28,7 @@ export async function revokeServiceTokens(
   if (!(SERVICE_TYPES as readonly string[]).includes(env.auth.type)) return "nothing";
   const dir = tokenDir(ctx.deps);
   if (!dir) return "nothing";
-  const found = await new TokenCache(dir, env.name).read(await fingerprint(env.auth));
+  const found = await new TokenCache(dir, env.name).read(fingerprint(env.auth));
   if (found.state !== "hit") return "nothing";
   const entry = found.entry;
   ctx.log.redactor.add(entry.access_token);

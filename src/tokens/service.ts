@@ -17,13 +17,15 @@ import { ensurePrivateDir } from "./files.ts";
 import { TokenCache } from "./cache.ts";
 import type { HeldLock } from "./lock.ts";
 import { CACHE_VERSION, type CachedToken, fingerprint, isFresh, jwtExpiry } from "./token_set.ts";
+import { createVerifier, rulesForNew, type Verdict, type Verifier } from "./verify.ts";
 import {
-  createVerifier,
-  rulesForCached,
-  rulesForNew,
-  type Verdict,
-  type Verifier,
-} from "./verify.ts";
+  cachedServiceToken,
+  fromCached,
+  registerTokens,
+  SERVICE_TYPES,
+  type TokenOutcome,
+  verifyCachedToken,
+} from "./quick.ts";
 import type { ClientAuthFactory, Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
 
@@ -46,20 +48,7 @@ export interface ServiceTokenOptions {
   lockTimeoutMs?: number;
 }
 
-export interface TokenOutcome {
-  token: TokenSet;
-  /** Where it came from. */
-  from: "cache" | "refresh" | "grant";
-  /** Whether the cache now holds it. */
-  cached: boolean;
-}
-
-export const SERVICE_TYPES = [
-  "client_credentials",
-  "password",
-  "token_exchange",
-  "jwt_bearer",
-] as const;
+export { SERVICE_TYPES, type TokenOutcome };
 
 /** Get a valid token for a service env (client_credentials, password, token_exchange, jwt_bearer). */
 export async function getServiceToken(
@@ -79,31 +68,17 @@ export async function getServiceToken(
       },
     );
   }
-  const fp = await fingerprint(auth);
+  const fp = fingerprint(auth);
   const dir = tokenDir(deps);
   const cache = dir ? new TokenCache(dir, env.name) : undefined;
   // Fast path, without the lock: cache files are replaced whole (rename), so a fresh, verified
   // token read here is as good as one read under the lock. Anything else takes the lock.
   if (!options.force && cache) {
-    const quick = cache.peek(fp);
-    registerTokens(log, quick);
-    const quickKey = quick && auth.dpop ? await boundKey(quick, cache) : undefined;
-    if (
-      quick && quick.access_token !== options.rejectedToken &&
-      isFresh(quick, deps.now(), auth.refreshMarginMs, options.minTtlMs) &&
-      (!auth.dpop || quickKey)
-    ) {
-      const flow = new Flow(env, ctx, cache);
-      const verdict = await flow.verifyCached(quick);
-      if (verdict.ok) {
-        log.info(
-          `using the cached token for env ${q(env.name)} (valid for ${
-            formatDuration(Date.parse(quick.expires_at) - deps.now())
-          })`,
-        );
-        return { token: fromCached(quick, quickKey), from: "cache", cached: true };
-      }
-    }
+    const quick = await cachedServiceToken(env, ctx, cache, fp, options, {
+      verifier: () => new Flow(env, ctx, cache).verifier,
+      boundKey: (entry) => boundKey(entry, cache),
+    });
+    if (quick) return quick;
   }
   const store = await openStore(env, ctx, options.lockTimeoutMs);
   try {
@@ -244,29 +219,10 @@ async function envDpopKey(
   return (await m.generateDpopKey()).key;
 }
 
-/** Tokens read from the cache are redacted from everything printed from then on. */
-function registerTokens(log: Logger, entry: CachedToken | undefined): void {
-  log.redactor.add(entry?.access_token);
-  log.redactor.add(entry?.refresh_token);
-}
-
-function fromCached(c: CachedToken, dpopKey?: DpopKey): TokenSet {
-  const t: TokenSet = {
-    accessToken: c.access_token,
-    tokenType: c.token_type,
-    expiresAt: Date.parse(c.expires_at),
-    obtainedAt: Date.parse(c.obtained_at),
-  };
-  if (dpopKey && c.dpop_jkt === dpopKey.jkt) t.dpopKey = dpopKey;
-  if (c.scope !== undefined) t.scope = c.scope;
-  if (c.refresh_token !== undefined) t.refreshToken = c.refresh_token;
-  return t;
-}
-
 function toCached(
   t: TokenSet & { expiresAt: number },
   fp: string,
-  verified: boolean,
+  verdict: Verdict & { ok: true },
   clientAuth: string | undefined,
 ): CachedToken {
   const c: CachedToken = {
@@ -276,8 +232,9 @@ function toCached(
     token_type: t.tokenType,
     expires_at: new Date(t.expiresAt).toISOString(),
     obtained_at: new Date(t.obtainedAt).toISOString(),
-    verified,
+    verified: verdict.verified,
   };
+  if (verdict.verified && verdict.memo !== undefined) c.signature_memo = verdict.memo;
   if (t.scope !== undefined) c.scope = t.scope;
   if (t.refreshToken !== undefined) c.refresh_token = t.refreshToken;
   if (clientAuth !== undefined) c.client_auth = clientAuth;
@@ -309,7 +266,11 @@ class Flow {
     this.verifier = createVerifier({
       path: cache?.files.jwks,
       configIssuer: env.auth.issuer,
-      fetch: (input, init) => this.#transportFetch(input, init),
+      fetchJwks: async (keys) =>
+        (await import("./jwks_fetch.ts")).fetchJwks(
+          keys,
+          (input, init) => this.#transportFetch(input, init),
+        ),
       now: ctx.deps.now,
       log: ctx.log,
       issuerKeys: async () => {
@@ -399,10 +360,7 @@ class Flow {
 
   /** Verify a cached token: strictly when it verified when obtained, else per the env's mode. */
   verifyCached(cached: CachedToken): Promise<Verdict> {
-    const rules = rulesForCached(this.env.auth, cached.verified);
-    return rules
-      ? this.verifier.verify(cached.access_token, rules)
-      : Promise.resolve({ ok: true, verified: false, note: "not verified when obtained" });
+    return verifyCachedToken(this.verifier, this.env.auth, cached);
   }
 
   async grant(): Promise<TokenResponse> {
@@ -517,7 +475,7 @@ class Flow {
           toCached(
             { ...token, expiresAt: token.expiresAt },
             fp,
-            verdict.verified,
+            verdict,
             this.env.auth.clientAuth === "auto" ? this.remembered : undefined,
           ),
         );

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ResolvedAuth } from "../config/resolve.ts";
+import { sha256Hex } from "../util/sha256.ts";
 
 export const CACHE_VERSION = 1;
 
@@ -24,6 +25,11 @@ export interface CachedToken {
   client_auth?: string;
   /** DPoP: the thumbprint (RFC 7638) of the key the token is bound to. */
   dpop_jkt?: string;
+  /**
+   * When the access token verified: the check's inputs, it and the keys it verified with
+   * (src/tokens/signature_memo.ts), so a read with the same keys checks only its claims.
+   */
+  signature_memo?: string;
 }
 
 /**
@@ -33,7 +39,7 @@ export interface CachedToken {
  * path, variable name, audience) and type, never the token itself, and the client certificate's
  * path (never its key). A different fingerprint means the cached token is not for this config.
  */
-export async function fingerprint(auth: ResolvedAuth): Promise<string> {
+export function fingerprint(auth: ResolvedAuth): string {
   const material = JSON.stringify([
     auth.type,
     auth.issuer ?? null,
@@ -51,9 +57,7 @@ export async function fingerprint(auth: ResolvedAuth): Promise<string> {
     ...(auth.clientCert ? [["client_cert", auth.clientCert.certFile]] : []),
     ...(auth.dpop ? ["dpop"] : []),
   ]);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(material));
-  return "sha256:" +
-    [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return "sha256:" + sha256Hex(material);
 }
 
 function subjectMaterial(auth: ResolvedAuth): unknown[] {
@@ -122,7 +126,7 @@ export function cachedTokenFrom(d: Record<string, unknown>): CachedToken | { inv
   if (d.verified !== undefined && typeof d.verified !== "boolean") {
     return { invalid: "bad verified" };
   }
-  for (const key of ["scope", "refresh_token", "client_auth", "dpop_jkt"]) {
+  for (const key of ["scope", "refresh_token", "client_auth", "dpop_jkt", "signature_memo"]) {
     if (d[key] !== undefined && typeof d[key] !== "string") return { invalid: `bad ${key}` };
   }
   if (Number.isNaN(Date.parse(d.expires_at as string))) return { invalid: "bad expires_at" };

@@ -10,15 +10,14 @@
 import { loadJoseVerify } from "../deps.ts";
 import type { Logger } from "../ui/log.ts";
 import { readPrivateFileSync, unsafeFileWarning, writeFileAtomic } from "./files.ts";
-import { AuthError } from "../errors.ts";
 import { looksLikeJwt } from "./token_set.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
+import { base64urlBytes, claimsPass, CLOCK_TOLERANCE_S, signatureMemo } from "./signature_memo.ts";
+
+export { CLOCK_TOLERANCE_S };
 
 /** Issuers whose keys one env's JWKS file keeps (as many as the token cache's configurations). */
 const MAX_ISSUERS = 8;
-
-/** Accepted clock difference between lmi's machine and the IdP, in seconds. */
-export const CLOCK_TOLERANCE_S = 30;
 
 export interface JwksCacheEntry {
   /** The issuer the env's config names (discovery input); a change of config is a cache miss. */
@@ -42,13 +41,23 @@ export type Verdict =
     note?: string;
     /** The verified token's claims (only when `verified`). */
     claims?: Record<string, unknown>;
+    /**
+     * Only when `verified`: the token's signature memo (src/tokens/signature_memo.ts), to store
+     * with it so that later reads need not check the signature again.
+     */
+    memo?: string;
   }
   | { ok: false; reason: string };
 
 export interface VerifierOptions {
   /** `<env>.jwks.json`, or undefined when there is no usable cache folder. */
   path: string | undefined;
-  fetch: typeof globalThis.fetch;
+  /**
+   * Download the issuer's key set (src/tokens/jwks_fetch.ts does, through the env's transport):
+   * the network side, which the caller provides so that verifying against cached keys loads none
+   * of it.
+   */
+  fetchJwks(keys: IssuerKeys): Promise<Record<string, unknown>[]>;
   now(): number;
   log: Logger;
   /** Where the issuer's keys are, found by discovery; undefined when the env has no issuer. */
@@ -89,35 +98,12 @@ export function createVerifier(options: VerifierOptions) {
   }
 
   async function fetchEntry(keys: IssuerKeys): Promise<JwksCacheEntry> {
-    // Network-only helpers, loaded here so the warm (cached, offline) path never pays for them.
-    const [{ assertSecureEndpoint }, { snippet }] = await Promise.all([
-      import("../http/transport.ts"),
-      import("../oauth/errors.ts"),
-    ]);
-    assertSecureEndpoint(keys.jwks_uri, "jwks_uri");
-    const res = await options.fetch(keys.jwks_uri, { headers: { accept: "application/json" } });
-    const text = await res.text();
-    let body: { keys?: unknown } | undefined;
-    try {
-      body = JSON.parse(text);
-    } catch { /* reported below */ }
-    if (!res.ok || !Array.isArray(body?.keys)) {
-      const what = !res.ok ? `answered HTTP ${res.status}` : "returned no usable key set";
-      throw new AuthError(
-        "JWKS_UNAVAILABLE",
-        `the IdP's JWKS at ${keys.jwks_uri} ${what}: ${snippet(text)}`,
-        {
-          hint:
-            "lmi needs the issuer's signing keys to verify tokens; check the issuer URL and the IdP's health",
-          status: res.status,
-        },
-      );
-    }
+    const fetched = await options.fetchJwks(keys);
     const entry: JwksCacheEntry = {
       ...(options.configIssuer ? { config_issuer: options.configIssuer } : {}),
       issuer: keys.issuer,
       jwks_uri: keys.jwks_uri,
-      keys: body!.keys as Record<string, unknown>[],
+      keys: fetched,
       fetched_at: new Date(options.now()).toISOString(),
     };
     memory = entry;
@@ -137,8 +123,12 @@ export function createVerifier(options: VerifierOptions) {
      * another issuer, a key the issuer does not publish, a signature that does not verify, an
      * algorithm lmi cannot check) fails under `rules.strict` and is otherwise opaque, with a note.
      * An expired token, or one without the expected audience, always fails.
+     *
+     * `memo`: the signature memo stored with the token when it verified before; when it matches
+     * the token and the cached keys, only the claims are checked (on every read), not the
+     * signature again.
      */
-    async verify(token: string, rules: VerifyRules): Promise<Verdict> {
+    async verify(token: string, rules: VerifyRules, memo?: string): Promise<Verdict> {
       if (!looksLikeJwt(token)) return { ok: true, verified: false, note: "not a JWT" };
       const unverifiable = (note: string): Verdict =>
         rules.strict ? { ok: false, reason: note } : { ok: true, verified: false, note };
@@ -153,7 +143,6 @@ export function createVerifier(options: VerifierOptions) {
           );
         }
       }
-      const jose = await loadJoseVerify();
       let entry = readEntry();
       let refetched = false;
       const notChecked: Verdict = {
@@ -180,15 +169,33 @@ export function createVerifier(options: VerifierOptions) {
       if (kid !== undefined && !hasKid(entry, kid)) {
         return unverifiable(`it is signed with a key (kid ${kid}) the issuer does not publish`);
       }
+      const claimRules = {
+        issuer: entry.issuer,
+        audience: rules.audience ? rules.audience : undefined,
+        now: options.now(),
+      };
+      if (memo !== undefined && memo === signatureMemo(token, kid, entry.keys)) {
+        const passed = claimsPass(token, claimRules);
+        if (passed) {
+          return {
+            ok: true,
+            verified: true,
+            claims: passed,
+            ...(passed.exp ? { exp: (passed.exp as number) * 1000 } : {}),
+            memo,
+          };
+        }
+      }
+      const jose = await loadJoseVerify();
       try {
         const { payload } = await jose.jwtVerify(
           token,
           jose.createLocalJWKSet({ keys: entry.keys }),
           {
-            issuer: entry.issuer,
-            ...(rules.audience ? { audience: rules.audience } : {}),
+            issuer: claimRules.issuer,
+            ...(claimRules.audience ? { audience: claimRules.audience } : {}),
             clockTolerance: CLOCK_TOLERANCE_S,
-            currentDate: new Date(options.now()),
+            currentDate: new Date(claimRules.now),
           },
         );
         return {
@@ -196,6 +203,7 @@ export function createVerifier(options: VerifierOptions) {
           verified: true,
           claims: payload,
           ...(payload.exp ? { exp: payload.exp * 1000 } : {}),
+          memo: signatureMemo(token, kid, entry.keys),
         };
       } catch (err) {
         const e = err as { code?: string; claim?: string };
@@ -249,15 +257,8 @@ function hasKid(entry: JwksCacheEntry, kid: string): boolean {
 function decodePart(token: string, index: 0 | 1): Record<string, unknown> | undefined {
   try {
     const part = token.split(".")[index]!;
-    const bin = atob(
-      part.replace(/-/g, "+").replace(/_/g, "/").padEnd(
-        Math.ceil(part.length / 4) * 4,
-        "=",
-      ),
-    );
-    const value = JSON.parse(
-      new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))),
-    );
+    const bytes = base64urlBytes(part);
+    const value = JSON.parse(new TextDecoder().decode(bytes));
     return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;

@@ -54,10 +54,10 @@ export class Redactor {
   #values = new Set<string>();
   #sorted: string[] | undefined;
 
-  /** Register a secret value (and its URL- and base64-encoded forms). Short values are ignored. */
+  /** Register a secret value (and its URL- and form-encoded forms). Short values are ignored. */
   add(value: string | undefined): void {
     if (value === undefined || value.length < 4) return;
-    for (const v of [value, encodeURIComponent(value), formEncode(value)]) this.#values.add(v);
+    this.#values.add(value);
     this.#sorted = undefined;
   }
 
@@ -73,7 +73,13 @@ export class Redactor {
    * (a device flow's user code in `verification_uri_complete`, often as `?code=`).
    */
   redactValues(text: string): string {
-    this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length);
+    // The encoded forms are made here, when there is something to redact: a run that prints
+    // nothing (the warm `lmi auth token`) does not pay for them.
+    this.#sorted ??= [
+      ...new Set(
+        [...this.#values].flatMap((v) => [v, encodeURIComponent(v), formEncode(v)]),
+      ),
+    ].sort((a, b) => b.length - a.length);
     let out = text;
     for (const value of this.#sorted) out = out.split(value).join(REDACTED);
     return out;

@@ -24,9 +24,8 @@ export function formatToken(
   env: string,
   execApiVersion = "client.authentication.k8s.io/v1",
 ): string {
-  const expires = token.expiresAt !== undefined
-    ? new Date(token.expiresAt).toISOString()
-    : undefined;
+  // Only the formats that show the expiry compute it.
+  const expiry = () => token.expiresAt !== undefined ? isoTime(token.expiresAt) : undefined;
   switch (format) {
     case "raw":
       return `${token.accessToken}\n`;
@@ -38,23 +37,26 @@ export function formatToken(
           env,
           access_token: token.accessToken,
           token_type: tokenTypeLabel(token.tokenType),
-          expires_at: expires ?? null,
+          expires_at: expiry() ?? null,
           scope: token.scope ?? null,
         },
         null,
         2,
       ) + "\n";
-    case "env":
+    case "env": {
+      const expires = expiry();
       return [
         `export LMI_TOKEN=${shellQuote(token.accessToken)}`,
         `export LMI_TOKEN_TYPE=${shellQuote(tokenTypeLabel(token.tokenType))}`,
         ...(expires ? [`export LMI_TOKEN_EXPIRES_AT=${shellQuote(expires)}`] : []),
         `export LMI_ENV=${shellQuote(env)}`,
       ].join("\n") + "\n";
+    }
     case "github":
       // GitHub Actions masks the value in every later log line (the files are written apart).
       return `::add-mask::${token.accessToken}\n`;
-    case "exec-credential":
+    case "exec-credential": {
+      const expires = expiry();
       return JSON.stringify({
         apiVersion: execApiVersion,
         kind: "ExecCredential",
@@ -63,6 +65,7 @@ export function formatToken(
           ...(expires ? { expirationTimestamp: expires.replace(/\.\d{3}Z$/, "Z") } : {}),
         },
       }) + "\n";
+    }
   }
 }
 
@@ -81,4 +84,19 @@ export function githubFileCommands(
       block("LMI_TOKEN_TYPE", tokenTypeLabel(token.tokenType)),
     output: block("token", token.accessToken),
   };
+}
+
+/**
+ * `new Date(ms).toISOString()`, built from the UTC fields for the years 0000-9999: the same text
+ * without the first `toISOString` call's start-up cost (a megabyte of memory per run, measured on
+ * the warm `auth token --format exec-credential`). Other years: `toISOString` itself.
+ */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  const year = d.getUTCFullYear();
+  if (!(year >= 0 && year <= 9999)) return d.toISOString();
+  const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+  return `${pad(year, 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.` +
+    `${pad(d.getUTCMilliseconds(), 3)}Z`;
 }

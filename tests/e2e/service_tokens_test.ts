@@ -98,11 +98,13 @@ Deno.test("service tokens against the dev IdP", async (t) => {
             "expires_at",
             "fingerprint",
             "obtained_at",
+            "signature_memo",
             "token_type",
             "verified",
             "version",
           ],
         );
+        assertEquals(JSON.parse(data.signature_memo)[1], data.access_token, "the memo's token");
       }
       assert(
         cacheEntry(box, "pw").refresh_token,

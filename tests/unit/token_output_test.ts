@@ -1,5 +1,5 @@
-import { assertEquals } from "../helpers/assert.ts";
-import { formatToken } from "../../src/ui/token_output.ts";
+import { assertEquals, assertThrows } from "../helpers/assert.ts";
+import { formatToken, isoTime } from "../../src/ui/token_output.ts";
 import type { TokenSet } from "../../src/tokens/service.ts";
 
 const token: TokenSet = {
@@ -44,4 +44,22 @@ Deno.test("token output formats", async (t) => {
       "client.authentication.k8s.io/v1beta1",
     );
   });
+});
+
+Deno.test("isoTime is toISOString", () => {
+  const times = [
+    0,
+    -1,
+    1,
+    253402300799999,
+    253402300800000,
+    -62167219200000,
+    -62167219200001,
+    8.64e15,
+    -8.64e15,
+  ];
+  for (let i = 0; i < 2000; i++) times.push(Math.floor((Math.random() - 0.3) * 4e14));
+  for (const ms of times) assertEquals(isoTime(ms), new Date(ms).toISOString(), String(ms));
+  assertThrows(() => isoTime(NaN), RangeError);
+  assertThrows(() => isoTime(8.64e15 + 1), RangeError);
 });

@@ -1,0 +1,132 @@
+/**
+ * The signature memo: what lets a cached JWT that jose verified be read again without importing
+ * keys and checking its signature once more, while its claims are still checked on every read.
+ *
+ * A JWS signature check (jose's `jwtVerify` with a local JWKS) is a pure function of two inputs:
+ * the token and the key set (key selection by `kid`/`alg`/`use`, key import, the `crit`/`b64`
+ * header rules, the signature itself); it reads no clock. So when jose has verified a token, lmi
+ * stores the inputs themselves beside it in the cache entry, as one JSON string: this scheme (and
+ * jose's version), the token, and the keys jose could select for it (those with the token's
+ * `kid`; all of them when it has none: no other key takes part in the check). On a later read,
+ * the same string built from the token and the keys now in the JWKS cache file means the very
+ * same check, which jose already passed; comparing strings needs no hashing and leaves nothing to
+ * chance. Anything else (no memo, other keys, another token) runs jose as before.
+ *
+ * The time- and config-dependent part of verification, the claims (`iss`, `aud`, `exp`, `nbf`,
+ * `iat`), is not memoised: {@link claimsPass} checks them on every read exactly as jose's
+ * `validateClaimsSet` does with lmi's options, and a token it does not pass goes to jose, so the
+ * reason given for a failure is jose's.
+ *
+ * Trust: the memo and the JWKS live in lmi's private cache folder (0700, files 0600, refused when
+ * opened to others), the same trust as the cached token and keys themselves: whoever can write
+ * there can already replace the keys, or store a token marked as never verified.
+ *
+ * @module
+ */
+
+/**
+ * Names what the memo stands for: the memo format and the jose version that did the check
+ * (src/deps.ts pins the same version; a test keeps them equal). Changing it retires every memo.
+ */
+export const MEMO_SCHEME = "lmi signature memo 1, jose@6.2.17";
+
+/** Accepted clock difference between lmi's machine and the IdP, in seconds. */
+export const CLOCK_TOLERANCE_S = 30;
+
+/**
+ * The memo of `token` (whose header names `kid`, if any) checked against `keys`, the JWKS
+ * entry's keys as read from the file.
+ */
+export function signatureMemo(
+  token: string,
+  kid: string | undefined,
+  keys: readonly Record<string, unknown>[],
+): string {
+  const candidates = kid === undefined ? keys : keys.filter((k) => k.kid === kid);
+  return JSON.stringify([MEMO_SCHEME, token, candidates]);
+}
+
+/** What the claims are checked against; the same values lmi gives jose's `jwtVerify`. */
+export interface ClaimRules {
+  /** The JWKS entry's issuer (jose's `issuer` option). */
+  issuer: string;
+  /** jose's `audience` option; undefined when none is expected. */
+  audience?: string | string[] | undefined;
+  /** The current time in ms (jose's `currentDate`). */
+  now: number;
+}
+
+/**
+ * The token's claims when jose's claim validation (`validateClaimsSet` with `issuer`,
+ * `audience`, `clockTolerance` {@link CLOCK_TOLERANCE_S} and `currentDate`) would accept them;
+ * undefined when it would not, or when this check cannot tell (then jose decides).
+ */
+export function claimsPass(
+  token: string,
+  rules: ClaimRules,
+): Record<string, unknown> | undefined {
+  const claims = strictPayload(token);
+  if (!claims) return undefined;
+  if (!Object.hasOwn(claims, "iss") || claims.iss !== rules.issuer) return undefined;
+  if (rules.audience !== undefined) {
+    const wanted = typeof rules.audience === "string" ? [rules.audience] : rules.audience;
+    const aud = claims.aud;
+    if (!Object.hasOwn(claims, "aud")) return undefined;
+    const present = typeof aud === "string"
+      ? wanted.includes(aud)
+      : Array.isArray(aud) && wanted.some((a) => aud.includes(a));
+    if (!present) return undefined;
+  }
+  const now = Math.floor(rules.now / 1000);
+  if (!Number.isFinite(now)) return undefined;
+  const date = (name: string): number | null | undefined => {
+    const value = claims[name];
+    if (value === undefined) return undefined;
+    return typeof value === "number" ? value : null;
+  };
+  const iat = date("iat");
+  const nbf = date("nbf");
+  const exp = date("exp");
+  if (iat === null || nbf === null || exp === null) return undefined;
+  if (nbf !== undefined && nbf > now + CLOCK_TOLERANCE_S) return undefined;
+  if (exp !== undefined && exp <= now - CLOCK_TOLERANCE_S) return undefined;
+  return claims;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The payload as a plain JSON object, decoded as strictly as jose decodes it. */
+function strictPayload(token: string): Record<string, unknown> | undefined {
+  const parts = token.split(".");
+  if (parts.length !== 3) return undefined;
+  try {
+    // Decoded as jose decodes it (lib/buffer_utils.js), strict UTF-8 as well.
+    const bytes = base64urlBytes(parts[1]!);
+    const value: unknown = JSON.parse(strictUtf8.decode(bytes));
+    return typeof value === "object" && value !== null &&
+        Object.getPrototypeOf(value) === Object.prototype
+      ? value as Record<string, unknown>
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The bytes of base64url text (throws when it is not base64url), as jose decodes it:
+ * `Uint8Array.fromBase64` where the runtime has it (Deno 2.9 does: no `atob`, whose first use
+ * costs a warm run a millisecond), else `atob`.
+ */
+export function base64urlBytes(text: string): Uint8Array {
+  if (typeof Uint8Array.fromBase64 === "function") {
+    return Uint8Array.fromBase64(text, { alphabet: "base64url" });
+  }
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new SyntaxError("not base64url");
+  const bin = atob(
+    text.replace(/-/g, "+").replace(/_/g, "/").padEnd(
+      Math.ceil(text.length / 4) * 4,
+      "=",
+    ),
+  );
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
