@@ -1,0 +1,180 @@
+/**
+ * API responses whose body is read under a watchdog (src/http/body.ts): reading fails with the
+ * watch's error when the server goes quiet or breaks off. The watch costs next to nothing until
+ * the body is read, so a small API call stays as fast as a plain fetch:
+ * - the response stays fetch's own object; it gets the prototype below, whose body accessors
+ *   add the watch (a new `Response` would copy the headers, tens of microseconds);
+ * - `body` is wrapped on first use (a large body then streams through a byte stream that hands
+ *   the reader's buffer down);
+ * - `text()`, `json()`, `arrayBuffer()` and `bytes()` of a small body of known length are one
+ *   native read that must end within the idle timeout (else the request is aborted); other
+ *   bodies are read read by read, each wait timed.
+ *
+ * @module
+ */
+import { clearAlarm, setAlarm } from "./alarms.ts";
+import { readWatched, type StallReason, type WatchOptions, watchStream, withBody } from "./body.ts";
+
+const NULL_BODY_STATUSES = [204, 205, 304];
+/** The largest body of known length read whole in one native read. */
+const ONE_READ_MAX = 64 * 1024;
+
+const native = Response.prototype;
+const nativeBody = Object.getOwnPropertyDescriptor(native, "body")!.get!;
+
+interface Watch {
+  options: WatchOptions;
+  /**
+   * The watched body stream, made on first use of `body`. (fetch makes even its own body stream
+   * only when asked: a body read whole never needs one.)
+   */
+  stream?: ReadableStream<Uint8Array<ArrayBuffer>> | null;
+}
+
+/** The fetch body itself, before any watch. */
+function sourceOf(response: Response): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+  return nativeBody.call(response);
+}
+
+const watches = new WeakMap<Response, Watch>();
+
+/** A failure of an already watched stream, as it was. */
+function passOn(reason: StallReason): unknown {
+  return reason.kind === "failed" ? reason.error : new Error(`stalled (${reason.kind})`);
+}
+
+/**
+ * The whole body of a watched response, as `read` (a native reader) or `convert` (from bytes)
+ * gives it: a small body of known length in one native read, any other read by read under the
+ * watch, or through `body` once that is in use.
+ */
+async function whole<T>(
+  response: Response,
+  read: (this: Response) => Promise<T>,
+  convert: (bytes: Uint8Array<ArrayBuffer>) => T,
+): Promise<T> {
+  const watch = watches.get(response)!;
+  if (watch.stream) {
+    if (watch.stream.locked) throw new TypeError("Body already consumed");
+    // The watched stream times itself; its errors are the watch's already.
+    return convert(await readWatched(watch.stream, { fail: passOn }));
+  }
+  if (watch.stream === null) return await read.call(response); // no body
+  if (response.bodyUsed) throw new TypeError("Body already consumed");
+  const length = exactLength(response.headers);
+  const { abort, idleMs, fail } = watch.options;
+  if (abort && idleMs !== undefined && length !== undefined && length <= ONE_READ_MAX) {
+    let late = false;
+    const alarm = setAlarm(idleMs, () => {
+      late = true;
+      abort(new DOMException("timed out", "TimeoutError"));
+    });
+    try {
+      return await read.call(response);
+    } catch (error) {
+      throw fail(late ? { kind: "deadline", ms: idleMs } : { kind: "failed", error });
+    } finally {
+      clearAlarm(alarm);
+    }
+  }
+  const source = sourceOf(response);
+  if (!source) return await read.call(response);
+  return convert(await readWatched(source, watch.options, length));
+}
+
+/** The prototype of watched responses; never constructed (see {@link watchedResponse}). */
+class WatchedResponse extends Response {
+  static {
+    // `body` is declared as a property in lib.dom, so it is replaced here, not overridden.
+    Object.defineProperty(WatchedResponse.prototype, "body", {
+      get(this: WatchedResponse) {
+        const watch = watches.get(this);
+        if (!watch) return nativeBody.call(this);
+        if (watch.stream === undefined) {
+          const source = sourceOf(this);
+          watch.stream = source && watchStream(source, watch.options) as ReadableStream<
+            Uint8Array<ArrayBuffer>
+          >;
+        }
+        return watch.stream;
+      },
+      configurable: true,
+    });
+  }
+
+  override bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return whole(this, native.bytes, (b) => b);
+  }
+
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    return whole(
+      this,
+      native.arrayBuffer,
+      (b) =>
+        b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
+          ? b.buffer
+          : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength),
+    );
+  }
+
+  override text(): Promise<string> {
+    return whole(this, native.text, (b) => new TextDecoder().decode(b));
+  }
+
+  override json(): Promise<unknown> {
+    return whole(this, native.json, (b) => JSON.parse(new TextDecoder().decode(b)));
+  }
+
+  override async blob(): Promise<Blob> {
+    return await plain(this, await this.bytes()).blob();
+  }
+
+  override async formData(): Promise<FormData> {
+    return await plain(this, await this.bytes()).formData();
+  }
+
+  override clone(): Response {
+    const watch = watches.get(this)!;
+    const body = this.body;
+    if (this.bodyUsed || body?.locked) throw new TypeError("Body already consumed");
+    if (!body) return withBody(this, null);
+    // Both copies read through the one watched stream.
+    const [mine, theirs] = body.tee();
+    watch.stream = mine as ReadableStream<Uint8Array<ArrayBuffer>>;
+    return withBody(this, theirs);
+  }
+}
+
+/** A plain response with `response`'s headers and `bytes`, for the formats parsed natively. */
+function plain(response: Response, bytes: Uint8Array<ArrayBuffer>): Response {
+  return new Response(bytes, { status: response.status, headers: response.headers });
+}
+
+/**
+ * The body's length in bytes when the headers say it exactly: a Content-Length, and the body
+ * sent as it is (fetch decodes a Content-Encoding, and the length is then the encoded one).
+ */
+function exactLength(headers: Headers): number | undefined {
+  const length = headers.get("content-length");
+  if (length === null || !/^\d{1,15}$/.test(length)) return undefined;
+  const encoding = headers.get("content-encoding");
+  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") return undefined;
+  return headers.has("transfer-encoding") ? undefined : Number(length);
+}
+
+/**
+ * `response` (fetch's own object) with its body read under the watch; as it is when it has no
+ * body (or a status whose response cannot carry one).
+ */
+export function watchedResponse(response: Response, options: WatchOptions): Response {
+  const { status } = response;
+  if (status < 200 || status > 599 || NULL_BODY_STATUSES.includes(status)) return response;
+  if (Object.getPrototypeOf(response) !== Response.prototype) {
+    // Not fetch's plain Response (a library user's fetch may answer otherwise): a new one.
+    const source = sourceOf(response);
+    return source ? withBody(response, watchStream(source, options)) : response;
+  }
+  watches.set(response, { options });
+  Object.setPrototypeOf(response, WatchedResponse.prototype);
+  return response;
+}
