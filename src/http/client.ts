@@ -133,14 +133,19 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       }
       let response: Response;
       try {
-        response = await sendFollowingRedirects(
-          target.url,
-          method,
-          headers,
-          body,
-          init.signal ?? undefined,
-          prove,
-        );
+        const signal = init.signal ?? undefined;
+        response = await sendOnce(target.url, method, headers, body, signal);
+        if (REDIRECT_STATUSES.has(response.status)) {
+          response = await followRedirects(
+            response,
+            target.url,
+            method,
+            headers,
+            body,
+            signal,
+            prove,
+          );
+        }
       } catch (err) {
         if (isIdempotent(method) && attempt < env.retries && replayable && isConnectionReset(err)) {
           const wait = backoffMs(attempt, random);
@@ -212,10 +217,12 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
   };
 
   /**
-   * One request, following redirects by hand so credentials never cross to another origin; a
-   * DPoP proof is made anew (`prove`) for each same-origin hop's method and URL.
+   * The rest of a request that was redirected: redirects are followed by hand so credentials
+   * never cross to another origin; a DPoP proof is made anew (`prove`) for each same-origin
+   * hop's method and URL.
    */
-  async function sendFollowingRedirects(
+  async function followRedirects(
+    first: Response,
     start: URL,
     method: string,
     headers: HeaderMap,
@@ -223,17 +230,16 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
     signal: AbortSignal | undefined,
     prove?: (method: string, url: URL) => Promise<string>,
   ): Promise<Response> {
+    let response = first;
     let url = start;
     let currentMethod = method;
     let currentBody = body;
-    /** The caller's headers until a redirect changes them (then a copy). */
-    let currentHeaders = headers;
+    /** A copy: the caller's headers serve the next attempt as they were. */
+    const currentHeaders = new HeaderMap(headers);
     for (let hop = 0;; hop++) {
-      const response = await sendOnce(url, currentMethod, currentHeaders, currentBody, signal);
       if (!REDIRECT_STATUSES.has(response.status) || hop >= MAX_REDIRECTS) return response;
       const location = response.headers.get("location");
       if (!location) return response;
-      if (currentHeaders === headers) currentHeaders = new HeaderMap(headers);
       await response.body?.cancel();
       const next = new URL(location, url);
       if (next.origin !== url.origin) {
@@ -254,6 +260,7 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       }
       log.debug(`following a ${response.status} redirect to ${next.href}`);
       url = next;
+      response = await sendOnce(url, currentMethod, currentHeaders, currentBody, signal);
     }
   }
 
@@ -277,20 +284,21 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
     }
     const started = deps.now();
     try {
-      const response = await deps.fetch(url.href, {
-        method,
+      // Only what differs from fetch's defaults: each option given costs a little per request.
+      const init: RequestInit = {
         headers: headers.toRecord(),
-        body: body ?? null,
         redirect: "manual",
         signal: controller.signal,
-      });
+      };
+      if (method !== "GET") init.method = method;
+      if (body !== undefined && body !== null) init.body = body;
+      const response = await deps.fetch(url.href, init);
       if (log.level >= 2) {
         log.debug(
           `< ${response.status} ${printable(response.statusText)} (${deps.now() - started} ms)`,
         );
         for (const [k, v] of response.headers) log.debug(`< ${k}: ${printable(v)}`);
       }
-      if (Deno.env.get("NOWATCH")) return response;
       return watchedResponse(response, {
         idleMs: env.timeoutMs,
         abort: (reason) => controller.abort(reason),
