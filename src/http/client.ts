@@ -3,7 +3,12 @@
  * and the env's headers sent only to base_url's origin (and dropped on a redirect elsewhere), one
  * retry with a new token after a 401, retries with backoff for idempotent requests, a timeout on
  * every request (until the headers arrive, then on each wait for the body: a body that goes quiet
- * for that long, or breaks off, ends with a NetworkError), and `User-Agent: lmi/<version>`.
+ * for that long, or breaks off, ends with a NetworkError; see watched_response.ts for how each
+ * way of reading it is timed), and `User-Agent: lmi/<version>`.
+ *
+ * It is the library's hot path (a script may make thousands of calls a second), so a request
+ * does only what it must: no timer of its own (alarms.ts), headers as a plain record
+ * (header_map.ts), targets resolved once per distinct path, the response left as fetch made it.
  *
  * @module
  */

@@ -56,7 +56,8 @@ async function whole<T>(
 ): Promise<T> {
   const watch = watches.get(response)!;
   if (watch.stream) {
-    if (watch.stream.locked) throw new TypeError("Body already consumed");
+    // Read from (the fetch body is then disturbed) or held by a reader: used, as fetch says.
+    if (response.bodyUsed || watch.stream.locked) throw new TypeError("Body already consumed");
     // The watched stream times itself; its errors are the watch's already.
     return convert(await readWatched(watch.stream, { fail: passOn }));
   }

@@ -235,6 +235,7 @@ Deno.test("a body piped to a file or stdout: paused now and then to see that byt
     await pipeBody(r, out);
     assertEquals(out.text(), chunks.join(""));
     assert(out.sampled > 0, "the pipe paused and resumed");
+    await assertRejects(() => r.text(), TypeError, "consumed");
   });
   await t.step("a body that goes quiet ends with the idle reason", async () => {
     const out = sink();
