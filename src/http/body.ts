@@ -57,13 +57,13 @@ export interface WatchOptions {
   idleMs?: number;
   /** End the body when it has not all arrived this long after the watch began. */
   totalMs?: number;
-  /** The error the body ends with. */
+  /** The error the body ends with. (Called as a method: `options.fail(…)`.) */
   fail(reason: StallReason): unknown;
   /**
    * Ends the request the body belongs to (its fetch's abort). With it, a small body of known
    * length may be read whole in one native read, ended by this when it takes too long.
    */
-  abort?: (reason: unknown) => void;
+  abort?(reason: unknown): void;
 }
 
 /** Times a body's reads: `wait(read)` is `read`, with `onStall` called if it waits too long. */
@@ -106,7 +106,6 @@ export function watchStream(
   stream: ReadableStream<Uint8Array>,
   options: WatchOptions,
 ): ReadableStream<Uint8Array> {
-  const { fail } = options;
   let stalled: StallReason | undefined;
   let byob: ReadableStreamBYOBReader | undefined;
   try {
@@ -119,7 +118,7 @@ export function watchStream(
   const wait = watchdog(options, (reason) => {
     stalled = reason;
     reader.cancel().catch(() => {});
-    controller.error(fail(reason));
+    controller.error(options.fail(reason));
   });
   /** The next chunk, or undefined once the stream has ended (closed, stalled or failed). */
   async function next(
@@ -129,7 +128,7 @@ export function watchStream(
       const result = await wait(read());
       return stalled ? undefined : result;
     } catch (error) {
-      if (!stalled) controller.error(fail({ kind: "failed", error }));
+      if (!stalled) controller.error(options.fail({ kind: "failed", error }));
       return undefined;
     }
   }

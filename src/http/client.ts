@@ -21,7 +21,7 @@ import { tokenTypeLabel } from "../ui/token_output.ts";
 import { VERSION } from "../version.ts";
 import { AuthError, NetworkError } from "../errors.ts";
 import { printable, safeText } from "../ui/text.ts";
-import type { StallReason } from "./body.ts";
+import type { StallReason, WatchOptions } from "./body.ts";
 import { clearAlarm, setAlarm } from "./alarms.ts";
 import { watchedResponse } from "./watched_response.ts";
 import { networkError } from "./transport.ts";
@@ -304,11 +304,7 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
         );
         for (const [k, v] of response.headers) log.debug(`< ${k}: ${printable(v)}`);
       }
-      return watchedResponse(response, {
-        idleMs: env.timeoutMs,
-        abort: (reason) => controller.abort(reason),
-        fail: (reason) => signal?.aborted ? signal.reason : bodyError(reason, url.href),
-      });
+      return watchedResponse(response, new BodyWatch(env.timeoutMs, controller, url, signal));
     } catch (err) {
       if (signal?.aborted) throw err;
       const timedOut = controller.signal.aborted;
@@ -317,6 +313,26 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       clearAlarm(alarm);
       if (onAbort) signal!.removeEventListener("abort", onAbort);
     }
+  }
+}
+
+/** How an API response's body is watched (one object per request, its methods shared). */
+class BodyWatch implements WatchOptions {
+  constructor(
+    readonly idleMs: number,
+    /** The request's own abort (it also ends the body). */
+    readonly controller: AbortController,
+    readonly url: URL,
+    /** The caller's signal: a body it aborted ends with its reason. */
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  abort(reason: unknown): void {
+    this.controller.abort(reason);
+  }
+
+  fail(reason: StallReason): unknown {
+    return this.signal?.aborted ? this.signal.reason : bodyError(reason, this.url.href);
   }
 }
 

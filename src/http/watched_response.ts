@@ -46,42 +46,54 @@ function passOn(reason: StallReason): unknown {
 
 /**
  * The whole body of a watched response, as `read` (a native reader) or `convert` (from bytes)
- * gives it: a small body of known length in one native read, any other read by read under the
- * watch, or through `body` once that is in use.
+ * gives it: a body that is small on the wire (its Content-Length) in one native read, any other
+ * read by read under the watch, or through `body` once that is in use.
  */
-async function whole<T>(
+function whole<T>(
   response: Response,
   read: (this: Response) => Promise<T>,
   convert: (bytes: Uint8Array<ArrayBuffer>) => T,
 ): Promise<T> {
   const watch = watches.get(response)!;
+  const options = watch.options;
+  const { idleMs } = options;
+  if (watch.stream === undefined && options.abort && idleMs !== undefined && !response.bodyUsed) {
+    const length = response.headers.get("content-length");
+    if (length !== null && length.length <= 6 && Number(length) <= ONE_READ_MAX) {
+      let late = false;
+      const alarm = setAlarm(idleMs, () => {
+        late = true;
+        options.abort!(new DOMException("timed out", "TimeoutError"));
+      });
+      return read.call(response).then((value) => {
+        clearAlarm(alarm);
+        return value;
+      }, (error) => {
+        clearAlarm(alarm);
+        throw options.fail(late ? { kind: "deadline", ms: idleMs } : { kind: "failed", error });
+      });
+    }
+  }
+  return wholeWatched(response, watch, read, convert);
+}
+
+/** {@link whole} read by read, or through the watched stream. */
+async function wholeWatched<T>(
+  response: Response,
+  watch: Watch,
+  read: (this: Response) => Promise<T>,
+  convert: (bytes: Uint8Array<ArrayBuffer>) => T,
+): Promise<T> {
   if (watch.stream) {
     // Read from (the fetch body is then disturbed) or held by a reader: used, as fetch says.
     if (response.bodyUsed || watch.stream.locked) throw new TypeError("Body already consumed");
     // The watched stream times itself; its errors are the watch's already.
     return convert(await readWatched(watch.stream, { fail: passOn }));
   }
-  if (watch.stream === null) return await read.call(response); // no body
   if (response.bodyUsed) throw new TypeError("Body already consumed");
-  const length = exactLength(response.headers);
-  const { abort, idleMs, fail } = watch.options;
-  if (abort && idleMs !== undefined && length !== undefined && length <= ONE_READ_MAX) {
-    let late = false;
-    const alarm = setAlarm(idleMs, () => {
-      late = true;
-      abort(new DOMException("timed out", "TimeoutError"));
-    });
-    try {
-      return await read.call(response);
-    } catch (error) {
-      throw fail(late ? { kind: "deadline", ms: idleMs } : { kind: "failed", error });
-    } finally {
-      clearAlarm(alarm);
-    }
-  }
-  const source = sourceOf(response);
-  if (!source) return await read.call(response);
-  return convert(await readWatched(source, watch.options, length));
+  const source = watch.stream === null ? null : sourceOf(response);
+  if (!source) return await read.call(response); // no body
+  return convert(await readWatched(source, watch.options, exactLength(response.headers)));
 }
 
 /** The prototype of watched responses; never constructed (see {@link watchedResponse}). */
@@ -203,7 +215,8 @@ export async function pipeBody(response: Response, out: Output): Promise<void> {
   const source = sourceOf(response);
   watch.stream = source; // used: `body` is the spent stream from now on
   if (!source) return;
-  const { idleMs = Infinity, fail } = watch.options;
+  const options = watch.options;
+  const { idleMs = Infinity } = options;
   const every = idleMs / SAMPLES_PER_IDLE;
   for (;;) {
     const pause = new AbortController();
@@ -232,11 +245,11 @@ export async function pipeBody(response: Response, out: Output): Promise<void> {
     try {
       next = await reader.read();
     } catch (error) {
-      throw fail(quiet ? { kind: "idle", ms: idleMs } : { kind: "failed", error });
+      throw options.fail(quiet ? { kind: "idle", ms: idleMs } : { kind: "failed", error });
     } finally {
       clearAlarm(check);
     }
-    if (quiet) throw fail({ kind: "idle", ms: idleMs });
+    if (quiet) throw options.fail({ kind: "idle", ms: idleMs });
     reader.releaseLock();
     if (next.done) return;
     await out.write(next.value);
@@ -252,8 +265,9 @@ export async function pipeBody(response: Response, out: Output): Promise<void> {
 async function pipeFailure(
   source: ReadableStream<Uint8Array>,
   error: unknown,
-  { fail, idleMs = Infinity }: WatchOptions,
+  options: WatchOptions,
 ): Promise<unknown> {
+  const { idleMs = Infinity } = options;
   const reader = source.getReader();
   let bodyFine = error instanceof Deno.errors.BrokenPipe;
   if (!bodyFine) {
@@ -270,7 +284,7 @@ async function pipeFailure(
       clearAlarm(quiet);
     }
   }
-  if (!bodyFine) return fail({ kind: "failed", error });
+  if (!bodyFine) return options.fail({ kind: "failed", error });
   await reader.cancel(error).catch(() => {});
   return error;
 }
