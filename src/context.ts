@@ -35,6 +35,11 @@ export interface Output {
   readonly isTerminal: boolean;
   /** Copy a whole stream here (large bodies: no copy through JavaScript where the runtime can avoid it). */
   pipeFrom(stream: ReadableStream<Uint8Array>): Promise<void>;
+  /**
+   * The stream of a file or standard stream, when this output is one: a fetch body piped to it
+   * goes from socket to file without passing through JavaScript.
+   */
+  readonly writable?: WritableStream<Uint8Array>;
 }
 
 export interface Deps {
@@ -78,6 +83,9 @@ export function writerOutput(
 ): Output {
   return {
     isTerminal: writer.isTerminal(),
+    get writable() {
+      return writer.writable;
+    },
     pipeFrom: (stream) => stream.pipeTo(writer.writable, { preventClose: true }),
     write(chunk) {
       let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;

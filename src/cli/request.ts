@@ -11,6 +11,7 @@ import { FailedError, q, UsageError } from "../errors.ts";
 import type { Output } from "../context.ts";
 import { watchStream } from "../http/body.ts";
 import { bodyError } from "../http/client.ts";
+import { pipeBody } from "../http/watched_response.ts";
 import { snippet } from "../oauth/errors.ts";
 import { REDACTED } from "../ui/redact.ts";
 import { printable } from "../ui/text.ts";
@@ -132,8 +133,8 @@ export async function run(options: RequestOptions, ctx: CommandContext): Promise
   const isJson = /\bjson\b/i.test(response.headers.get("content-type") ?? "");
   const pretty = ctx.globals.json && isJson;
   if (ok && !pretty) {
-    // Streamed: the authenticated fetch ends a body that goes quiet for the env's timeout.
-    if (response.body) await out.pipeFrom(response.body);
+    // Streamed (natively to a file or stdout): a body that goes quiet for the env's timeout ends.
+    await pipeBody(response, out);
     return 0;
   }
   const url = response.url || options.target;

@@ -3,7 +3,12 @@
  * and the env's headers sent only to base_url's origin (and dropped on a redirect elsewhere), one
  * retry with a new token after a 401, retries with backoff for idempotent requests, a timeout on
  * every request (until the headers arrive, then on each wait for the body: a body that goes quiet
- * for that long, or breaks off, ends with a NetworkError), and `User-Agent: lmi/<version>`.
+ * for that long, or breaks off, ends with a NetworkError; see watched_response.ts for how each
+ * way of reading it is timed), and `User-Agent: lmi/<version>`.
+ *
+ * It is the library's hot path (a script may make thousands of calls a second), so a request
+ * does only what it must: no timer of its own (alarms.ts), headers as a plain record
+ * (header_map.ts), targets resolved once per distinct path, the response left as fetch made it.
  *
  * @module
  */
@@ -16,7 +21,9 @@ import { tokenTypeLabel } from "../ui/token_output.ts";
 import { VERSION } from "../version.ts";
 import { AuthError, NetworkError } from "../errors.ts";
 import { printable, safeText } from "../ui/text.ts";
-import { type StallReason, watchStream, withBody } from "./body.ts";
+import type { StallReason, WatchOptions } from "./body.ts";
+import { clearAlarm, setAlarm } from "./alarms.ts";
+import { watchedResponse } from "./watched_response.ts";
 import { networkError } from "./transport.ts";
 import {
   backoffMs,
@@ -26,10 +33,16 @@ import {
   RETRY_STATUSES,
   retryAfterMs,
 } from "./retry.ts";
-import { resolveTarget } from "./url.ts";
+import { resolveTarget, type Target } from "./url.ts";
+import { HeaderMap } from "./header_map.ts";
 
-/** Supplies tokens: the current one, or a new one when the API refused `rejectedToken`. */
-export type TokenSource = (options: { rejectedToken?: string }) => Promise<TokenSet>;
+/**
+ * Supplies tokens: the current one, or a new one when the API refused `rejectedToken`. A token
+ * at hand may be returned as it is (no promise): the request then waits for nothing.
+ */
+export type TokenSource = (
+  options: { rejectedToken?: string },
+) => TokenSet | Promise<TokenSet>;
 
 export interface AuthedFetchOptions {
   env: ResolvedEnv;
@@ -42,6 +55,8 @@ export interface AuthedFetchOptions {
 export type AuthedFetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const USER_AGENT = `lmi/${VERSION}`;
 const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization", "dpop"];
 
 /** A fetch bound to one env. */
@@ -50,16 +65,36 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
   const random = deps.random ?? Math.random;
   /** The API's latest `DPoP-Nonce` (RFC 9449 §9), sent in the next proofs. */
   let dpopNonce: string | undefined;
+  const envHeaders = Object.entries(env.headers);
+  /** Resolved request targets by the text given (an API is called on few distinct paths). */
+  const targets = new Map<string, Target>();
+  const targetOf = (text: string): Target => {
+    let target = targets.get(text);
+    if (!target) {
+      target = resolveTarget(env.baseUrl, text, env.name);
+      if (targets.size >= 256) targets.clear();
+      targets.set(text, target);
+    }
+    return target;
+  };
+  /** The Authorization value of the last token used. */
+  let credentials: { token: TokenSet; value: string } | undefined;
+  const authorization = (token: TokenSet): string => {
+    if (credentials?.token !== token) {
+      credentials = { token, value: `${tokenTypeLabel(token.tokenType)} ${token.accessToken}` };
+    }
+    return credentials.value;
+  };
 
   return async (input, init = {}) => {
     const request = input instanceof Request ? input : undefined;
-    const target = resolveTarget(env.baseUrl, request ? request.url : String(input), env.name);
+    const target = targetOf(request ? request.url : String(input));
     const method = (init.method ?? request?.method ?? "GET").toUpperCase();
-    const headers = new Headers(request?.headers);
-    for (const [k, v] of new Headers(init.headers)) headers.set(k, v);
-    if (!headers.has("user-agent")) headers.set("user-agent", `lmi/${VERSION}`);
+    const headers = HeaderMap.of(request ? request.headers : init.headers);
+    if (request) { for (const [k, v] of new Headers(init.headers)) headers.set(k, v); }
+    if (!headers.has("user-agent")) headers.set("user-agent", USER_AGENT);
     if (target.sameOrigin) {
-      for (const [k, v] of Object.entries(env.headers)) if (!headers.has(k)) headers.set(k, v);
+      for (const [k, v] of envHeaders) if (!headers.has(k)) headers.set(k, v);
     }
     let body: BodyInit | null | undefined = init.body ??
       (request?.body ? await request.arrayBuffer() : undefined);
@@ -76,14 +111,17 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
     let token: TokenSet | undefined;
     const useToken = target.sameOrigin && options.token !== undefined &&
       !headers.has("authorization");
-    if (useToken) token = await options.token!({});
+    if (useToken) {
+      const given = options.token!({});
+      token = given instanceof Promise ? await given : given;
+    }
     let retried401 = false;
     let retriedNonce = false;
     for (let attempt = 0;; attempt++) {
       /** A proof for one hop (RFC 9449 §4.2: htm and htu are those of each request). */
       let prove: ((hopMethod: string, url: URL) => Promise<string>) | undefined;
       if (useToken && token) {
-        headers.set("authorization", `${tokenTypeLabel(token.tokenType)} ${token.accessToken}`);
+        headers.set("authorization", authorization(token));
         if (token.dpopKey) {
           const { createProof } = await import("./dpop.ts");
           const { dpopKey, accessToken } = token;
@@ -100,14 +138,19 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       }
       let response: Response;
       try {
-        response = await sendFollowingRedirects(
-          target.url,
-          method,
-          headers,
-          body,
-          init.signal ?? undefined,
-          prove,
-        );
+        const signal = init.signal ?? undefined;
+        response = await sendOnce(target.url, method, headers, body, signal);
+        if (REDIRECT_STATUSES.has(response.status)) {
+          response = await followRedirects(
+            response,
+            target.url,
+            method,
+            headers,
+            body,
+            signal,
+            prove,
+          );
+        }
       } catch (err) {
         if (isIdempotent(method) && attempt < env.retries && replayable && isConnectionReset(err)) {
           const wait = backoffMs(attempt, random);
@@ -179,27 +222,29 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
   };
 
   /**
-   * One request, following redirects by hand so credentials never cross to another origin; a
-   * DPoP proof is made anew (`prove`) for each same-origin hop's method and URL.
+   * The rest of a request that was redirected: redirects are followed by hand so credentials
+   * never cross to another origin; a DPoP proof is made anew (`prove`) for each same-origin
+   * hop's method and URL.
    */
-  async function sendFollowingRedirects(
+  async function followRedirects(
+    first: Response,
     start: URL,
     method: string,
-    headers: Headers,
+    headers: HeaderMap,
     body: BodyInit | null | undefined,
     signal: AbortSignal | undefined,
     prove?: (method: string, url: URL) => Promise<string>,
   ): Promise<Response> {
+    let response = first;
     let url = start;
     let currentMethod = method;
     let currentBody = body;
-    const currentHeaders = new Headers(headers);
+    /** A copy: the caller's headers serve the next attempt as they were. */
+    const currentHeaders = new HeaderMap(headers);
     for (let hop = 0;; hop++) {
-      const response = await sendOnce(url, currentMethod, currentHeaders, currentBody, signal);
+      if (!REDIRECT_STATUSES.has(response.status) || hop >= MAX_REDIRECTS) return response;
       const location = response.headers.get("location");
-      if (
-        ![301, 302, 303, 307, 308].includes(response.status) || !location || hop >= MAX_REDIRECTS
-      ) return response;
+      if (!location) return response;
       await response.body?.cancel();
       const next = new URL(location, url);
       if (next.origin !== url.origin) {
@@ -220,58 +265,74 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       }
       log.debug(`following a ${response.status} redirect to ${next.href}`);
       url = next;
+      response = await sendOnce(url, currentMethod, currentHeaders, currentBody, signal);
     }
   }
 
   async function sendOnce(
     url: URL,
     method: string,
-    headers: Headers,
+    headers: HeaderMap,
     body: BodyInit | null | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Response> {
     const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException("timed out", "TimeoutError")),
+    const alarm = setAlarm(
       env.timeoutMs,
+      () => controller.abort(new DOMException("timed out", "TimeoutError")),
     );
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const onAbort = signal && (() => controller.abort(signal.reason));
+    if (onAbort) signal!.addEventListener("abort", onAbort, { once: true });
     if (log.level >= 2) {
       log.debug(`> ${method} ${url.href}`);
-      for (const [k, v] of headers) log.debug(`> ${k}: ${v}`);
+      for (const [k, v] of headers.sorted()) log.debug(`> ${k}: ${v}`);
     }
     const started = deps.now();
     try {
-      const response = await deps.fetch(url, {
-        method,
-        headers,
-        body: body ?? null,
+      // Only what differs from fetch's defaults: each option given costs a little per request.
+      const init: RequestInit = {
+        headers: headers.toRecord(),
         redirect: "manual",
         signal: controller.signal,
-      });
+      };
+      if (method !== "GET") init.method = method;
+      if (body !== undefined && body !== null) init.body = body;
+      const response = await deps.fetch(url.href, init);
       if (log.level >= 2) {
         log.debug(
           `< ${response.status} ${printable(response.statusText)} (${deps.now() - started} ms)`,
         );
         for (const [k, v] of response.headers) log.debug(`< ${k}: ${printable(v)}`);
       }
-      if (!response.body) return response;
-      return withBody(
-        response,
-        watchStream(response.body, {
-          idleMs: env.timeoutMs,
-          fail: (reason) => signal?.aborted ? signal.reason : bodyError(reason, url.href),
-        }),
-      );
+      return watchedResponse(response, new BodyWatch(env.timeoutMs, controller, url, signal));
     } catch (err) {
       if (signal?.aborted) throw err;
       const timedOut = controller.signal.aborted;
       throw networkError(err, url.href, timedOut ? env.timeoutMs : undefined);
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      clearAlarm(alarm);
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
     }
+  }
+}
+
+/** How an API response's body is watched (one object per request, its methods shared). */
+class BodyWatch implements WatchOptions {
+  constructor(
+    readonly idleMs: number,
+    /** The request's own abort (it also ends the body). */
+    readonly controller: AbortController,
+    readonly url: URL,
+    /** The caller's signal: a body it aborted ends with its reason. */
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  abort(reason: unknown): void {
+    this.controller.abort(reason);
+  }
+
+  fail(reason: StallReason): unknown {
+    return this.signal?.aborted ? this.signal.reason : bodyError(reason, this.url.href);
   }
 }
 

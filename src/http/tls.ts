@@ -121,13 +121,27 @@ export function trustingFetch(
   clientCert?: ClientCertRef,
 ): typeof globalThis.fetch {
   let client: Promise<Deno.HttpClient> | undefined;
+  /** The client once built: later requests go straight through. */
+  let built: Deno.HttpClient | undefined;
   const extra = caFile ? caFileCertificates(caFile) : [];
   const identity = clientCert ? loadClientCertificate(clientCert) : {};
-  return async (input, init) => {
+  const send = (
+    input: RequestInfo | URL,
+    init: RequestInit | undefined,
+    with_: Deno.HttpClient,
+  ) => {
+    try {
+      return deps.fetch(input, { ...init, client: with_ } as unknown as RequestInit);
+    } catch (err) {
+      return Promise.reject(err); // as from an async function
+    }
+  };
+  return (input, init) => {
+    if (built) return send(input, init, built);
     client ??= systemCertificates(deps).then((system) =>
-      Deno.createHttpClient({ caCerts: [...system, ...extra], ...identity })
+      built = Deno.createHttpClient({ caCerts: [...system, ...extra], ...identity })
     );
-    return deps.fetch(input, { ...init, client: await client } as unknown as RequestInit);
+    return client.then((c) => send(input, init, c));
   };
 }
 

@@ -33,7 +33,7 @@ export function resolveTarget(
         hint: "use http:// or https://",
       });
     }
-    return { url, sameOrigin: baseUrl !== undefined && url.origin === new URL(baseUrl).origin };
+    return { url, sameOrigin: baseUrl !== undefined && url.origin === parseBase(baseUrl).origin };
   }
   if (baseUrl === undefined) {
     throw new ConfigError(
@@ -44,12 +44,16 @@ export function resolveTarget(
       },
     );
   }
-  const base = new URL(baseUrl);
+  const { origin, basePath } = parseBase(baseUrl);
   const cut = target.search(/[?#]/);
   const path = (cut < 0 ? target : target.slice(0, cut)).replace(/^\/+/, "");
-  const basePath = base.pathname.replace(/\/+$/, "");
-  const url = new URL(base.origin);
-  url.pathname = path ? `${basePath}/${path}` : basePath || "/";
+  const pathname = path ? `${basePath}/${path}` : basePath || "/";
+  // A plain path (the usual case) parses as it would be set; anything else is set piece by piece.
+  if (cut < 0 && PLAIN_PATH.test(pathname)) {
+    return { url: new URL(origin + pathname), sameOrigin: true };
+  }
+  const url = new URL(origin);
+  url.pathname = pathname;
   const suffix = cut < 0 ? "" : target.slice(cut);
   const queryIndex = suffix.indexOf("?");
   const hashIndex = suffix.indexOf("#");
@@ -58,6 +62,23 @@ export function resolveTarget(
   }
   if (hashIndex >= 0) url.hash = suffix.slice(hashIndex);
   return { url, sameOrigin: true };
+}
+
+/** Path characters that mean the same in a whole URL as in `url.pathname = …` (RFC 3986 pchar). */
+const PLAIN_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+
+/** Parsed base URLs (an env's base_url is resolved against for every request). */
+const bases = new Map<string, { origin: string; basePath: string }>();
+
+function parseBase(baseUrl: string): { origin: string; basePath: string } {
+  let base = bases.get(baseUrl);
+  if (!base) {
+    const url = new URL(baseUrl);
+    base = { origin: url.origin, basePath: url.pathname.replace(/\/+$/, "") };
+    if (bases.size >= 64) bases.clear();
+    bases.set(baseUrl, base);
+  }
+  return base;
 }
 
 /**

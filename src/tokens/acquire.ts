@@ -29,6 +29,16 @@ export interface AcquireContext {
   offerLogin?: OfferLogin;
 }
 
+/** A token and how long this process may keep using it without asking again. */
+export interface AcquiredToken extends TokenOutcome {
+  /**
+   * Until when (ms since the epoch) the token may be reused from memory: its expiry less the
+   * refresh margin, and no later than the SSO session's when the env requires one. Undefined:
+   * ask every time (command tokens, which their helper caches, and tokens without an expiry).
+   */
+  reuseUntil?: number;
+}
+
 async function ssoSession(
   env: ResolvedEnv,
   ctx: AcquireContext,
@@ -50,7 +60,7 @@ async function ssoSession(
  * Token calls under way in this process, per deps object (one client's fetch and clock) and by
  * env and options: concurrent callers share one.
  */
-const inFlight = new WeakMap<Deps, Map<string, Promise<TokenOutcome>>>();
+const inFlight = new WeakMap<Deps, Map<string, Promise<AcquiredToken>>>();
 
 /**
  * A token for the env. Concurrent calls in one process for the same env and options share one
@@ -61,7 +71,7 @@ export function acquireToken(
   env: ResolvedEnv,
   ctx: AcquireContext,
   options: ServiceTokenOptions,
-): Promise<TokenOutcome> {
+): Promise<AcquiredToken> {
   const key = JSON.stringify([
     env.configPath ?? "",
     env.name,
@@ -79,12 +89,23 @@ export function acquireToken(
   return call;
 }
 
+/** Until when an SSO session may be relied on without reading it again. */
+async function ssoReuseUntil(expiresAt: string): Promise<number> {
+  const { SSO_REFRESH_MARGIN_MS } = await import("../sso/sso.ts");
+  return Date.parse(expiresAt) - SSO_REFRESH_MARGIN_MS;
+}
+
 async function acquireOnce(
   env: ResolvedEnv,
   ctx: AcquireContext,
   options: ServiceTokenOptions,
-): Promise<TokenOutcome> {
-  if (env.requiresSso && env.auth.type !== "sso") await ssoSession(env, ctx);
+): Promise<AcquiredToken> {
+  // requires_sso: the session must stay valid as long as the token is reused.
+  let sessionUntil = Infinity;
+  if (env.requiresSso && env.auth.type !== "sso") {
+    const session = await ssoSession(env, ctx);
+    sessionUntil = await ssoReuseUntil(session.expires_at);
+  }
   if (env.auth.dpop && !(SERVICE_TYPES as readonly string[]).includes(env.auth.type)) {
     throw new ConfigError(
       "DPOP_UNSUPPORTED",
@@ -100,8 +121,15 @@ async function acquireOnce(
     case "client_credentials":
     case "password":
     case "token_exchange":
-    case "jwt_bearer":
-      return await getServiceToken(env, ctx, options);
+    case "jwt_bearer": {
+      const outcome = await getServiceToken(env, ctx, options);
+      const { expiresAt } = outcome.token;
+      if (expiresAt === undefined) return outcome;
+      return {
+        ...outcome,
+        reuseUntil: Math.min(expiresAt - env.auth.refreshMarginMs, sessionUntil),
+      };
+    }
     case "sso": {
       const s = await ssoSession(env, ctx, options);
       const token: TokenSet = {
@@ -117,7 +145,7 @@ async function acquireOnce(
         const key = await sessionDpopKey(s);
         if (key) token.dpopKey = key;
       }
-      return { token, from: "cache", cached: true };
+      return { token, from: "cache", cached: true, reuseUntil: await ssoReuseUntil(s.expires_at) };
     }
     case "command": {
       const { commandToken } = await import("./command.ts");

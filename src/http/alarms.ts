@@ -1,0 +1,67 @@
+/**
+ * Many deadlines on one timer. Every API request has a timeout and every wait for its body a
+ * watchdog; arming and clearing a timer for each costs several microseconds, a noticeable part
+ * of a request on a fast network. Here a deadline is one Set entry, and one timer rings for the
+ * earliest: it is re-armed only when it rings (or when an earlier deadline comes), and keeps the
+ * process alive only while some deadline is pending, like a timer of its own would.
+ *
+ * @module
+ */
+
+/** A pending deadline; pass it to {@link clearAlarm} once what it guards is done. */
+export interface Alarm {
+  /** When it rings, in `performance.now()` time. */
+  readonly at: number;
+  readonly ring: () => void;
+}
+
+const pending = new Set<Alarm>();
+let timer: ReturnType<typeof setTimeout> | undefined;
+/** When `timer` rings (Infinity: no timer). */
+let timerAt = Infinity;
+/** Whether `timer` keeps the process alive. */
+let refed = false;
+
+/** Call `ring` in `ms` milliseconds, unless the alarm is cleared first. */
+export function setAlarm(ms: number, ring: () => void): Alarm {
+  const alarm: Alarm = { at: performance.now() + ms, ring };
+  pending.add(alarm);
+  if (alarm.at < timerAt) arm(alarm.at);
+  else if (!refed) ref(true);
+  return alarm;
+}
+
+/** Forget an alarm (rung or not). */
+export function clearAlarm(alarm: Alarm | undefined): void {
+  if (alarm && pending.delete(alarm) && pending.size === 0 && refed) ref(false);
+}
+
+function arm(at: number): void {
+  if (timer !== undefined) clearTimeout(timer);
+  timerAt = at;
+  timer = setTimeout(check, Math.max(0, Math.ceil(at - performance.now())));
+  refed = true;
+}
+
+function ref(on: boolean): void {
+  if (timer === undefined) return;
+  refed = on;
+  if (on) Deno.refTimer(timer);
+  else Deno.unrefTimer(timer);
+}
+
+function check(): void {
+  timer = undefined;
+  timerAt = Infinity;
+  refed = false;
+  const now = performance.now();
+  const due: Alarm[] = [];
+  let next = Infinity;
+  for (const alarm of pending) {
+    if (alarm.at <= now) due.push(alarm);
+    else if (alarm.at < next) next = alarm.at;
+  }
+  for (const alarm of due) pending.delete(alarm);
+  if (next !== Infinity) arm(next);
+  for (const alarm of due) alarm.ring();
+}
