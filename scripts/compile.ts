@@ -12,7 +12,7 @@
  * The commit reaches the binary through a generated entry point (dist/.build/main.ts), which
  * does what main.ts does (the warm path from its sources, then the program) and passes
  * `{ commit }` to `main`; nothing in src/ is rewritten. It also names every module the program
- * loads through `lazyImport` (src/cli/lazy.ts), which `deno compile` would otherwise leave out.
+ * loads through `lazyImport` (src/util/lazy.ts), which `deno compile` would otherwise leave out.
  * `deno compile` downloads the Deno runtime for each target, so the real run needs internet
  * access (the release workflow has it); the dry run needs none.
  *
@@ -84,7 +84,7 @@ export function lazyImportTargets(): string[] {
     for (const entry of Deno.readDirSync(dir)) {
       const path = join(dir, entry.name);
       if (entry.isDirectory) walk(path);
-      else if (entry.name.endsWith(".ts") && path !== join(REPO, "src", "cli", "lazy.ts")) {
+      else if (entry.name.endsWith(".ts") && path !== join(REPO, "src", "util", "lazy.ts")) {
         scan(path);
       }
     }

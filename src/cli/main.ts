@@ -10,6 +10,7 @@ import { ExitCode } from "../errors.ts";
 import { Redactor } from "../ui/redact.ts";
 import { makeLogger, reportError } from "./report.ts";
 import { parseInvocation } from "./args.ts";
+import { lazyImport } from "./lazy.ts";
 import { type GlobalFlags } from "./spec.ts";
 import { buildInfo, type BuildStamp, formatBuildInfo } from "../version.ts";
 
@@ -32,11 +33,17 @@ export async function main(args: string[], deps: Deps, build?: BuildStamp): Prom
         return ExitCode.ok;
       }
       case "plugin": {
-        const { runPlugin } = await import("./plugin.ts");
+        const { runPlugin } = await lazyImport<typeof import("./plugin.ts")>(
+          "./plugin.ts",
+          import.meta.url,
+        );
         return await runPlugin({ deps, log, globals: inv.globals, offerLogin }, inv.name, inv.args);
       }
       case "help": {
-        const { commandHelp, groupHelp, mainHelp } = await import("./help.ts");
+        const { commandHelp, groupHelp, mainHelp } = await lazyImport<typeof import("./help.ts")>(
+          "./help.ts",
+          import.meta.url,
+        );
         await deps.stdout.write(
           inv.topic === undefined
             ? mainHelp(await pluginSummaries(deps))
@@ -62,10 +69,14 @@ export async function main(args: string[], deps: Deps, build?: BuildStamp): Prom
 
 /** The CLI asks in a terminal whether to sign in again (loaded only when it comes to that). */
 const offerLogin: OfferLogin = async (sso, ctx) =>
-  (await import("./offer_login.ts")).offerLoginInTerminal(sso, ctx);
+  (await lazyImport<typeof import("./offer_login.ts")>("./offer_login.ts", import.meta.url))
+    .offerLoginInTerminal(sso, ctx);
 
 async function pluginSummaries(deps: Deps): Promise<Array<[string, string]>> {
-  const { listPlugins } = await import("./child.ts");
+  const { listPlugins } = await lazyImport<typeof import("./child.ts")>(
+    "./child.ts",
+    import.meta.url,
+  );
   return [...listPlugins(deps)].map(([name, path]) => [name, `runs ${path}`]);
 }
 

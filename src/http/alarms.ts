@@ -5,6 +5,12 @@
  * earliest: it is re-armed only when it rings (or when an earlier deadline comes), and keeps the
  * process alive only while some deadline is pending, like a timer of its own would.
  *
+ * The timer is `AbortSignal.timeout`, not `setTimeout`: in Deno 2.9 the first use of the global
+ * `setTimeout` loads its Node-compatible timers (`node:timers` and about 20 modules of Deno's Node
+ * layer), some 10 ms of every `lmi request`. Such a signal's timer keeps the process alive only
+ * while the signal has an abort listener; one that is replaced loses its listener and rings
+ * unheard.
+ *
  * @module
  */
 
@@ -16,7 +22,7 @@ export interface Alarm {
 }
 
 const pending = new Set<Alarm>();
-let timer: ReturnType<typeof setTimeout> | undefined;
+let timer: AbortSignal | undefined;
 /** When `timer` rings (Infinity: no timer). */
 let timerAt = Infinity;
 /** Whether `timer` keeps the process alive. */
@@ -26,7 +32,8 @@ let refed = false;
 export function setAlarm(ms: number, ring: () => void): Alarm {
   const alarm: Alarm = { at: performance.now() + ms, ring };
   pending.add(alarm);
-  if (alarm.at < timerAt) arm(alarm.at);
+  // A timer that rang while nothing was pending (and nothing listened) is as good as none.
+  if (alarm.at < timerAt || timer?.aborted) arm(alarm.at);
   else if (!refed) ref(true);
   return alarm;
 }
@@ -37,20 +44,22 @@ export function clearAlarm(alarm: Alarm | undefined): void {
 }
 
 function arm(at: number): void {
-  if (timer !== undefined) clearTimeout(timer);
+  if (timer !== undefined && refed) timer.removeEventListener("abort", check);
   timerAt = at;
-  timer = setTimeout(check, Math.max(0, Math.ceil(at - performance.now())));
+  timer = AbortSignal.timeout(Math.max(0, Math.ceil(at - performance.now())));
+  timer.addEventListener("abort", check); // which also keeps the process alive
   refed = true;
 }
 
 function ref(on: boolean): void {
   if (timer === undefined) return;
   refed = on;
-  if (on) Deno.refTimer(timer);
-  else Deno.unrefTimer(timer);
+  if (on) timer.addEventListener("abort", check);
+  else timer.removeEventListener("abort", check);
 }
 
-function check(): void {
+function check(event: Event): void {
+  if (event.target !== timer) return; // replaced: an earlier deadline came
   timer = undefined;
   timerAt = Infinity;
   refed = false;

@@ -35,6 +35,7 @@ import {
 } from "./retry.ts";
 import { resolveTarget, type Target } from "./url.ts";
 import { HeaderMap } from "./header_map.ts";
+import { lazyImport } from "../util/lazy.ts";
 
 /**
  * Supplies tokens: the current one, or a new one when the API refused `rejectedToken`. A token
@@ -123,7 +124,10 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
       if (useToken && token) {
         headers.set("authorization", authorization(token));
         if (token.dpopKey) {
-          const { createProof } = await import("./dpop.ts");
+          const { createProof } = await lazyImport<typeof import("./dpop.ts")>(
+            "./dpop.ts",
+            import.meta.url,
+          );
           const { dpopKey, accessToken } = token;
           prove = (hopMethod, url) =>
             createProof(dpopKey, {
@@ -163,7 +167,10 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
         throw err;
       }
       if (token?.dpopKey) {
-        const { nonceChallenge } = await import("./dpop.ts");
+        const { nonceChallenge } = await lazyImport<typeof import("./dpop.ts")>(
+          "./dpop.ts",
+          import.meta.url,
+        );
         const nonce = nonceChallenge(response);
         if (nonce === undefined) {
           dpopNonce = response.headers.get("dpop-nonce") ?? dpopNonce;

@@ -109,11 +109,18 @@ export function caFileCertificates(path: string): string[] {
 /** What building a trusting fetch needs from the deps object. */
 export type TrustDeps = Pick<Deps, "fetch" | "env" | "os">;
 
+/** The variables that can send an `http://` request through a proxy, which may speak TLS. */
+const HTTP_PROXY_VARS = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
 /**
  * A fetch that trusts the OS store and `caFile` on top of Deno's defaults. The HttpClient is
  * built on first use (reading the OS store costs a few milliseconds, which the warm token path
  * never pays). Proxies: HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured by Deno's client.
  * The client certificate, when given, is read and checked at once (a ConfigError naming the file).
+ *
+ * A plain `http://` request (a loopback API, say) involves no TLS unless a proxy carries it, so
+ * while no HTTP proxy is set and no client has been built it goes out through `deps.fetch` as it
+ * is: neither the OS store nor the client is needed for it.
  */
 export function trustingFetch(
   deps: TrustDeps,
@@ -136,13 +143,27 @@ export function trustingFetch(
       return Promise.reject(err); // as from an async function
     }
   };
+  /** Whether an http:// request may go through a proxy (then it takes the client too). */
+  let httpProxied: boolean | undefined;
   return (input, init) => {
     if (built) return send(input, init, built);
+    if (isPlainHttp(input) && !(httpProxied ??= HTTP_PROXY_VARS.some((name) => deps.env(name)))) {
+      try {
+        return deps.fetch(input, init);
+      } catch (err) {
+        return Promise.reject(err); // as from an async function
+      }
+    }
     client ??= systemCertificates(deps).then((system) =>
       built = Deno.createHttpClient({ caCerts: [...system, ...extra], ...identity })
     );
     return client.then((c) => send(input, init, c));
   };
+}
+
+function isPlainHttp(input: RequestInfo | URL): boolean {
+  const href = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  return href.startsWith("http:");
 }
 
 const built = new WeakMap<typeof globalThis.fetch, Map<string, typeof globalThis.fetch>>();

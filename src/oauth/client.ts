@@ -20,6 +20,7 @@ import {
   tlsClientAuth,
 } from "./client_auth.ts";
 import type { ClientAuth } from "../config/schema.ts";
+import { lazyImport } from "../util/lazy.ts";
 
 /** The server's endpoints, as plain data. */
 export interface ServerInfo {
@@ -297,7 +298,10 @@ async function clientAuthentication(
 }
 
 async function privateKeyJwt(auth: ResolvedAuth, envName: string): Promise<ClientAuthFactory> {
-  const { importPrivateKey } = await import("./private_key.ts");
+  const { importPrivateKey } = await lazyImport<typeof import("./private_key.ts")>(
+    "./private_key.ts",
+    import.meta.url,
+  );
   const key = await importPrivateKey(
     requireSecret(auth.privateKey, "private key", envName),
     auth.privateKey!.variable,

@@ -17,6 +17,7 @@ import {
   type ServiceTokenOptions,
   type TokenOutcome,
 } from "./service.ts";
+import { lazyImport } from "../util/lazy.ts";
 
 export interface AcquireContext {
   deps: Deps;
@@ -46,7 +47,10 @@ async function ssoSession(
 ) {
   if (!env.sso) throw ssoNotConfigured(env.configPath, env.name);
   const sso = env.sso;
-  const { getSsoSession } = await import("../sso/sso.ts");
+  const { getSsoSession } = await lazyImport<typeof import("../sso/sso.ts")>(
+    "../sso/sso.ts",
+    import.meta.url,
+  );
   const offer = ctx.offerLogin;
   return await getSsoSession(sso, ctx, {
     ...(options.minTtlMs !== undefined ? { minTtlMs: options.minTtlMs } : {}),
@@ -91,7 +95,10 @@ export function acquireToken(
 
 /** Until when an SSO session may be relied on without reading it again. */
 async function ssoReuseUntil(expiresAt: string): Promise<number> {
-  const { SSO_REFRESH_MARGIN_MS } = await import("../sso/sso.ts");
+  const { SSO_REFRESH_MARGIN_MS } = await lazyImport<typeof import("../sso/sso.ts")>(
+    "../sso/sso.ts",
+    import.meta.url,
+  );
   return Date.parse(expiresAt) - SSO_REFRESH_MARGIN_MS;
 }
 
@@ -141,14 +148,20 @@ async function acquireOnce(
       };
       // A DPoP-bound session (`[sso] dpop = true`): requests carry proofs made with its key.
       if (s.dpop_jwk && s.token_type.toLowerCase() === "dpop") {
-        const { sessionDpopKey } = await import("../sso/sso.ts");
+        const { sessionDpopKey } = await lazyImport<typeof import("../sso/sso.ts")>(
+          "../sso/sso.ts",
+          import.meta.url,
+        );
         const key = await sessionDpopKey(s);
         if (key) token.dpopKey = key;
       }
       return { token, from: "cache", cached: true, reuseUntil: await ssoReuseUntil(s.expires_at) };
     }
     case "command": {
-      const { commandToken } = await import("./command.ts");
+      const { commandToken } = await lazyImport<typeof import("./command.ts")>(
+        "./command.ts",
+        import.meta.url,
+      );
       return await commandToken(env, { log: ctx.log, now: ctx.deps.now });
     }
     case "none":

@@ -28,6 +28,7 @@ import {
 } from "./quick.ts";
 import type { ClientAuthFactory, Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
+import { lazyImport } from "../util/lazy.ts";
 
 export interface ServiceContext {
   deps: Pick<Deps, "fetch" | "now" | "env" | "os">;
@@ -199,7 +200,10 @@ async function openStore(
 /** The env's stored DPoP key when `entry` is bound to it (no lock, no warnings). */
 async function boundKey(entry: CachedToken, cache: TokenCache): Promise<DpopKey | undefined> {
   if (!entry.dpop_jkt) return undefined;
-  const { readDpopKey } = await import("./dpop_key.ts");
+  const { readDpopKey } = await lazyImport<typeof import("./dpop_key.ts")>(
+    "./dpop_key.ts",
+    import.meta.url,
+  );
   const key = await readDpopKey(cache.files.dpop);
   return key?.jkt === entry.dpop_jkt ? key : undefined;
 }
@@ -210,7 +214,7 @@ async function envDpopKey(
   ctx: ServiceContext,
   cache: TokenCache | undefined,
 ): Promise<DpopKey> {
-  const m = await import("./dpop_key.ts");
+  const m = await lazyImport<typeof import("./dpop_key.ts")>("./dpop_key.ts", import.meta.url);
   if (cache) return (await m.loadOrCreateDpopKey(cache.files.dpop, ctx.log)).key;
   ctx.log.warnOnce(
     "dpop-no-cache",
@@ -267,10 +271,11 @@ class Flow {
       path: cache?.files.jwks,
       configIssuer: env.auth.issuer,
       fetchJwks: async (keys) =>
-        (await import("./jwks_fetch.ts")).fetchJwks(
-          keys,
-          (input, init) => this.#transportFetch(input, init),
-        ),
+        (await lazyImport<typeof import("./jwks_fetch.ts")>("./jwks_fetch.ts", import.meta.url))
+          .fetchJwks(
+            keys,
+            (input, init) => this.#transportFetch(input, init),
+          ),
       now: ctx.deps.now,
       log: ctx.log,
       issuerKeys: async () => {
@@ -287,7 +292,10 @@ class Flow {
 
   /** The deps with the env's trust (OS store, ca_file) and client certificate on `fetch`. */
   async #envDeps(): Promise<ServiceContext["deps"]> {
-    const tls = await import("../http/tls.ts");
+    const tls = await lazyImport<typeof import("../http/tls.ts")>(
+      "../http/tls.ts",
+      import.meta.url,
+    );
     const { caFile, auth } = this.env;
     return { ...this.ctx.deps, fetch: tls.envFetch(this.ctx.deps, caFile, auth.clientCert) };
   }
@@ -315,7 +323,10 @@ class Flow {
   /** The workload's subject token, read once per acquisition (a file is read anew each time). */
   subjectToken(): Promise<string> {
     return this.#subjectToken ??= (async () => {
-      const m = await import("./subject_token.ts");
+      const m = await lazyImport<typeof import("./subject_token.ts")>(
+        "./subject_token.ts",
+        import.meta.url,
+      );
       const source = m.requireSubjectSource(this.env.auth, this.env.name);
       this.ctx.log.info(`subject token for env ${q(this.env.name)}: ${m.describeSource(source)}`);
       return await m.readSubjectToken(source, {
@@ -333,9 +344,18 @@ class Flow {
   async #request(call: (conn: Connection) => Promise<TokenResponse>): Promise<TokenResponse> {
     const { auth, name, timeoutMs } = this.env;
     const { log } = this.ctx;
-    const m = await import("../oauth/client.ts");
-    const { withDpop } = await import("../oauth/grants.ts");
-    const { withClientAuthFallback } = await import("../oauth/client_auth.ts");
+    const m = await lazyImport<typeof import("../oauth/client.ts")>(
+      "../oauth/client.ts",
+      import.meta.url,
+    );
+    const { withDpop } = await lazyImport<typeof import("../oauth/grants.ts")>(
+      "../oauth/grants.ts",
+      import.meta.url,
+    );
+    const { withClientAuthFallback } = await lazyImport<typeof import("../oauth/client_auth.ts")>(
+      "../oauth/client_auth.ts",
+      import.meta.url,
+    );
     const factory = await this.#factory();
     const server = await this.server();
     const plan = m.clientAuthPlan(auth, server, this.remembered);
@@ -365,8 +385,14 @@ class Flow {
 
   async grant(): Promise<TokenResponse> {
     const { auth, name } = this.env;
-    const grants = await import("../oauth/grants.ts");
-    const m = await import("../oauth/client.ts");
+    const grants = await lazyImport<typeof import("../oauth/grants.ts")>(
+      "../oauth/grants.ts",
+      import.meta.url,
+    );
+    const m = await lazyImport<typeof import("../oauth/client.ts")>(
+      "../oauth/client.ts",
+      import.meta.url,
+    );
     // Secrets are checked before any network call, so a missing variable is reported as such.
     await this.#factory();
     if (auth.type === "password") {
@@ -395,7 +421,10 @@ class Flow {
   }
 
   async refresh(refreshToken: string): Promise<TokenResponse> {
-    const grants = await import("../oauth/grants.ts");
+    const grants = await lazyImport<typeof import("../oauth/grants.ts")>(
+      "../oauth/grants.ts",
+      import.meta.url,
+    );
     return await this.#request((conn) => grants.refresh(conn, this.env.auth, refreshToken));
   }
 

@@ -65,9 +65,20 @@ Deno.test("deno task lmi finds the lmi.toml of the folder it was run in", async 
 Deno.test("deno task lmi downloads only lmi's own packages", async () => {
   await using box = await sandbox();
   const fresh = join(box.dir, "deno-dir");
-  const r = await taskLmi(["--version"], box.home, { ...box.env, DENO_DIR: fresh });
+  await Deno.writeTextFile(
+    join(box.home, "lmi.toml"),
+    `[envs.proj]\nbase_url = "https://api.example.com"\n[envs.proj.auth]\ntype = "none"\n`,
+  );
+  const version = await taskLmi(["--version"], box.home, { ...box.env, DENO_DIR: fresh });
+  assertEquals(version.code, 0, version.stderr);
+  assertStringIncludes(version.stdout, "(deno run)");
+  // A command that reads the config (--version and help load no package at all).
+  const r = await taskLmi(["env", "show", "proj", "--json"], box.home, {
+    ...box.env,
+    DENO_DIR: fresh,
+  });
   assertEquals(r.code, 0, r.stderr);
-  assertStringIncludes(r.stdout, "(deno run)");
+  assertEquals(JSON.parse(r.stdout).name, "proj");
   const packages = await cachedPackages(fresh);
   // src/deps.ts: openid-client (with oauth4webapi and jose) and smol-toml; nothing for tests.
   assertEquals(packages, ["jose", "oauth4webapi", "openid-client", "smol-toml"]);

@@ -1,5 +1,5 @@
 /**
- * Modules loaded through lazyImport (src/cli/lazy.ts): each command's loader finds its module,
+ * Modules loaded through lazyImport (src/util/lazy.ts): each command's loader finds its module,
  * and the entry point `deno compile` builds names every one of them (it would leave them out).
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
