@@ -46,7 +46,9 @@ export function clearAlarm(alarm: Alarm | undefined): void {
 function arm(at: number): void {
   if (timer !== undefined && refed) timer.removeEventListener("abort", check);
   timerAt = at;
-  timer = AbortSignal.timeout(Math.max(0, Math.ceil(at - performance.now())));
+  const delay = Math.ceil(at - performance.now());
+  // Whole milliseconds up to 2^53 - 1 (it throws on more, or on NaN).
+  timer = AbortSignal.timeout(delay > 0 ? Math.min(delay, Number.MAX_SAFE_INTEGER) : 0);
   timer.addEventListener("abort", check); // which also keeps the process alive
   refed = true;
 }

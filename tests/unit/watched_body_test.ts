@@ -105,6 +105,34 @@ Deno.test("alarms: many deadlines on one timer", async () => {
   clearAlarm(late); // already rung: harmless
 });
 
+Deno.test("alarms: a timer that rang with nothing pending is replaced by the next alarm", async () => {
+  const rung: string[] = [];
+  clearAlarm(setAlarm(10, () => rung.push("cleared")));
+  await sleep(60); // its timer rings unheard
+  setAlarm(20, () => rung.push("next"));
+  await sleep(120);
+  assertEquals(rung, ["next"]);
+});
+
+Deno.test("alarms: a pending deadline keeps the process alive, a cleared one does not", async () => {
+  const url = new URL("../../src/http/alarms.ts", import.meta.url).href;
+  const run = async (code: string) => {
+    const started = performance.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--quiet", `import { clearAlarm, setAlarm } from "${url}";\n${code}`],
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    return { text: dec.decode(out.stdout), ms: performance.now() - started };
+  };
+  const pending = await run(`setAlarm(300, () => console.log("rang"));`);
+  assertEquals(pending.text, "rang\n");
+  assert(pending.ms >= 300, `${pending.ms} ms`);
+  const cleared = await run(`clearAlarm(setAlarm(20_000, () => console.log("rang")));`);
+  assertEquals(cleared.text, "");
+  assert(cleared.ms < 10_000, `${cleared.ms} ms`);
+});
+
 Deno.test("a body read whole under the watchdog", async (t) => {
   await t.step("a known length stops when full, without waiting for the end", async () => {
     const s = source(["hello", " world"], "stall");
