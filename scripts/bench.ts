@@ -40,10 +40,10 @@ const SETTINGS = {
     startupRounds: 30,
     peerRounds: 20,
     libraryRequests: 10_000,
-    libraryRounds: 3,
+    libraryRounds: 9,
     expiryRounds: 3,
     streamBytes: 1_000_000_000,
-    streamRounds: 3,
+    streamRounds: 5,
     coldRounds: 5,
   },
 };
