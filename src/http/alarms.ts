@@ -47,8 +47,9 @@ function arm(at: number): void {
   if (timer !== undefined && refed) timer.removeEventListener("abort", check);
   timerAt = at;
   const delay = Math.ceil(at - performance.now());
-  // Whole milliseconds up to 2^53 - 1 (it throws on more, or on NaN).
-  timer = AbortSignal.timeout(delay > 0 ? Math.min(delay, Number.MAX_SAFE_INTEGER) : 0);
+  // At most 2^31 - 1 ms: a longer AbortSignal.timeout fires at once. An alarm further off than
+  // that (none today: timeouts are at most a day) finds its deadline not reached and re-arms.
+  timer = AbortSignal.timeout(delay > 0 ? Math.min(delay, 2 ** 31 - 1) : 0);
   timer.addEventListener("abort", check); // which also keeps the process alive
   refed = true;
 }

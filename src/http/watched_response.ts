@@ -22,6 +22,7 @@ const ONE_READ_MAX = 64 * 1024;
 
 const native = Response.prototype;
 const nativeBody = Object.getOwnPropertyDescriptor(native, "body")!.get!;
+const nativeBodyUsed = Object.getOwnPropertyDescriptor(native, "bodyUsed")!.get!;
 
 interface Watch {
   options: WatchOptions;
@@ -30,6 +31,17 @@ interface Watch {
    * only when asked: a body read whole never needs one.)
    */
   stream?: ReadableStream<Uint8Array<ArrayBuffer>> | null;
+  /**
+   * Set by `clone()`: `stream` is then one branch of a tee of the fetch body, which reading the
+   * clone also consumes, so the fetch body's `bodyUsed` no longer says whether this one was read.
+   */
+  teed?: { used: boolean };
+}
+
+/** Whether the response's body was read or is held by a reader (`bodyUsed`, tee-aware). */
+function used(response: Response, watch: Watch): boolean {
+  if (watch.teed) return watch.teed.used || watch.stream?.locked === true;
+  return nativeBodyUsed.call(response) || watch.stream?.locked === true;
 }
 
 /** The fetch body itself, before any watch. */
@@ -86,7 +98,8 @@ async function wholeWatched<T>(
 ): Promise<T> {
   if (watch.stream) {
     // Read from (the fetch body is then disturbed) or held by a reader: used, as fetch says.
-    if (response.bodyUsed || watch.stream.locked) throw new TypeError("Body already consumed");
+    if (used(response, watch)) throw new TypeError("Body already consumed");
+    if (watch.teed) watch.teed.used = true;
     // The watched stream times itself; its errors are the watch's already.
     return convert(await readWatched(watch.stream, { fail: passOn }));
   }
@@ -111,6 +124,13 @@ class WatchedResponse extends Response {
           >;
         }
         return watch.stream;
+      },
+      configurable: true,
+    });
+    Object.defineProperty(WatchedResponse.prototype, "bodyUsed", {
+      get(this: WatchedResponse) {
+        const watch = watches.get(this);
+        return watch ? used(this, watch) : nativeBodyUsed.call(this);
       },
       configurable: true,
     });
@@ -155,6 +175,7 @@ class WatchedResponse extends Response {
     // Both copies read through the one watched stream.
     const [mine, theirs] = body.tee();
     watch.stream = mine as ReadableStream<Uint8Array<ArrayBuffer>>;
+    watch.teed ??= { used: false };
     return withBody(this, theirs);
   }
 }

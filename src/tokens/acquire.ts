@@ -93,13 +93,19 @@ export function acquireToken(
   return call;
 }
 
+/**
+ * How long a client may rely on an SSO session without reading its store again: a sign-out
+ * (`lmi logout sso` in another process) reaches running clients within this.
+ */
+export const SESSION_RECHECK_MS = 5_000;
+
 /** Until when an SSO session may be relied on without reading it again. */
-async function ssoReuseUntil(expiresAt: string): Promise<number> {
+export async function ssoReuseUntil(expiresAt: string, now: number): Promise<number> {
   const { SSO_REFRESH_MARGIN_MS } = await lazyImport<typeof import("../sso/sso.ts")>(
     "../sso/sso.ts",
     import.meta.url,
   );
-  return Date.parse(expiresAt) - SSO_REFRESH_MARGIN_MS;
+  return Math.min(Date.parse(expiresAt) - SSO_REFRESH_MARGIN_MS, now + SESSION_RECHECK_MS);
 }
 
 async function acquireOnce(
@@ -111,7 +117,7 @@ async function acquireOnce(
   let sessionUntil = Infinity;
   if (env.requiresSso && env.auth.type !== "sso") {
     const session = await ssoSession(env, ctx);
-    sessionUntil = await ssoReuseUntil(session.expires_at);
+    sessionUntil = await ssoReuseUntil(session.expires_at, ctx.deps.now());
   }
   if (env.auth.dpop && !(SERVICE_TYPES as readonly string[]).includes(env.auth.type)) {
     throw new ConfigError(
@@ -155,7 +161,12 @@ async function acquireOnce(
         const key = await sessionDpopKey(s);
         if (key) token.dpopKey = key;
       }
-      return { token, from: "cache", cached: true, reuseUntil: await ssoReuseUntil(s.expires_at) };
+      return {
+        token,
+        from: "cache",
+        cached: true,
+        reuseUntil: await ssoReuseUntil(s.expires_at, ctx.deps.now()),
+      };
     }
     case "command": {
       const { commandToken } = await lazyImport<typeof import("./command.ts")>(

@@ -134,3 +134,14 @@ Deno.test("near expiry, a renewal by another process is picked up from the cache
   assertEquals(await get(a.client), 200);
   assertEquals([w.tokens, w.api], [2, ["Bearer at-2"]], "no token request of a's own");
 });
+
+Deno.test("a held token of an SSO-bound env is re-checked against the session within seconds", async () => {
+  const { ssoReuseUntil, SESSION_RECHECK_MS } = await import("../../src/tokens/acquire.ts");
+  const { SSO_REFRESH_MARGIN_MS } = await import("../../src/sso/sso.ts");
+  const now = Date.parse("2026-12-01T12:00:00Z");
+  // A session valid for hours: a sign-out elsewhere still reaches the client within 5 s.
+  assertEquals(await ssoReuseUntil("2026-12-01T20:00:00Z", now), now + SESSION_RECHECK_MS);
+  // A session about to end: held no longer than the session may be relied on.
+  const soon = new Date(now + SSO_REFRESH_MARGIN_MS + 1_000).toISOString();
+  assertEquals(await ssoReuseUntil(soon, now), now + 1_000);
+});

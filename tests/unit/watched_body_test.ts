@@ -210,6 +210,15 @@ Deno.test("watched responses", async (t) => {
     const copy = r.clone();
     assertEquals([await r.text(), await copy.text()], ["xy", "xy"]);
   });
+  await t.step("clone: the copy read first leaves the original readable, as fetch's", async () => {
+    const r = watchedResponse(response(source(["x", "y"]).stream), { idleMs: 1000, fail });
+    const copy = r.clone();
+    assertEquals(await copy.text(), "xy");
+    assertEquals([r.bodyUsed, copy.bodyUsed], [false, true]);
+    assertEquals(await r.text(), "xy");
+    assertEquals(r.bodyUsed, true);
+    await assertRejects(() => r.text(), TypeError);
+  });
   await t.step(
     "a bodiless status, or a Response of another class, is handled as it is",
     async () => {
