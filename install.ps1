@@ -13,9 +13,11 @@ Set-StrictMode -Version Latest
 
 $RepoUrl = 'https://github.com/ORG/lmi' # the release workflow writes the real repository here
 
+# Errors are thrown, never `exit`: under `irm … | iex` the script runs in the user's own session,
+# which `exit` would close. A thrown error still ends `pwsh -File` and the Action's step with 1, and
+# the `finally` below removes the temporary files either way.
 function Fail([string]$Message) {
-  [Console]::Error.WriteLine("lmi install: error: $Message")
-  exit 1
+  throw "lmi install: error: $Message"
 }
 
 $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString()

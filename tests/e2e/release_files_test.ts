@@ -281,4 +281,6 @@ Deno.test("install.ps1 asks for the Windows target and checks SHA256SUMS", async
   assertStringIncludes(text, `'lmi-${windows}.exe'`);
   assertStringIncludes(text, "SHA256SUMS");
   assertStringIncludes(text, "Get-FileHash -Algorithm SHA256");
+  // Run as `irm … | iex`, it shares the user's session: an `exit` would close their window.
+  assert(!/^\s*exit\b|[;{]\s*exit\b/m.test(text), "install.ps1 must throw, not exit");
 });
