@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
+import { libraryScriptArgs, runDeno } from "../helpers/cli.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
@@ -59,27 +60,9 @@ Deno.test("200 concurrent requests while the token expires: one token request, n
   const script = join(box.dir, "load.ts");
   await Deno.writeTextFile(script, SCRIPT);
   idp.stats.reset();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      `--config=${join(REPO, "deno.json")}`,
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys=uid",
-      "--allow-net=127.0.0.1",
-      script,
-    ],
-    clearEnv: true,
-    env: box.env,
-    cwd: box.home,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 0, stderr);
-  const result = JSON.parse(new TextDecoder().decode(out.stdout));
+  const out = await runDeno(libraryScriptArgs(script, "--allow-net=127.0.0.1"), box);
+  assertEquals(out.code, 0, out.stderr);
+  const result = JSON.parse(out.stdout);
   assertEquals(result.failures, []);
   assertEquals(seen.length, REQUESTS);
   // The first token, then exactly one more when it neared its expiry.

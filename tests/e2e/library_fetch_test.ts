@@ -7,23 +7,10 @@ import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { ignoreUnless } from "../helpers/components.ts";
 import { NEEDS_PTY } from "../helpers/pty.ts";
-import { sandbox } from "../helpers/cli.ts";
-import { REPO } from "../../scripts/run_lmi.ts";
+import { libraryScriptArgs, runDeno, sandbox } from "../helpers/cli.ts";
 
 /** `deno run` of a library script with the network denied: only an injected fetch can answer. */
-function offlineRun(script: string): string[] {
-  return [
-    "run",
-    "--quiet",
-    `--config=${join(REPO, "deno.json")}`,
-    "--allow-read",
-    "--allow-write",
-    "--allow-env",
-    "--allow-sys=uid",
-    "--deny-net",
-    script,
-  ];
-}
+const offlineRun = (script: string) => libraryScriptArgs(script, "--deny-net");
 
 /** src/mod.ts as a file URL: a Windows path (C:\...) is no import specifier. */
 const MOD = JSON.stringify(new URL("../../src/mod.ts", import.meta.url).href);
@@ -65,17 +52,9 @@ client_secret_env = "DEV_SECRET"
 `);
   const script = join(box.dir, "script.ts");
   await Deno.writeTextFile(script, SCRIPT);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: offlineRun(script),
-    clearEnv: true,
-    env: box.env,
-    cwd: box.home,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 0, stderr);
-  const result = JSON.parse(new TextDecoder().decode(out.stdout));
+  const out = await runDeno(offlineRun(script), box);
+  assertEquals(out.code, 0, out.stderr);
+  const result = JSON.parse(out.stdout);
   assertEquals(result.status, 200);
   assertEquals(result.body.auth, "Bearer opaque-token-from-the-fake");
   assertEquals(result.token, "opaque-token-from-the-fake");

@@ -6,6 +6,7 @@
 import { join } from "../../src/util/path.ts";
 import { assertEquals } from "../helpers/assert.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
+import { runDeno } from "../helpers/cli.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { permissionFlags } from "../../scripts/permissions.ts";
 import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
@@ -40,8 +41,8 @@ Deno.test("deno run from a URL: the CLI and the library", async (t) => {
     `default_env = "dev"\n` + serviceEnv(idp, "dev", { env: `base_url = "${idp.apiUrl}"` }),
   );
   const run = async (args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
+    return await runDeno(
+      [
         "run",
         "--quiet",
         "--no-prompt",
@@ -50,14 +51,8 @@ Deno.test("deno run from a URL: the CLI and the library", async (t) => {
         `--allow-import=${repo.host}`,
         ...args,
       ],
-      clearEnv: true,
-      env: box.env,
-      cwd: box.home,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+      box,
+    );
   };
   try {
     await t.step("the CLI: lmi auth token and lmi request", async () => {

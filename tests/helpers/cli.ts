@@ -3,7 +3,7 @@
  * "lmi" set, in a private temporary home, and capturing its exit code, stdout and stderr.
  */
 import { join } from "node:path";
-import { denoDir, runLmi, type RunOptions, type RunResult } from "../../scripts/run_lmi.ts";
+import { denoDir, REPO, runLmi, type RunOptions, type RunResult } from "../../scripts/run_lmi.ts";
 import { homeVars } from "./fakes.ts";
 
 export { runLmi, type RunOptions, type RunResult };
@@ -102,6 +102,41 @@ export async function runWithInput(
   await w.write(new TextEncoder().encode(options.input));
   await w.close();
   const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * The `deno run` arguments of a script that uses the library from this checkout: lmi's config and
+ * the file, env and uid permissions it needs, with `net` (e.g. `--deny-net`) as the network rule.
+ */
+export function libraryScriptArgs(script: string, net: string): string[] {
+  return [
+    "run",
+    "--quiet",
+    `--config=${join(REPO, "deno.json")}`,
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys=uid",
+    net,
+    script,
+  ];
+}
+
+/** Run Deno with `args` in a sandbox (its environment only, its home as the folder). */
+export async function runDeno(
+  args: string[],
+  box: Pick<Sandbox, "env" | "home">,
+): Promise<RunResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    clearEnv: true,
+    env: box.env,
+    cwd: box.home,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
