@@ -67,6 +67,11 @@ scopes = ["api.read", "api.write"]
     console.log(dim(`config: ${join(dir, "lmi.toml")} (secrets in .env beside it)\n`));
 
     const steps: Array<[note: string, expect: number, args: string[]]> = [
+      ["lmi found ./lmi.toml, but uses a discovered file only once you trust it: exit 3", 3, [
+        "env",
+        "list",
+      ]],
+      ["what the file lets lmi do; then it is trusted (until it changes)", 0, ["trust"]],
       ["the environments in lmi.toml", 0, ["env", "list"]],
       ["every resolved value and where it came from", 0, ["env", "show", "dev"]],
       ["no token yet: exit 1", 1, ["auth", "status", "--env", "dev"]],

@@ -57,6 +57,8 @@ export async function smoke(program: string[]): Promise<number> {
       PATH: Deno.env.get("PATH") ?? "",
       HOME: dir,
       LMI_CACHE_DIR: join(dir, "cache"),
+      // The config written here is the smoke test's own (a discovered file needs trust).
+      LMI_TRUSTED_PATHS: dir,
       LMI_DEV_CLIENT_SECRET: idp.clients.basic.secret,
       NO_COLOR: "1",
     };

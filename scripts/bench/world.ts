@@ -102,6 +102,8 @@ export async function createWorld(): Promise<World> {
     HOME: home,
     DENO_DIR: denoDir(),
     LMI_CACHE_DIR: cacheDir,
+    // The config written here is the bench's own (a discovered file needs trust).
+    LMI_TRUSTED_PATHS: home,
     SVC_SECRET: site.idp.clients.basic.secret,
     NO_COLOR: "1",
   };

@@ -39,11 +39,17 @@ function table() {
   }
   for (const g of Object.keys(GROUPS)) flags[g] ??= flagsOf(GLOBAL_OPTIONS);
   flags[""] = flagsOf(GLOBAL_OPTIONS);
-  return { top, subs, flags };
+  return { top, subs, flags, fileArgs: fileArgCommands() };
+}
+
+/** One-word commands whose argument is a file (`lmi trust PATH`). */
+function fileArgCommands(): string[] {
+  return COMMANDS.filter((c) => c.path.length === 1 && c.positionals.names === "PATH")
+    .map((c) => c.path[0]!);
 }
 
 export function bash(): string {
-  const { top, subs, flags } = table();
+  const { top, subs, flags, fileArgs } = table();
   const cases = Object.entries(flags).map(([k, v]) => `    "${k}") flags="${v.join(" ")}" ;;`).join(
     "\n",
   );
@@ -72,6 +78,7 @@ ${cases}
     COMPREPLY=( $(compgen -W "$flags" -- "$cur") ); return
   fi
   if [[ -z "$cmd" ]]; then COMPREPLY=( $(compgen -W "${top.join(" ")}" -- "$cur") ); return; fi
+  case "$cmd" in ${fileArgs.join("|")}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;; esac
   if [[ -z "$sub" ]]; then
     case "$cmd" in
 ${subCases}
@@ -125,6 +132,7 @@ export function fish(): string {
       }
     }
   }
+  lines.push(`complete -c lmi -n "__fish_seen_subcommand_from ${fileArgCommands().join(" ")}" -F`);
   for (const c of COMMANDS.filter((c) => c.path.length === 1)) {
     for (const [name, o] of Object.entries(c.options)) {
       lines.push(

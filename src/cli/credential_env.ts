@@ -4,9 +4,16 @@
  * host, longest path prefix wins). `LMI_ENV` and `default_env` never choose it: a helper must not
  * hand a token to a host the env is not for.
  *
+ * git and Docker run the helpers in whatever folder the user is in. A discovered `lmi.toml` the
+ * user has not trusted (src/config/trust.ts) gives no env: the helper answers nothing, as for a
+ * host no env covers, and says why only at -v (its caller would show the error to someone who
+ * only ran `git fetch`).
+ *
  * @module
  */
+import type { LoadedConfig } from "../config/load.ts";
 import { listEnvNames, type ResolvedEnv, resolveNamedEnv } from "../config/resolve.ts";
+import { UntrustedConfigError } from "../config/trust.ts";
 import { q } from "../errors.ts";
 import { baseUrlCoverage } from "../http/url.ts";
 import { configFor, envFor } from "./common.ts";
@@ -24,7 +31,8 @@ export function helperUsername(env: ResolvedEnv): string {
 export async function envsWithBaseUrl(
   ctx: Pick<CommandContext, "deps" | "globals" | "log">,
 ): Promise<ResolvedEnv[]> {
-  const config = await configFor(ctx);
+  const config = await unlessUntrusted(ctx, () => configFor(ctx));
+  if (!config) return [];
   const envs: ResolvedEnv[] = [];
   for (const name of listEnvNames(ctx.deps, config)) {
     try {
@@ -47,7 +55,9 @@ export async function envForTarget(
   target: URL,
   hasPath: boolean,
 ): Promise<ResolvedEnv | undefined> {
-  if (ctx.globals.env !== undefined) return (await envFor(ctx)).env;
+  if (ctx.globals.env !== undefined) {
+    return (await unlessUntrusted(ctx, () => envFor(ctx)))?.env;
+  }
   if (target.protocol !== "https:" && target.protocol !== "http:") return undefined;
   const where = `${target.protocol}//${target.host}${hasPath ? target.pathname : ""}`;
   let best: { env: ResolvedEnv; score: number } | undefined;
@@ -69,4 +79,18 @@ export async function envForTarget(
   }
   ctx.log.info(`env ${q(best.env.name)} (base_url ${best.env.baseUrl}) answers for ${where}`);
   return best.env;
+}
+
+/** `load()`, or undefined (said at -v) when the config found is one the user has not trusted. */
+async function unlessUntrusted<T extends LoadedConfig | { config: LoadedConfig }>(
+  ctx: Pick<CommandContext, "log">,
+  load: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await load();
+  } catch (err) {
+    if (!(err instanceof UntrustedConfigError)) throw err;
+    ctx.log.info(`answering nothing: ${err.message} (${err.hint})`);
+    return undefined;
+  }
 }

@@ -7,6 +7,7 @@
 import { formatDuration } from "../config/duration.ts";
 import { formatSource, type Source } from "../config/dotenv.ts";
 import type { ResolvedEnv, SecretRef } from "../config/resolve.ts";
+import type { TrustBasis } from "../config/trust.ts";
 import { envFor, writeJson } from "./common.ts";
 import type { CommandArgs, CommandContext } from "./spec.ts";
 
@@ -166,6 +167,18 @@ function subjectTokenRows(env: ResolvedEnv, src: (key: string) => string): Entry
   return rows;
 }
 
+/** Why lmi may use the config file, as env show says it. */
+export function trustText(trust: TrustBasis): string {
+  switch (trust.kind) {
+    case "named":
+      return trust.by === "user config" ? "the user config file" : `named by ${trust.by}`;
+    case "trusted path":
+      return `below ${trust.folder}, in LMI_TRUSTED_PATHS`;
+    case "recorded":
+      return `trusted with lmi trust at ${trust.at}`;
+  }
+}
+
 function show(value: unknown): string {
   if (value === null) return "-";
   if (typeof value === "string") return value;
@@ -188,6 +201,7 @@ export async function run(options: EnvShowOptions, ctx: CommandContext): Promise
     await writeJson(ctx, {
       name: env.name,
       config: config.path ?? null,
+      trusted_by: config.trust ? trustText(config.trust) : null,
       values: Object.fromEntries(rows.map((r) => [r.key, { value: r.value, source: r.source }])),
     });
     return 0;
@@ -195,7 +209,11 @@ export async function run(options: EnvShowOptions, ctx: CommandContext): Promise
   const width = Math.max(...rows.map((r) => r.key.length));
   const valueWidth = Math.min(48, Math.max(...rows.map((r) => show(r.value).length)));
   const lines = [
-    `config: ${config.path ?? "(none: defined by environment variables)"}`,
+    `config: ${
+      config.path
+        ? `${config.path} (${trustText(config.trust!)})`
+        : "(none: defined by environment variables)"
+    }`,
     ...rows.map((r) =>
       `${r.key.padEnd(width)}  ${show(r.value).padEnd(valueWidth)}  ${r.source}`.trimEnd()
     ),

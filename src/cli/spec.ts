@@ -205,6 +205,10 @@ export const EXEC_OPTIONS = {
   },
 } as const satisfies Options;
 
+export const TRUST_OPTIONS = {
+  list: { type: "boolean", desc: "list the trusted files and whether each is unchanged" },
+} as const satisfies Options;
+
 export const COMMANDS: CommandSpec[] = [
   command({
     path: ["login"],
@@ -323,6 +327,28 @@ export const COMMANDS: CommandSpec[] = [
     options: {},
     positionals: { min: 0, max: 1, names: "NAME" },
     load: () => lazyImport<typeof import("./env_show.ts")>("./env_show.ts", import.meta.url),
+  }),
+  command({
+    path: ["trust"],
+    summary: "show what a discovered lmi.toml lets lmi do, then trust it",
+    usage: "lmi trust [PATH] [--list] [--json]",
+    description:
+      "lmi uses the nearest lmi.toml only once you trusted it: it can run commands and send\n" +
+      "variables to hosts, and git, Docker and kubectl run lmi in any folder, strangers'\n" +
+      "repositories included. PATH (default: the lmi.toml lmi finds here) is recorded with the\n" +
+      "SHA-256 of its content; an edited file must be trusted again. Not needed for --config,\n" +
+      "LMI_CONFIG, the user config file, or files below a folder in LMI_TRUSTED_PATHS.",
+    options: TRUST_OPTIONS,
+    positionals: { min: 0, max: 1, names: "PATH" },
+    load: () => lazyImport<typeof import("./trust.ts")>("./trust.ts", import.meta.url),
+  }),
+  command({
+    path: ["untrust"],
+    summary: "forget a trusted lmi.toml",
+    usage: "lmi untrust [PATH]",
+    options: {},
+    positionals: { min: 0, max: 1, names: "PATH" },
+    load: () => lazyImport<typeof import("./untrust.ts")>("./untrust.ts", import.meta.url),
   }),
   command({
     path: ["git-credential"],

@@ -42,6 +42,8 @@ export interface VarLookup {
   get(name: string): { value: string; source: Source } | undefined;
   /** The .env files that were read, strongest first. */
   files: string[];
+  /** The .env files of the current folder that exist but were not read (not trusted ground). */
+  unread(): string[];
 }
 
 /**
@@ -52,6 +54,8 @@ export function loadVarLookup(
   deps: Pick<Deps, "env" | "cwd">,
   dirs: string[],
   envName: string,
+  /** A folder whose .env files are not read (src/config/trust.ts → dotenvFolders). */
+  unreadDir?: string,
 ): VarLookup {
   const unique = [...new Set(dirs.map((d) => resolve(deps.cwd, d)))];
   const paths = [
@@ -75,6 +79,10 @@ export function loadVarLookup(
   }
   return {
     files: layers.map((l) => l.path),
+    unread: () =>
+      unreadDir === undefined
+        ? []
+        : [join(unreadDir, `.env.${envName}`), join(unreadDir, ".env")].filter(exists),
     get(name) {
       const fromProcess = deps.env(name);
       if (fromProcess !== undefined) {
@@ -89,4 +97,13 @@ export function loadVarLookup(
       return undefined;
     },
   };
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,8 @@
 /**
  * Finding and reading the config file: `--config`, else `LMI_CONFIG`, else the nearest
- * `lmi.toml` from the current directory up, else the user file. No file is fine.
+ * `lmi.toml` from the current directory up, else the user file. No file is fine. A discovered
+ * `lmi.toml` is used only when the user trusted it (src/config/trust.ts); that is checked on the
+ * bytes read, before anything is parsed or taken from the parsed-config cache.
  *
  * @module
  */
@@ -12,37 +14,48 @@ import { type FileConfig, validateConfig } from "./schema.ts";
 import { userConfigPath } from "./paths.ts";
 import { parsedCachePath, readParsed, writeParsed } from "./parsed_cache.ts";
 import { readSmallFile } from "./small_file.ts";
+import { canonicalPath, dotenvFolders, judgeDiscovered, type TrustBasis } from "./trust.ts";
 
 export type ConfigOrigin = "flag" | "LMI_CONFIG" | "nearest lmi.toml" | "user config";
 
 export interface LoadedConfig {
-  /** Absolute path of the file read, if any. */
+  /** Absolute path of the file read, if any (canonical for a discovered file). */
   path?: string;
   origin?: ConfigOrigin;
+  /** Why lmi may use the file. */
+  trust?: TrustBasis;
+  /** The folders whose `.env` files may be read, strongest first. */
+  dotenvDirs: string[];
+  /** The current folder, when its `.env` files are not read (it is not trusted ground). */
+  unreadDotenvDir?: string;
   file: FileConfig;
 }
 
 /** Locate the config file without reading it. */
-export async function findConfig(
+export function findConfig(
   deps: Pick<Deps, "env" | "cwd" | "os">,
   flagPath: string | undefined,
-): Promise<{ path: string; origin: ConfigOrigin; required: boolean } | undefined> {
+): { path: string; origin: ConfigOrigin; required: boolean } | undefined {
   if (flagPath) return { path: resolve(deps.cwd, flagPath), origin: "flag", required: true };
   const envPath = deps.env("LMI_CONFIG");
   if (envPath) return { path: resolve(deps.cwd, envPath), origin: "LMI_CONFIG", required: true };
-  let dir = normalize(deps.cwd);
-  while (true) {
-    const candidate = join(dir, "lmi.toml");
-    if (await isFile(candidate)) {
-      return { path: candidate, origin: "nearest lmi.toml", required: true };
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
+  const nearest = findNearest(deps.cwd);
+  if (nearest) return { path: nearest, origin: "nearest lmi.toml", required: true };
   const user = userConfigPath(deps);
   if (user && isFile(user)) return { path: user, origin: "user config", required: false };
   return undefined;
+}
+
+/** The nearest `lmi.toml` in `cwd` or the folders above it: the file lmi discovers there. */
+export function findNearest(cwd: string): string | undefined {
+  let dir = normalize(cwd);
+  while (true) {
+    const candidate = join(dir, "lmi.toml");
+    if (isFile(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
 }
 
 // Sync file system calls on the start-up path: the first async one costs a thread-pool start.
@@ -59,8 +72,8 @@ export async function loadConfig(
   deps: Pick<Deps, "env" | "cwd" | "os">,
   flagPath: string | undefined,
 ): Promise<LoadedConfig> {
-  const found = await findConfig(deps, flagPath);
-  if (!found) return { file: { envs: {} } };
+  const found = findConfig(deps, flagPath);
+  if (!found) return { ...dotenvFor(deps, undefined, undefined), file: { envs: {} } };
   const how = found.origin === "flag" ? "--config" : found.origin;
   let file;
   try {
@@ -88,11 +101,32 @@ export async function loadConfig(
       { hint: `give a TOML file (path from ${how})` },
     );
   }
+  let path = found.path;
+  let trust: TrustBasis;
+  if (found.origin === "nearest lmi.toml") {
+    path = canonicalPath(found.path);
+    trust = judgeDiscovered(deps, path, file.bytes);
+  } else {
+    trust = { kind: "named", by: found.origin === "flag" ? "--config" : found.origin };
+  }
   return {
-    path: found.path,
+    path,
     origin: found.origin,
-    file: await parseCached(deps, found.path, file.text),
+    trust,
+    ...dotenvFor(deps, path, trust),
+    file: await parseCached(deps, path, file.text),
   };
+}
+
+function dotenvFor(
+  deps: Pick<Deps, "env" | "cwd" | "os">,
+  path: string | undefined,
+  trust: TrustBasis | undefined,
+): Pick<LoadedConfig, "dotenvDirs" | "unreadDotenvDir"> {
+  const { read, unread } = dotenvFolders(deps, path, trust);
+  return unread === undefined
+    ? { dotenvDirs: read }
+    : { dotenvDirs: read, unreadDotenvDir: unread };
 }
 
 /** Parse and validate, or take the parse remembered for this file and text (parsed_cache.ts). */

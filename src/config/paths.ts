@@ -41,3 +41,29 @@ export function tokenDir(deps: PathDeps): string | undefined {
   const root = cacheRoot(deps);
   return root ? join(root, "lmi", "tokens") : undefined;
 }
+
+/**
+ * lmi's user data folder: `$XDG_DATA_HOME/lmi` (`~/.local/share/lmi`),
+ * `~/Library/Application Support/lmi`, `%APPDATA%\lmi`. It holds what must not live in a cache
+ * folder (which CI systems restore from elsewhere): the SSO file store, the trust records and the
+ * warm path's key.
+ */
+export function dataDir(deps: PathDeps): string | undefined {
+  if (deps.os === "windows") {
+    const appData = deps.env("APPDATA");
+    return appData ? join(appData, "lmi") : undefined;
+  }
+  const h = deps.env("HOME");
+  if (deps.os === "darwin") {
+    return h ? join(h, "Library", "Application Support", "lmi") : undefined;
+  }
+  const xdg = deps.env("XDG_DATA_HOME");
+  if (xdg) return join(xdg, "lmi");
+  return h ? join(h, ".local", "share", "lmi") : undefined;
+}
+
+/** `<data>/lmi/trust.json`: the config files the user trusted (src/config/trust.ts). */
+export function trustFilePath(deps: PathDeps): string | undefined {
+  const dir = dataDir(deps);
+  return dir ? join(dir, "trust.json") : undefined;
+}

@@ -33,6 +33,8 @@ export interface SecretRef {
   variable: string;
   value?: string;
   source?: Source;
+  /** When it is not set: the current folder's .env files that were not read (not trusted). */
+  unreadDotenv?: string[];
 }
 
 /**
@@ -189,14 +191,16 @@ export function envConfigPresent(lookup: VarLookup): boolean {
   ) => lookup.get(v) !== undefined);
 }
 
-/** The .env lookup for an env: beside the config file, then the current directory. */
+/**
+ * The .env lookup for an env: beside the config file, then the current directory when it is
+ * trusted ground (src/config/trust.ts → dotenvFolders).
+ */
 export function varLookupFor(
   deps: Pick<Deps, "env" | "cwd">,
   config: LoadedConfig,
   envName: string,
 ): VarLookup {
-  const dirs = config.path ? [dirname(config.path), deps.cwd] : [deps.cwd];
-  return loadVarLookup(deps, dirs, envName);
+  return loadVarLookup(deps, config.dotenvDirs, envName, config.unreadDotenvDir);
 }
 
 /** Resolve the env selected by flag/env var/default. */
@@ -250,7 +254,9 @@ function defaultVar(env: string, what: string): string {
 
 function secretRef(lookup: VarLookup, variable: string): SecretRef {
   const found = lookup.get(variable);
-  return found ? { variable, value: found.value, source: found.source } : { variable };
+  if (found) return { variable, value: found.value, source: found.source };
+  const unread = lookup.unread();
+  return unread.length ? { variable, unreadDotenv: unread } : { variable };
 }
 
 function fromFile(

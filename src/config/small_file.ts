@@ -13,7 +13,7 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export const NOT_A_FILE = "not a regular file";
 
 /** The file's text, or why it was not read (`NOT_A_FILE`, `"larger than 1 MiB"`). */
-export type SmallFile = { text: string } | { refused: string };
+export type SmallFile = { text: string; bytes: Uint8Array } | { refused: string };
 
 /**
  * Read `path` as UTF-8 when it is a regular file of at most `maxBytes`. Errors from the file
@@ -38,7 +38,7 @@ export function readSmallFile(path: string, maxBytes = MAX_FILE_BYTES): SmallFil
     bytes.set(chunk, at);
     at += chunk.length;
   }
-  return { text: new TextDecoder().decode(bytes) };
+  return { text: new TextDecoder().decode(bytes), bytes };
 }
 
 function formatBytes(n: number): string {

@@ -50,12 +50,17 @@ export interface ConnectOptions {
 export function requireSecret(ref: SecretRef | undefined, what: string, envName: string): string {
   if (ref?.value) return ref.value;
   const variable = ref?.variable ?? "?";
+  const unread = ref?.unreadDotenv?.length
+    ? `; ${ref.unreadDotenv.join(" and ")} ${
+      ref.unreadDotenv.length > 1 ? "were" : "was"
+    } not read: the current folder is not trusted (add it to LMI_TRUSTED_PATHS)`
+    : "";
   throw new ConfigError(
     "SECRET_MISSING",
     `${what} variable ${variable} is not set or empty (env ${JSON.stringify(envName)})`,
     {
-      hint:
-        `set ${variable} in the environment or in a .env / .env.${envName} file beside the config`,
+      hint: `set ${variable} in the environment or in a .env / .env.${envName} file beside the ` +
+        `config${unread}`,
     },
   );
 }

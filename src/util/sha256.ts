@@ -142,9 +142,10 @@ export function sha256(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The SHA-256 digest of `text` (UTF-8) in lower-case hex. */
-export function sha256Hex(text: string): string {
+/** The SHA-256 digest of `text` (UTF-8, or bytes as they are) in lower-case hex. */
+export function sha256Hex(text: string | Uint8Array): string {
+  const data = typeof text === "string" ? new TextEncoder().encode(text) : text;
   let hex = "";
-  for (const b of sha256(new TextEncoder().encode(text))) hex += b.toString(16).padStart(2, "0");
+  for (const b of sha256(data)) hex += b.toString(16).padStart(2, "0");
   return hex;
 }

@@ -44,6 +44,9 @@ Deno.test({
   assertEquals(await complete(["lmi", "auth", "token", "--fo"]), "--format --force");
   assertEquals(await complete(["lmi", "login", "s"]), "sso");
   assertEquals(await complete(["lmi", "--env", ""]), "dev prod staging-eu");
+  assertEquals(await complete(["lmi", "tr"]), "trust");
+  assertEquals(await complete(["lmi", "untr"]), "untrust");
+  assertEquals(await complete(["lmi", "trust", "lmi.t"]), "lmi.toml", "trust takes a file");
   assertEquals((await box.run(["completions", "tcsh"])).code, 2);
   assertMatch(
     (await box.run(["completions", "fish"])).stdout,

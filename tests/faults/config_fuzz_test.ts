@@ -206,7 +206,12 @@ async function useConfig(text: string): Promise<void> {
   const deps = fakeDeps({ cwd: "/nonexistent" });
   let config: LoadedConfig;
   try {
-    config = { path: PATH, origin: "flag", file: await parseConfigText(text, PATH) };
+    config = {
+      path: PATH,
+      origin: "flag",
+      dotenvDirs: [],
+      file: await parseConfigText(text, PATH),
+    };
   } catch (err) {
     return assertReported(err, text);
   }

@@ -188,7 +188,7 @@ Deno.test("files a config names are read only when regular and small (defect 14)
         await Deno.mkdir(join(project, ".env"), { recursive: true });
         const toml = '[envs.dev.auth]\ntype = "client_credentials"\ntoken_url = "https://idp/t"\n';
         await Deno.writeTextFile(join(project, "lmi.toml"), toml);
-        const deps = fakeDeps({ cwd: project });
+        const deps = fakeDeps({ cwd: project, env: { LMI_TRUSTED_PATHS: project } });
         const config = await loadConfig(deps, undefined);
         assertEquals(resolveEnv(deps, config, "dev").auth.clientSecret?.value, undefined);
         await Deno.writeTextFile(join(project, ".env.dev"), "A=1\n".repeat(MAX_FILE_BYTES / 4 + 1));

@@ -96,7 +96,7 @@ Deno.test("fuzz: any token endpoint answer gives a token or a clean LmiError", a
   const dir = await Deno.makeTempDir();
   try {
     const file = await parseConfigText(TOML, join(dir, "lmi.toml"));
-    const config = { path: join(dir, "lmi.toml"), file };
+    const config = { path: join(dir, "lmi.toml"), dotenvDirs: [dir], file };
     let tokens = 0;
     let errors = 0;
     await fc.assert(

@@ -61,6 +61,8 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
     ...homeVars(home),
     DENO_DIR: denoDir(),
     LMI_CACHE_DIR: cacheDir,
+    // The sandbox's lmi.toml files are the test's own: trusted as a user's project folder is.
+    LMI_TRUSTED_PATHS: dir,
     NO_COLOR: "1",
     ...windowsSystem(),
     ...machineTrust(),

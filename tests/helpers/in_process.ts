@@ -53,6 +53,10 @@ export interface World {
   apiRequests: string[];
   /** The `token_type_hint`s of the revocations the fake SSO IdP received. */
   revoked: string[];
+  /** What the runs read on stdin (default: nothing). */
+  stdin: string;
+  /** The folder lmi runs in (default: `dir`, which holds the lmi.toml). */
+  cwd: string;
   /** Run lmi in this process; each run gets fresh stdout / stderr buffers. */
   lmi(...args: string[]): Promise<Result>;
   writeConfig(toml: string): Promise<void>;
@@ -68,20 +72,25 @@ async function hasSecret(request: Request): Promise<boolean> {
 
 /** A temporary home with `toml` as its lmi.toml and the fake IdP's secret in SVC_SECRET. */
 export async function world(toml: string): Promise<World> {
-  const dir = await Deno.makeTempDir({ prefix: "lmi-inproc-" });
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "lmi-inproc-" }));
   const w: World = {
     dir,
     env: {
       ...homeVars(join(dir, "home")),
       LMI_CACHE_DIR: join(dir, "cache"),
+      // The world's lmi.toml is the test's own: trusted as a user's project folder is.
+      LMI_TRUSTED_PATHS: dir,
       LMI_KEYRING: "file",
       SVC_SECRET: IDP.secret,
     },
     tokenRequests: 0,
     apiRequests: [],
     revoked: [],
+    stdin: "",
+    cwd: dir,
     async lmi(...args) {
-      const deps = fakeDeps({ env: w.env, cwd: dir, fetch });
+      const deps = fakeDeps({ env: w.env, cwd: w.cwd, fetch });
+      deps.readStdin = () => Promise.resolve(new TextEncoder().encode(w.stdin));
       const code = await main(args, deps);
       return { code, stdout: deps.stdout.text(), stderr: deps.stderr.text() };
     },

@@ -11,6 +11,7 @@ export const SNAPSHOT_CASES: ReadonlyArray<readonly [name: string, args: string[
   ["login-sso-help", ["login", "sso", "--help"]],
   ["request-help", ["request", "--help"]],
   ["auth-help", ["auth"]],
+  ["trust-help", ["trust", "--help"]],
   ["unknown-flag", ["auth", "token", "--frce"]],
 ];
 

@@ -153,7 +153,7 @@ Deno.test("env list and env show in process", async (t) => {
     const r = await w.lmi("env", "show", "prod");
     assertEquals([r.code, r.stderr], [0, ""]);
     const lines = r.stdout.replaceAll(config, "FILE").split("\n");
-    assertEquals(lines[0], "config: FILE");
+    assertEquals(lines[0], `config: FILE (below ${w.dir}, in LMI_TRUSTED_PATHS)`);
     assertEquals(lines[1], "name                      prod                       argument");
     assertEquals(lines[3], "requires_sso              false                      default");
     assertEquals(

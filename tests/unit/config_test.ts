@@ -96,7 +96,7 @@ Deno.test("config validation names the file, key, line and what is valid", async
 });
 
 Deno.test("config lookup and env resolution", async (t) => {
-  const root = await Deno.makeTempDir();
+  const root = await Deno.realPath(await Deno.makeTempDir());
   const project = join(root, "project");
   const sub = join(project, "a", "b");
   await Deno.mkdir(sub, { recursive: true });
@@ -112,7 +112,7 @@ Deno.test("config lookup and env resolution", async (t) => {
   await Deno.writeTextFile(join(project, ".env.dev"), "LMI_DEV_USERNAME=u-dotenv-dev\n");
 
   await t.step("the nearest lmi.toml from the current directory up", async () => {
-    const deps = fakeDeps({ cwd: sub, env: { HOME: root } });
+    const deps = fakeDeps({ cwd: sub, env: { HOME: root, LMI_TRUSTED_PATHS: project } });
     const loaded = await loadConfig(deps, undefined);
     assertEquals(loaded.path, join(project, "lmi.toml"));
     assertEquals(loaded.origin, "nearest lmi.toml");
@@ -139,7 +139,10 @@ Deno.test("config lookup and env resolution", async (t) => {
     assertEquals((await loadConfig(deps, undefined)).origin, "user config");
   });
   await t.step("secrets: process env, then .env.<env>, then .env; provenance of each", async () => {
-    const deps = fakeDeps({ cwd: sub, env: { LMI_DEV_PASSWORD: "pw-process" } });
+    const deps = fakeDeps({
+      cwd: sub,
+      env: { LMI_DEV_PASSWORD: "pw-process", LMI_TRUSTED_PATHS: project },
+    });
     const env = resolveEnv(deps, await loadConfig(deps, undefined), undefined);
     assertEquals(env.name, "dev");
     assertEquals(formatSource(env.sources.name!), `${join(project, "lmi.toml")} (default_env)`);
@@ -153,7 +156,10 @@ Deno.test("config lookup and env resolution", async (t) => {
     );
   });
   await t.step("--env beats LMI_ENV beats default_env; *_env names a variable", async () => {
-    const deps = fakeDeps({ cwd: sub, env: { LMI_ENV: "dev", PROD_SECRET: "s" } });
+    const deps = fakeDeps({
+      cwd: sub,
+      env: { LMI_ENV: "dev", PROD_SECRET: "s", LMI_TRUSTED_PATHS: project },
+    });
     const loaded = await loadConfig(deps, undefined);
     const prod = resolveEnv(deps, loaded, "prod");
     assertEquals(prod.name, "prod");
@@ -168,7 +174,7 @@ Deno.test("config lookup and env resolution", async (t) => {
     });
   });
   await t.step("unknown env and bad env names", async () => {
-    const deps = fakeDeps({ cwd: sub });
+    const deps = fakeDeps({ cwd: sub, env: { LMI_TRUSTED_PATHS: project } });
     const loaded = await loadConfig(deps, undefined);
     const err = assertThrows(() => resolveEnv(deps, loaded, "prd"), ConfigError);
     assertMatch(err.hint!, /did you mean "prod"/);
@@ -194,7 +200,7 @@ Deno.test("config lookup and env resolution", async (t) => {
     assertEquals(env.sources["auth.client_id"], { kind: "env", detail: "LMI_CLIENT_ID" });
     const bad = fakeDeps({ cwd: root, env: { LMI_CLIENT_ID: "x", LMI_AUTH_TYPE: "magic" } });
     assertThrows(
-      () => resolveEnv(bad, { file: { envs: {} } }, undefined),
+      () => resolveEnv(bad, { dotenvDirs: [], file: { envs: {} } }, undefined),
       ConfigError,
       "LMI_AUTH_TYPE",
     );

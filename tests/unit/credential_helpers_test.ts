@@ -142,6 +142,7 @@ Deno.test("credential helpers in process", async (t) => {
   const env = {
     ...homeVars(join(dir, "home")),
     LMI_CACHE_DIR: join(dir, "cache"),
+    LMI_TRUSTED_PATHS: dir,
     SVC_SECRET: IDP.secret,
   };
   const lmi = async (stdin: string, ...args: string[]) => {

@@ -45,7 +45,11 @@ async function world(): Promise<World> {
         cwd: dir,
         env: { LMI_CACHE_DIR: join(dir, "cache"), LMI_DEV_CLIENT_SECRET: "sek" },
       });
-      const env = await resolveNamedEnv(deps, { path: join(dir, "lmi.toml"), file }, "dev");
+      const env = await resolveNamedEnv(deps, {
+        path: join(dir, "lmi.toml"),
+        dotenvDirs: [dir],
+        file,
+      }, "dev");
       return { deps, client: envClient(env, { deps, log: testLogger(deps) }) };
     },
     [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),

@@ -54,7 +54,11 @@ Deno.test("JWKS handling", async (t) => {
       `[envs.dev.auth]\ntype = "client_credentials"\nissuer = "${issuer}"\nclient_id = "c"\nclient_secret_env = "S"\n`,
       join(dir, "lmi.toml"),
     );
-    const env = resolveNamedEnv(deps, { path: join(dir, "lmi.toml"), file }, "dev");
+    const env = resolveNamedEnv(
+      deps,
+      { path: join(dir, "lmi.toml"), dotenvDirs: [dir], file },
+      "dev",
+    );
     return await getServiceToken(env, { deps, log: testLogger(deps) });
   };
   await t.step("a JWKS endpoint answering 503 is a clean error (exit 4), not a crash", async () => {

@@ -23,8 +23,9 @@ async function envFrom(auth: string, vars: Record<string, string> = {}) {
   const config: LoadedConfig = {
     path: CONFIG,
     origin: "flag",
+    dotenvDirs: ["/cfg"],
     file: await parseConfigText(toml, CONFIG),
-  } as LoadedConfig;
+  };
   return resolveNamedEnv(fakeDeps({ env: vars, cwd: "/cfg" }), config, "m");
 }
 

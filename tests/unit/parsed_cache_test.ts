@@ -37,7 +37,10 @@ scopes = ["a", "b"]
 
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "lmi-parsed-" });
-  const deps = fakeDeps({ env: { LMI_CACHE_DIR: join(dir, "cache") }, cwd: dir });
+  const deps = fakeDeps({
+    env: { LMI_CACHE_DIR: join(dir, "cache"), LMI_TRUSTED_PATHS: dir },
+    cwd: dir,
+  });
   const config = join(dir, "lmi.toml");
   await Deno.writeTextFile(config, TOML);
   const cachePath = parsedCachePath(deps)!;
@@ -204,7 +207,11 @@ Deno.test("parsed-config cache: a private file, bounded, and no secret in it", a
     "the variable's name is there, never a value from .env or the environment",
     async () => {
       const deps = fakeDeps({
-        env: { LMI_CACHE_DIR: join(s.dir, "cache"), DEV_SECRET: envSecret },
+        env: {
+          LMI_CACHE_DIR: join(s.dir, "cache"),
+          DEV_SECRET: envSecret,
+          LMI_TRUSTED_PATHS: s.dir,
+        },
         cwd: s.dir,
       });
       resolveNamedEnv(deps, await loadConfig(deps, undefined), "dev");
@@ -223,7 +230,7 @@ Deno.test("parsed-config cache: a private file, bounded, and no secret in it", a
     assertEquals(paths[0], join(s.dir, `c${MAX_PARSED_ENTRIES + 2}.toml`));
   });
   await t.step("no cache folder (no LMI_CACHE_DIR or HOME): parsed, nothing written", async () => {
-    const deps = fakeDeps({ env: {}, cwd: s.dir });
+    const deps = fakeDeps({ env: { LMI_TRUSTED_PATHS: s.dir }, cwd: s.dir });
     assertEquals(parsedCachePath(deps), undefined);
     assertEquals((await loadConfig(deps, undefined)).file.default_env, "dev");
   });

@@ -53,7 +53,7 @@ async function setup(toml: string, extraEnv: Record<string, string> = {}) {
     },
   });
   const file = await parseConfigText(toml, join(dir, "lmi.toml"));
-  const config = { path: join(dir, "lmi.toml"), file };
+  const config = { path: join(dir, "lmi.toml"), dotenvDirs: [dir], file };
   const env = () => resolveNamedEnv(deps, config, "dev");
   const log = testLogger(deps, 1);
   const get = async (options = {}) => getServiceToken(await env(), { deps, log }, options);

@@ -100,6 +100,7 @@ async function setup() {
   const env: Record<string, string> = {
     HOME: join(dir, "home"),
     LMI_CACHE_DIR: join(dir, "cache"),
+    LMI_TRUSTED_PATHS: dir,
     LMI_KEYRING: "file",
     SECRET: "s3cret",
   };
