@@ -2,13 +2,14 @@
  * The env a credential helper (`lmi git-credential`, `lmi docker-credential`) answers for: the
  * one given with `--env`, else the env whose `base_url` covers the requested URL (same scheme and
  * host, longest path prefix wins). `LMI_ENV` and `default_env` never choose it: a helper must not
- * hand a token to a host the env is not for.
+ * hand a token to a host the env is not for. A path that parsers and servers may read differently
+ * (dot or empty segments, encoded slashes: `unmatchablePath`) gets no env, `--env` or not.
  *
  * @module
  */
 import { listEnvNames, type ResolvedEnv, resolveNamedEnv } from "../config/resolve.ts";
 import { q } from "../errors.ts";
-import { baseUrlCoverage } from "../http/url.ts";
+import { baseUrlCoverage, unmatchablePath } from "../http/url.ts";
 import { configFor, envFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
 
@@ -37,16 +38,29 @@ export async function envsWithBaseUrl(
   return envs;
 }
 
+/** What a helper was asked about. */
+export interface HelperTarget {
+  /** The URL as a WHATWG parser reads it (its dot segments resolved): what base_urls cover. */
+  url: URL;
+  /** The path as it was asked for (`/org/x.git`), before any parser read it. */
+  path: string;
+  /** Whether the request named a path (git sends one only with `credential.useHttpPath`). */
+  hasPath: boolean;
+}
+
 /**
- * The env that answers for `target`. `hasPath`: whether the request named a path (git sends one
- * only with `credential.useHttpPath`); without one, an env whose base_url is the host's root
- * answers, else the only env on that host.
+ * The env that answers for `target`, or undefined (said at -v). Without a path, an env whose
+ * base_url is the host's root answers, else the only env on that host.
  */
 export async function envForTarget(
   ctx: Pick<CommandContext, "deps" | "globals" | "log">,
-  target: URL,
-  hasPath: boolean,
+  { url: target, path, hasPath }: HelperTarget,
 ): Promise<ResolvedEnv | undefined> {
+  const unmatchable = unmatchablePath(path);
+  if (unmatchable !== undefined) {
+    ctx.log.info(`the path ${q(path)} matches no env: it has ${unmatchable}`);
+    return undefined;
+  }
   if (ctx.globals.env !== undefined) return (await envFor(ctx)).env;
   if (target.protocol !== "https:" && target.protocol !== "http:") return undefined;
   const where = `${target.protocol}//${target.host}${hasPath ? target.pathname : ""}`;
