@@ -1,6 +1,7 @@
 # Install lmi on Windows: download lmi-x86_64-pc-windows-msvc.exe and SHA256SUMS from the release,
 # check the sum, and put the binary at $env:LMI_INSTALL_DIR\lmi.exe (default:
-# $HOME\.local\bin\lmi.exe), atomically (a temp file in that folder, then a rename).
+# $HOME\.local\bin\lmi.exe), atomically (a temp file in that folder, then a rename). An existing
+# lmi.exe there that is a folder (or a link to one) is refused: Move-Item would put the binary in it.
 #
 #   irm https://github.com/ORG/lmi/releases/latest/download/install.ps1 | iex
 #
@@ -28,6 +29,15 @@ if ($env:LMI_VERSION) { $defaultBase = "$RepoUrl/releases/download/$($env:LMI_VE
 else { $defaultBase = "$RepoUrl/releases/latest/download" }
 $base = if ($env:LMI_INSTALL_BASE_URL) { $env:LMI_INSTALL_BASE_URL } else { $defaultBase }
 $dir = if ($env:LMI_INSTALL_DIR) { $env:LMI_INSTALL_DIR } else { Join-Path $HOME '.local\bin' }
+$target = Join-Path $dir 'lmi.exe'
+
+# Checked before anything is downloaded and again just before the move.
+function Assert-NotFolder {
+  if (Test-Path -LiteralPath $target -PathType Container) {
+    Fail "$target is a folder, not a file: remove it or set LMI_INSTALL_DIR to another folder"
+  }
+}
+Assert-NotFolder
 
 $work = Join-Path ([System.IO.Path]::GetTempPath()) ("lmi-install-" + [System.Guid]::NewGuid())
 New-Item -ItemType Directory -Path $work | Out-Null
@@ -51,7 +61,8 @@ try {
   New-Item -ItemType Directory -Force -Path $dir | Out-Null
   $tmp = Join-Path $dir (".lmi." + [System.Guid]::NewGuid() + ".exe")
   Copy-Item (Join-Path $work $asset) $tmp
-  Move-Item -Force $tmp (Join-Path $dir 'lmi.exe')
+  Assert-NotFolder
+  Move-Item -Force -LiteralPath $tmp -Destination $target
   $tmp = $null
 }
 finally {
@@ -59,7 +70,7 @@ finally {
   if ($tmp) { Remove-Item -Force $tmp -ErrorAction SilentlyContinue }
 }
 
-Write-Output "lmi installed to $(Join-Path $dir 'lmi.exe') ($asset)"
+Write-Output "lmi installed to $target ($asset)"
 $onPath = ($env:PATH -split ';') | Where-Object { $_.TrimEnd('\') -ieq $dir.TrimEnd('\') }
 if ($onPath) { Write-Output "$dir is on your PATH: run lmi --version" }
-else { Write-Output "$dir is not on your PATH: add it, or run $(Join-Path $dir 'lmi.exe')" }
+else { Write-Output "$dir is not on your PATH: add it, or run $target" }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install lmi: download the release binary for this machine and SHA256SUMS, check the sum, and put
 # the binary at ${LMI_INSTALL_DIR:-$HOME/.local/bin}/lmi (atomically: a temp file in that folder,
-# then mv). Linux and macOS, x86_64 and aarch64.
+# then mv). Linux and macOS, x86_64 and aarch64. An existing lmi there that is a folder (or a link
+# to one) is refused: mv would put the binary inside it.
 #
 #   curl -fsSL https://github.com/ORG/lmi/releases/latest/download/install.sh | sh
 #
@@ -37,6 +38,15 @@ else
 fi
 base="${LMI_INSTALL_BASE_URL:-$default_base}"
 dir="${LMI_INSTALL_DIR:-${HOME:?HOME is not set}/.local/bin}"
+
+# mv onto a folder (or a link to one) moves into it: refuse it, before anything is downloaded
+# and again just before the move.
+refuse_folder() {
+  if [ -d "$dir/lmi" ]; then
+    die "$dir/lmi is a folder, not a file: remove it or set LMI_INSTALL_DIR to another folder"
+  fi
+}
+refuse_folder
 
 if command -v curl >/dev/null 2>&1; then
   download() { curl -fsL --retry 2 -o "$2" "$1"; }
@@ -74,6 +84,7 @@ actual="$(sha256 "$work/$asset" | awk '{ print $1 }')"
 tmp="$(mktemp "$dir/.lmi.XXXXXX")" || die "cannot write to $dir"
 cp "$work/$asset" "$tmp" || die "cannot write to $dir"
 chmod 755 "$tmp"
+refuse_folder
 mv -f "$tmp" "$dir/lmi" || die "cannot install $dir/lmi"
 tmp=""
 

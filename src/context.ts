@@ -60,8 +60,11 @@ export interface Deps {
   stderr: Output;
   /** Whether stdin is an interactive terminal. */
   stdinIsTerminal: boolean;
-  /** All of stdin (for `-d @-`). */
-  readStdin(): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * All of stdin (for `-d @-`), or with `maxBytes` at most `maxBytes + 1` bytes: a result longer
+   * than `maxBytes` means stdin held more, which is left unread.
+   */
+  readStdin(maxBytes?: number): Promise<Uint8Array<ArrayBuffer>>;
   /** One line typed at the terminal (for yes/no questions), or null at end of input. */
   readLine(): Promise<string | null>;
   /** Wait `ms` milliseconds (injected so retries and waits are tested without sleeping). */

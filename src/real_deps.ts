@@ -6,6 +6,21 @@
  */
 import { type Deps, realSleep, writerOutput } from "./context.ts";
 
+/** Up to `n` bytes from `reader`: fewer only when it ends first. Nothing past them is read. */
+async function readAtMost(
+  reader: { read(p: Uint8Array): Promise<number | null> },
+  n: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const buffer = new Uint8Array(n);
+  let size = 0;
+  while (size < n) {
+    const got = await reader.read(buffer.subarray(size));
+    if (got === null) break;
+    size += got;
+  }
+  return buffer.slice(0, size);
+}
+
 /** The real world, for the program's entry point. */
 export function realDeps(): Deps {
   const env = (name: string) => Deno.env.get(name);
@@ -19,7 +34,10 @@ export function realDeps(): Deps {
     stdout: writerOutput(Deno.stdout),
     stderr: writerOutput(Deno.stderr),
     stdinIsTerminal: Deno.stdin.isTerminal(),
-    readStdin: () => new Response(Deno.stdin.readable).bytes(),
+    readStdin: (maxBytes) =>
+      maxBytes === undefined
+        ? new Response(Deno.stdin.readable).bytes()
+        : readAtMost(Deno.stdin, maxBytes + 1),
     readLine: async () => {
       const buf = new Uint8Array(1024);
       const n = await Deno.stdin.read(buf);

@@ -2,7 +2,8 @@
  * The env a credential helper (`lmi git-credential`, `lmi docker-credential`) answers for: the
  * one given with `--env`, else the env whose `base_url` covers the requested URL (same scheme and
  * host, longest path prefix wins). `LMI_ENV` and `default_env` never choose it: a helper must not
- * hand a token to a host the env is not for.
+ * hand a token to a host the env is not for. A path that parsers and servers may read differently
+ * (dot or empty segments, encoded slashes: `unmatchablePath`) gets no env, `--env` or not.
  *
  * git and Docker run the helpers in whatever folder the user is in. A discovered `lmi.toml` the
  * user has not trusted (src/config/trust.ts) gives no env: the helper answers nothing, as for a
@@ -15,7 +16,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import { listEnvNames, type ResolvedEnv, resolveNamedEnv } from "../config/resolve.ts";
 import { UntrustedConfigError } from "../config/trust.ts";
 import { q } from "../errors.ts";
-import { baseUrlCoverage } from "../http/url.ts";
+import { baseUrlCoverage, unmatchablePath } from "../http/url.ts";
 import { configFor, envFor } from "./common.ts";
 import type { CommandContext } from "./spec.ts";
 
@@ -45,16 +46,29 @@ export async function envsWithBaseUrl(
   return envs;
 }
 
+/** What a helper was asked about. */
+export interface HelperTarget {
+  /** The URL as a WHATWG parser reads it (its dot segments resolved): what base_urls cover. */
+  url: URL;
+  /** The path as it was asked for (`/org/x.git`), before any parser read it. */
+  path: string;
+  /** Whether the request named a path (git sends one only with `credential.useHttpPath`). */
+  hasPath: boolean;
+}
+
 /**
- * The env that answers for `target`. `hasPath`: whether the request named a path (git sends one
- * only with `credential.useHttpPath`); without one, an env whose base_url is the host's root
- * answers, else the only env on that host.
+ * The env that answers for `target`, or undefined (said at -v). Without a path, an env whose
+ * base_url is the host's root answers, else the only env on that host.
  */
 export async function envForTarget(
   ctx: Pick<CommandContext, "deps" | "globals" | "log">,
-  target: URL,
-  hasPath: boolean,
+  { url: target, path, hasPath }: HelperTarget,
 ): Promise<ResolvedEnv | undefined> {
+  const unmatchable = unmatchablePath(path);
+  if (unmatchable !== undefined) {
+    ctx.log.info(`the path ${q(path)} matches no env: it has ${unmatchable}`);
+    return undefined;
+  }
   if (ctx.globals.env !== undefined) {
     return (await unlessUntrusted(ctx, () => envFor(ctx)))?.env;
   }

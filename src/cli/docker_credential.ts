@@ -10,9 +10,16 @@
  */
 import { tokenDir } from "../config/paths.ts";
 import { ExitCode, q, UsageError } from "../errors.ts";
+import { pathAsWritten } from "../http/url.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { removeEnvCache } from "../tokens/cache.ts";
-import { envForTarget, envsWithBaseUrl, helperUsername } from "./credential_env.ts";
+import {
+  envForTarget,
+  envsWithBaseUrl,
+  type HelperTarget,
+  helperUsername,
+} from "./credential_env.ts";
+import { readHelperInput } from "./helper_input.ts";
 import type { CommandArgs, CommandContext } from "./spec.ts";
 
 export const DOCKER_ACTIONS = ["get", "list", "store", "erase"] as const;
@@ -46,21 +53,21 @@ export function parseOptions(
  * The server Docker asks about (`registry.example.com`, `https://index.docker.io/v1/`); a name
  * without a scheme is https. Undefined when it is no http(s) URL.
  */
-export function dockerTarget(text: string): { url: URL; hasPath: boolean } | undefined {
+export function dockerTarget(text: string): HelperTarget | undefined {
   const server = text.trim();
   if (server === "" || /\s/.test(server)) return undefined;
-  const url = URL.parse(/^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`);
+  const written = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`;
+  const url = URL.parse(written);
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.host === "") return;
   if (url.username !== "" || url.password !== "") return undefined;
-  return { url: new URL(url.pathname, url.origin), hasPath: url.pathname !== "/" };
+  const path = pathAsWritten(written);
+  return { url: new URL(url.pathname, url.origin), path, hasPath: path !== "/" };
 }
 
 export async function run(options: DockerCredentialOptions, ctx: CommandContext): Promise<number> {
   // Never offers a sign-in: Docker runs helpers without a terminal of their own.
   const helperCtx: CommandContext = { deps: ctx.deps, log: ctx.log, globals: ctx.globals };
-  const input = options.action === "list"
-    ? ""
-    : new TextDecoder().decode(await ctx.deps.readStdin()).slice(0, 64 * 1024);
+  const input = options.action === "list" ? "" : await readHelperInput(ctx.deps);
   switch (options.action) {
     case "store":
       return ExitCode.ok;
@@ -75,7 +82,7 @@ export async function run(options: DockerCredentialOptions, ctx: CommandContext)
     case "get":
     case "erase": {
       const target = dockerTarget(input.split("\n")[0] ?? "");
-      const env = target ? await envForTarget(helperCtx, target.url, target.hasPath) : undefined;
+      const env = target ? await envForTarget(helperCtx, target) : undefined;
       if (!env) {
         await ctx.deps.stdout.write(`${NOT_FOUND}\n`);
         return ExitCode.failed;

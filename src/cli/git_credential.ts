@@ -4,14 +4,18 @@
  * (`protocol`, `host`, `path`, …) up to a blank line or the end; `get` answers `username`,
  * `password` (the env's access token) and `password_expiry_utc` on stdout for the env that covers
  * the URL (or `--env`), and nothing when none does, so git asks its next helper. `erase` drops that
- * env's cached token, `store` does nothing. Never prompts; input it cannot use is ignored.
+ * env's cached token, `store` does nothing. Never prompts; input it cannot use is ignored, and a
+ * path with dot or empty segments matches no env (credential_env.ts). More than 64 KiB on stdin is
+ * a protocol error (helper_input.ts).
  *
  * @module
  */
 import { tokenDir } from "../config/paths.ts";
+import { pathAsWritten } from "../http/url.ts";
 import { removeEnvCache } from "../tokens/cache.ts";
 import { acquireToken } from "../tokens/acquire.ts";
-import { envForTarget, helperUsername } from "./credential_env.ts";
+import { envForTarget, type HelperTarget, helperUsername } from "./credential_env.ts";
+import { MAX_HELPER_INPUT, readHelperInput } from "./helper_input.ts";
 import type { CommandArgs, CommandContext } from "./spec.ts";
 
 /** The operations of git's protocol; any other is ignored, as the protocol asks. */
@@ -25,9 +29,6 @@ export interface GitCredentialOptions {
 
 /** The token handed to git stays valid at least this long (a clone or push takes a while). */
 export const GIT_MIN_TTL_MS = 5 * 60_000;
-
-/** Input beyond this is not read as attributes (git sends a few hundred bytes). */
-const MAX_INPUT = 64 * 1024;
 
 /** Flags → options (no I/O). */
 export function parseOptions(
@@ -44,7 +45,7 @@ export function parseOptions(
  */
 export function parseGitAttributes(text: string): Map<string, string> {
   const attrs = new Map<string, string>();
-  for (const line of text.slice(0, MAX_INPUT).split("\n")) {
+  for (const line of text.slice(0, MAX_HELPER_INPUT).split("\n")) {
     const l = line.endsWith("\r") ? line.slice(0, -1) : line;
     if (l === "") break;
     const eq = l.indexOf("=");
@@ -56,27 +57,29 @@ export function parseGitAttributes(text: string): Map<string, string> {
 }
 
 /**
- * The URL git asks about, from `protocol`, `host` and `path` (or `url`, as people may write it);
- * `hasPath` says whether a path was given. Undefined when they do not make an http(s) URL.
+ * The URL git asks about, from `protocol`, `host` and `path` (or `url`, as people may write it).
+ * Undefined when they do not make an http(s) URL.
  */
-export function gitTarget(attrs: Map<string, string>): { url: URL; hasPath: boolean } | undefined {
+export function gitTarget(attrs: Map<string, string>): HelperTarget | undefined {
   const protocol = attrs.get("protocol");
   const host = attrs.get("host");
   if (protocol === undefined || host === undefined) {
-    const url = URL.parse(attrs.get("url") ?? "");
+    const written = attrs.get("url") ?? "";
+    const url = URL.parse(written);
     if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || !url.host) return;
-    return { url: new URL(url.pathname, url.origin), hasPath: url.pathname !== "/" };
+    const path = pathAsWritten(written);
+    return { url: new URL(url.pathname, url.origin), path, hasPath: path !== "/" };
   }
   if (!/^https?$/.test(protocol) || host === "" || /[/?#@\\\s]/.test(host)) return undefined;
-  const path = attrs.get("path");
+  const path = attrs.get("path") ?? "";
   const url = URL.parse(`${protocol}://${host}/`);
   if (!url || url.host === "") return undefined;
-  if (path !== undefined && path !== "") url.pathname = `/${path.replace(/^\/+/, "")}`;
-  return { url, hasPath: path !== undefined && path !== "" };
+  if (path !== "") url.pathname = `/${path}`;
+  return { url, path: `/${path}`, hasPath: path !== "" };
 }
 
 export async function run(options: GitCredentialOptions, ctx: CommandContext): Promise<number> {
-  const input = new TextDecoder().decode(await ctx.deps.readStdin());
+  const input = await readHelperInput(ctx.deps);
   if (options.action === undefined || options.action === "store") return 0;
   const target = gitTarget(parseGitAttributes(input));
   if (!target) {
@@ -85,7 +88,7 @@ export async function run(options: GitCredentialOptions, ctx: CommandContext): P
   }
   // Never offers a sign-in: git runs helpers without a terminal of their own.
   const helperCtx: CommandContext = { deps: ctx.deps, log: ctx.log, globals: ctx.globals };
-  const env = await envForTarget(helperCtx, target.url, target.hasPath);
+  const env = await envForTarget(helperCtx, target);
   if (!env) return 0;
   if (options.action === "erase") {
     const dir = tokenDir(ctx.deps);

@@ -2,12 +2,15 @@
  * The client certificate for mTLS (RFC 8705): read from the env's PEM files (or the key from a
  * variable), each file a regular file of at most 1 MiB, and checked before any request so a
  * missing file, a file that is not PEM or a key that does not belong to the certificate is a
- * config error naming the file. The key is a secret: no message ever shows it.
+ * config error naming the file. The key is a secret: no message ever shows it, and the file that
+ * holds it must be private under the rule for lmi's own files (this user's, closed to group and
+ * others: util/private_files.ts), as ssh requires of its keys.
  *
  * @module
  */
 import { ConfigError, q } from "../errors.ts";
 import type { ClientCertRef } from "../config/resolve.ts";
+import { currentUid, distrust } from "../util/private_files.ts";
 import { pemCertificates, readConfigPem } from "./pem.ts";
 
 /** A client certificate chain and its key, as PEM text, ready for `Deno.createHttpClient`. */
@@ -33,13 +36,14 @@ export function loadClientCertificate(ref: ClientCertRef): ClientCertificate {
       { hint: "give a file with a -----BEGIN CERTIFICATE----- block (the client certificate)" },
     );
   }
-  const { key, what } = readKey(ref, certText);
+  const { key, what, file } = readKey(ref, certText);
   if (!PRIVATE_KEY.test(key)) {
     throw new ConfigError("CLIENT_KEY_INVALID", `${what} holds no PEM private key`, {
       hint: "give the certificate's private key as a -----BEGIN PRIVATE KEY----- block " +
         "(or EC / RSA PRIVATE KEY)",
     });
   }
+  if (file) checkPrivate(file.path, file.name);
   const cert = chain.join("\n");
   try {
     Deno.createHttpClient({ cert, key }).close();
@@ -62,7 +66,14 @@ export function loadClientCertificate(ref: ClientCertRef): ClientCertificate {
   return { cert, key };
 }
 
-function readKey(ref: ClientCertRef, certText: string): { key: string; what: string } {
+/** The key, what to call its source in messages, and the file it came from (not a variable). */
+interface KeySource {
+  key: string;
+  what: string;
+  file?: { path: string; name: string };
+}
+
+function readKey(ref: ClientCertRef, certText: string): KeySource {
   if (ref.key) {
     const what = `client_key_env variable ${ref.key.variable}`;
     if (!ref.key.value) {
@@ -74,12 +85,49 @@ function readKey(ref: ClientCertRef, certText: string): { key: string; what: str
   }
   if (ref.keyFile) {
     const what = `client_key_file ${q(ref.keyFile)}`;
-    return { key: readPemFile(ref.keyFile, "client_key_file"), what };
+    const key = readPemFile(ref.keyFile, "client_key_file");
+    return { key, what, file: { path: ref.keyFile, name: what } };
   }
   return {
     key: PRIVATE_KEY.test(certText) ? certText : "",
     what: `client_cert_file ${q(ref.certFile)} (no client_key_file or client_key_env is set)`,
+    file: {
+      path: ref.certFile,
+      name: `client_cert_file ${q(ref.certFile)}, which holds the private key`,
+    },
   };
+}
+
+/**
+ * Refuse the file the private key came from when another user owns it or group or others may
+ * read it (`name`: how messages call it). It is followed when it is a link (as ssh does; mounted
+ * secrets are links). No modes on Windows: nothing to check there, as for lmi's own files.
+ */
+function checkPrivate(path: string, name: string): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError("CLIENT_CERT_UNREADABLE", `cannot read ${name}: ${reason}`, {
+      hint: `${HINT}; check the path`,
+      cause: err,
+    });
+  }
+  const why = distrust(info, "file");
+  if (why === undefined) return;
+  const uid = currentUid();
+  const yours = uid === null || info.uid === null || info.uid === uid;
+  throw new ConfigError("CLIENT_KEY_UNSAFE", `refusing ${name}: ${why}`, {
+    hint: yours
+      ? `chmod 600 ${shellWord(path)}`
+      : `use a copy of your own: cp ${shellWord(path)} <copy> && chmod 600 <copy>`,
+  });
+}
+
+/** `path` as one word for a POSIX shell, quoted only when it needs to be. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 function readPemFile(path: string, key: string): string {

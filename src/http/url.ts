@@ -105,3 +105,48 @@ export function baseUrlCoverage(baseUrl: string, target: URL): number | undefine
 function pathSegments(path: string): string[] {
   return path.split("/").filter((s) => s !== "");
 }
+
+/** How many times a helper path is percent-decoded when looking for dot segments and slashes. */
+const DECODINGS = 3;
+
+/**
+ * Why `path` (`/org/x.git`) cannot be matched against a base_url, or undefined when it
+ * can. URL parsers and servers each resolve some of these their own way, so such a path could be
+ * matched against one env's base_url and reach a repository outside it: a `.` or `..` segment,
+ * also percent-encoded (`%2e%2E`, `%252e`) or with a path parameter some servers drop (`..;x`);
+ * an empty segment (`org//x`; a trailing `/` is fine); an encoded `/`; a backslash (`/` to URL
+ * parsers and Windows servers); a control character (tabs and line breaks vanish in URLs).
+ */
+export function unmatchablePath(path: string): string | undefined {
+  const segments = path.split("/");
+  for (const [i, segment] of segments.entries()) {
+    if (segment === "" && (i === 0 || i === segments.length - 1)) continue; // the first or last /
+    let text = segment;
+    for (let level = 0; level <= DECODINGS; level++) {
+      if (/\p{Cc}/u.test(text)) return `a control character in ${q(segment)}`;
+      if (text.includes("\\")) return `a backslash in ${q(segment)}`;
+      if (text.includes("/")) return `an encoded "/" in ${q(segment)}`;
+      const name = text.split(";", 1)[0];
+      if (name === "") {
+        return segment === "" ? "an empty segment" : `an empty segment ${q(segment)}`;
+      }
+      if (name === "." || name === "..") return `a dot segment ${q(segment)}`;
+      const decoded = text.replace(
+        /%([0-9a-f]{2})/gi,
+        (_, hex) => String.fromCharCode(parseInt(hex, 16)),
+      );
+      if (decoded === text) break;
+      text = decoded;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The path of an absolute http(s) URL as written, before a parser resolves its dot segments
+ * (`https://h/a/../b?q` gives `/a/../b`; no path gives `/`).
+ */
+export function pathAsWritten(url: string): string {
+  const path = /^[a-z][a-z0-9+.-]*:[/\\]*[^/\\?#]*([^?#]*)/i.exec(url.trim())?.[1] ?? "";
+  return path === "" ? "/" : path;
+}

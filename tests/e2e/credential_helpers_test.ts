@@ -12,12 +12,12 @@ import {
   assertNotEquals,
   assertNotIncludes,
 } from "../helpers/assert.ts";
-import { runWithInput, type Sandbox } from "../helpers/cli.ts";
+import { runWithInput, type Sandbox, sandbox } from "../helpers/cli.ts";
 import { tokenFile } from "../helpers/cache.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 import { lmiCommand, MAIN } from "../../scripts/run_lmi.ts";
-import { ignoreUnless, POSIX } from "../helpers/components.ts";
+import { ignoreUnless, LINUX, POSIX } from "../helpers/components.ts";
 
 /** Three envs on two hosts; each answers with its own username, so tests see which one did. */
 function helperConfig(idp: DevIdp): string {
@@ -138,6 +138,40 @@ Deno.test({
     }
   });
 
+  await t.step("a remote path with dot or empty segments matches no env", async () => {
+    for (
+      const url of [
+        "https://git.example.com/other/%2e%2e/org/x.git",
+        "https://git.example.com/other/%2E%2e/org/x.git",
+        "https://git.example.com/other/../org/x.git",
+        "https://git.example.com/./org/x.git",
+        "https://git.example.com/org//x.git",
+        "https://git.example.com/org/..%2F..%2Fother/x.git",
+      ]
+    ) {
+      const r = await git(box, "fill", `url=${url}\n\n`, ["credential.useHttpPath=true"]);
+      assertNotEquals(r.code, 0, `${url}: git finds no credential and may not prompt`);
+      assertNotIncludes(r.stdout, "password=", url);
+      assertNotIncludes(r.stdout, "username=", url);
+    }
+    const plain = await git(box, "fill", "url=https://git.example.com/org/x.git\n\n", [
+      "credential.useHttpPath=true",
+    ]);
+    assertEquals([plain.code, attrs(plain.stdout).username], [0, "oauth2"], plain.stderr);
+    const stdin = "protocol=https\nhost=git.example.com\npath=other/../org/x.git\n";
+    assertEquals(await box.run(["git-credential", "get"], { stdin }), {
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
+    const verbose = await box.run(["-v", "git-credential", "get"], { stdin });
+    assertEquals([verbose.code, verbose.stdout], [0, ""]);
+    assertMatch(
+      verbose.stderr,
+      /^lmi: the path "\/other\/\.\.\/org\/x\.git" matches no env: it has a dot segment "\.\."$/m,
+    );
+  });
+
   await t.step("without a path (no useHttpPath), the env at the host's root answers", async () => {
     const r = await git(box, "fill", "protocol=https\nhost=git.example.com\n\n");
     assertEquals(r.code, 0, r.stderr);
@@ -203,7 +237,7 @@ Deno.test({
         "\nprotocol=https\nhost=git.example.com\n",
         "protocol=https\0\nhost=git.example.com\0\n",
         "\u00ff\u00fe binary \x01\x02",
-        "x".repeat(200_000),
+        "x".repeat(64 * 1024),
       ]
     ) {
       assertEquals(
@@ -402,4 +436,76 @@ Deno.test("docker credential helper: the protocol round trip against the dev IdP
       assertEquals(Object.keys(JSON.parse(list.stdout)).length, 3);
     },
   });
+});
+
+/** What a run of lmi with a generated stdin did, and its peak RSS (GNU time's %M, in KiB). */
+interface PipedRun extends GitResult {
+  peakKib: number;
+  /** The exit status of the command that wrote stdin (non-zero: lmi left the rest unread). */
+  writerCode: number;
+  ms: number;
+}
+
+/** `sh -c '<writer> | /usr/bin/time lmi ARGS'` in the sandbox, lmi's peak RSS measured. */
+async function pipedRun(box: Sandbox, writer: string, args: string[]): Promise<PipedRun> {
+  const { cmd, args: full } = lmiCommand(args);
+  const timeFile = join(box.dir, "time.txt");
+  const writerFile = join(box.dir, "writer.txt");
+  const script = `w="$1" t="$2"; shift 2; (${writer}; echo $? > "$w") | ` +
+    `/usr/bin/time -f %M -o "$t" "$@"`;
+  const started = Date.now();
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", writerFile, timeFile, cmd, ...full],
+    clearEnv: true,
+    env: box.env,
+    cwd: box.home,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const ms = Date.now() - started;
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    peakKib: Number((await Deno.readTextFile(timeFile)).trim().split("\n").at(-1)),
+    writerCode: Number((await Deno.readTextFile(writerFile)).trim()),
+    ms,
+  };
+}
+
+const STDIN_BOUND = "credential helpers read at most 64 KiB of stdin: 150 MB piped in";
+
+Deno.test({
+  name: STDIN_BOUND,
+  ignore: ignoreUnless(STDIN_BOUND, {
+    os: LINUX,
+    why: "measures the peak RSS with GNU time and feeds stdin from a POSIX shell pipeline",
+    commands: ["/usr/bin/time", "sh", "head"],
+  }),
+}, async (t) => {
+  await using box = await sandbox();
+  const small = await pipedRun(box, "head -c 100 /dev/zero", ["git-credential", "get"]);
+  assertEquals([small.code, small.stdout, small.stderr], [0, "", ""]);
+  assertEquals(small.writerCode, 0);
+  const error = "lmi: error: stdin holds more than 64 KiB, too much for a credential request " +
+    "(the rest was not read)\n";
+  for (
+    const args of [
+      ["git-credential", "get"],
+      ["git-credential", "store"],
+      ["docker-credential", "get"],
+    ]
+  ) {
+    await t.step(`${args.join(" ")}: exit 2 at once, memory flat`, async () => {
+      const r = await pipedRun(box, "head -c 157286400 /dev/zero", args);
+      assertEquals([r.code, r.stdout, r.stderr], [2, "", error]);
+      assertNotEquals(r.writerCode, 0, "the writer was cut off: lmi left the rest unread");
+      assert(
+        r.peakKib < small.peakKib + 32 * 1024,
+        `peak RSS ${r.peakKib} KiB with 150 MB piped in vs ${small.peakKib} KiB with 100 bytes`,
+      );
+      assert(r.ms < small.ms + 10_000, `took ${r.ms} ms (100 bytes: ${small.ms} ms)`);
+    });
+  }
 });

@@ -218,6 +218,26 @@ exec "${realCurl}" -fsL -o "$out" "$(echo "$last" | sed 's#^https://github.com#$
         assertEquals(await listing(dir), ["lmi"]);
         assertEquals(await run(join(dir, "lmi")), "old\n");
       });
+      for (const kind of ["a folder", "a link to a folder"]) {
+        await t.step(`an existing lmi that is ${kind}: exit 1, nothing installed`, async () => {
+          const dir = join(root, `occupied-${kind.replaceAll(" ", "-")}`);
+          const folder = join(dir, kind === "a folder" ? "lmi" : "elsewhere");
+          await Deno.mkdir(folder, { recursive: true });
+          if (kind !== "a folder") await Deno.symlink(folder, join(dir, "lmi"));
+          const r = await install({ LMI_INSTALL_BASE_URL: `${origin}/ok`, LMI_INSTALL_DIR: dir });
+          assertEquals(r.code, 1, r.stderr);
+          assertEquals(
+            r.stderr,
+            `lmi install: error: ${dir}/lmi is a folder, not a file: remove it or set ` +
+              "LMI_INSTALL_DIR to another folder\n",
+          );
+          assertEquals(r.stdout, "");
+          assertEquals(r.urls, [], "nothing downloaded");
+          assertEquals(await listing(dir), kind === "a folder" ? ["lmi"] : ["elsewhere", "lmi"]);
+          assertEquals(await listing(folder), [], "nothing put in the folder");
+          assertEquals(await listing(r.tmp), []);
+        });
+      }
       await t.step("a missing SHA256SUMS: nothing installed", async () => {
         const r = await install({ LMI_INSTALL_BASE_URL: `${origin}/nosums` });
         await assertNothingInstalled(r, `cannot download ${origin}/nosums/SHA256SUMS`);

@@ -182,6 +182,8 @@ Deno.test({
     ] as const
   ) await Deno.copyFile(from, join(box.home, to));
   await Deno.writeTextFile(join(box.home, "not-pem.pem"), "hello, not a certificate\n");
+  await Deno.copyFile(clients.clientKey, join(box.home, "open.key"));
+  await Deno.chmod(join(box.home, "open.key"), 0o644);
   const config = (auth: string, clientId = "svc-mtls") => `
 [envs.mtls]
 base_url = "${idp.url}/api"
@@ -287,6 +289,13 @@ ${auth}
       /needs a client certificate/,
     ],
   ];
+  if (Deno.build.os !== "windows") { // no file modes on Windows: the check is skipped there
+    bad.push([
+      "a key file others can read",
+      `${tls}client_key_file = "open.key"\n`,
+      /^lmi: error: refusing client_key_file ".*open\.key": its mode 644 lets others read it\nhint: chmod 600 .*open\.key\n$/,
+    ]);
+  }
   for (const [what, auth, message] of bad) {
     await t.step(`${what}: exit 3`, async () => {
       await box.writeConfig(config(auth));

@@ -283,4 +283,14 @@ Deno.test("install.ps1 asks for the Windows target and checks SHA256SUMS", async
   assertStringIncludes(text, "Get-FileHash -Algorithm SHA256");
   // Run as `irm … | iex`, it shares the user's session: an `exit` would close their window.
   assert(!/^\s*exit\b|[;{]\s*exit\b/m.test(text), "install.ps1 must throw, not exit");
+  // Move-Item onto a folder (or a link to one) named lmi.exe would move the binary into it.
+  assert(
+    text.includes("if (Test-Path -LiteralPath $target -PathType Container) {"),
+    "install.ps1 refuses an lmi.exe that is a folder",
+  );
+  const checks = [...text.matchAll(/^\s*Assert-NotFolder\s*$/gm)].map((m) => m.index);
+  assertEquals(checks.length, 2, "checked twice");
+  assert(checks[0]! < text.indexOf("{ Invoke-WebRequest"), "before anything is downloaded");
+  assert(checks[1]! > text.indexOf("  Copy-Item "), "and again just before the move");
+  assert(checks[1]! < text.indexOf("  Move-Item "), "and again just before the move");
 });

@@ -14,7 +14,7 @@ import { ConfigError } from "../../src/errors.ts";
 import { Redactor } from "../../src/ui/redact.ts";
 import { fakeDeps, testLogger } from "../helpers/fakes.ts";
 import { makeClientCerts, makePki, NEEDS_OPENSSL } from "../helpers/tls.ts";
-import { ignoreUnless } from "../helpers/components.ts";
+import { ignoreUnless, POSIX } from "../helpers/components.ts";
 
 const CONFIG = "/cfg/lmi.toml";
 
@@ -133,6 +133,7 @@ Deno.test({ name: CERT_TEST, ignore: ignoreUnless(CERT_TEST, NEEDS_OPENSSL) }, a
       await Deno.writeTextFile(
         both,
         (await Deno.readTextFile(c.clientCert)) + (await Deno.readTextFile(c.clientKey)),
+        { mode: 0o600 },
       );
       loadClientCertificate({ certFile: both });
     });
@@ -159,6 +160,111 @@ Deno.test({ name: CERT_TEST, ignore: ignoreUnless(CERT_TEST, NEEDS_OPENSSL) }, a
         assertEquals(err.exitCode, 3);
       });
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const PRIVATE_KEY_FILE = "client key file: refused when others can read it or it is not yours";
+Deno.test({
+  name: PRIVATE_KEY_FILE,
+  ignore: ignoreUnless(PRIVATE_KEY_FILE, NEEDS_OPENSSL, {
+    os: POSIX,
+    why: "file modes and owners are POSIX (on Windows the check is skipped, as for lmi's files)",
+  }),
+}, async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "lmi-mtls-key-" });
+  try {
+    await makePki(dir);
+    const c = await makeClientCerts(dir);
+    const keyText = await Deno.readTextFile(c.clientKey);
+    const keyFile = async (name: string, mode: number) => {
+      const path = join(dir, name);
+      await Deno.writeTextFile(path, keyText, { mode });
+      await Deno.chmod(path, mode);
+      return path;
+    };
+    await t.step("mode 600 (and a link to such a file): used", async () => {
+      assertEquals((await Deno.stat(c.clientKey)).mode! & 0o777, 0o600);
+      loadClientCertificate({ certFile: c.clientCert, keyFile: c.clientKey });
+      const link = join(dir, "link.key");
+      await Deno.symlink(c.clientKey, link);
+      loadClientCertificate({ certFile: c.clientCert, keyFile: link });
+      loadClientCertificate({ certFile: c.clientCert, keyFile: await keyFile("r.key", 0o400) });
+    });
+    for (const mode of [0o644, 0o640, 0o604, 0o660]) {
+      const octal = mode.toString(8);
+      await t.step(
+        `mode ${octal}: exit 3 naming the file and its mode, hint chmod 600`,
+        async () => {
+          const path = await keyFile(`open-${octal}.key`, mode);
+          const err = assertThrows(
+            () => loadClientCertificate({ certFile: c.clientCert, keyFile: path }),
+            ConfigError,
+          );
+          assertEquals(err.exitCode, 3);
+          assertEquals(
+            err.message,
+            `refusing client_key_file "${path}": its mode ${octal} lets others read it`,
+          );
+          assertEquals(err.hint, `chmod 600 ${path}`);
+          assert(!err.message.includes("\n"), "one line");
+        },
+      );
+    }
+    await t.step("a link to a key others can read: refused, naming the link", async () => {
+      const link = join(dir, "open-link.key");
+      await Deno.symlink(await keyFile("open-target.key", 0o644), link);
+      const err = assertThrows(
+        () => loadClientCertificate({ certFile: c.clientCert, keyFile: link }),
+        ConfigError,
+      );
+      assertEquals(
+        err.message,
+        `refusing client_key_file "${link}": its mode 644 lets others read it`,
+      );
+    });
+    await t.step("the key in client_cert_file, open to others: refused", async () => {
+      const both = join(dir, "open-both.pem");
+      await Deno.writeTextFile(both, (await Deno.readTextFile(c.clientCert)) + keyText);
+      await Deno.chmod(both, 0o644);
+      const err = assertThrows(() => loadClientCertificate({ certFile: both }), ConfigError);
+      assertEquals(
+        err.message,
+        `refusing client_cert_file "${both}", which holds the private key: its mode 644 lets ` +
+          "others read it",
+      );
+      assertEquals(err.hint, `chmod 600 ${both}`);
+    });
+    await t.step("a path with a space: the hint quotes it", async () => {
+      const path = await keyFile("open key.pem", 0o644);
+      const err = assertThrows(
+        () => loadClientCertificate({ certFile: c.clientCert, keyFile: path }),
+        ConfigError,
+      );
+      assertEquals(err.hint, `chmod 600 '${path}'`);
+    });
+    const OTHER_USER = "a key file of another user (uid 65534): refused";
+    await t.step({
+      name: OTHER_USER,
+      ignore: ignoreUnless(OTHER_USER, {
+        probe: () => Deno.uid() === 0 ? undefined : "needs root, to give a file to another user",
+      }),
+      fn: async () => {
+        const path = await keyFile("theirs.key", 0o600);
+        await Deno.chown(path, 65534, 65534);
+        const err = assertThrows(
+          () => loadClientCertificate({ certFile: c.clientCert, keyFile: path }),
+          ConfigError,
+        );
+        assertEquals(err.exitCode, 3);
+        assertEquals(
+          err.message,
+          `refusing client_key_file "${path}": it belongs to another user (uid 65534)`,
+        );
+        assertEquals(err.hint, `use a copy of your own: cp ${path} <copy> && chmod 600 <copy>`);
+      },
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
