@@ -20,6 +20,7 @@ export async function readHelperInput(deps: Pick<Deps, "readStdin">): Promise<st
     throw new UsageError(
       "INPUT_TOO_LARGE",
       "stdin holds more than 64 KiB, too much for a credential request (the rest was not read)",
+      { hint: "git and Docker send a few hundred bytes: check what feeds the helper's stdin" },
     );
   }
   return new TextDecoder().decode(bytes);

@@ -489,7 +489,8 @@ Deno.test({
   assertEquals([small.code, small.stdout, small.stderr], [0, "", ""]);
   assertEquals(small.writerCode, 0);
   const error = "lmi: error: stdin holds more than 64 KiB, too much for a credential request " +
-    "(the rest was not read)\n";
+    "(the rest was not read)\n" +
+    "hint: git and Docker send a few hundred bytes: check what feeds the helper's stdin\n";
   for (
     const args of [
       ["git-credential", "get"],

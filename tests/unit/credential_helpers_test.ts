@@ -320,7 +320,8 @@ Deno.test("credential helpers in process", async (t) => {
       assertEquals(
         over.stderr,
         "lmi: error: stdin holds more than 64 KiB, too much for a credential request " +
-          "(the rest was not read)\n",
+          "(the rest was not read)\n" +
+          "hint: git and Docker send a few hundred bytes: check what feeds the helper's stdin\n",
       );
     }
   });
