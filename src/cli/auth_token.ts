@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { ConfigError, q, UsageError } from "../errors.ts";
+import { q, UsageError } from "../errors.ts";
 import { formatToken, githubFileCommands, type TokenFormat } from "../ui/token_output.ts";
 import { envFor } from "./common.ts";
+import { appendGithubFiles, githubFiles } from "./github_files.ts";
 import { lazyImport } from "./lazy.ts";
 import { durationFlag } from "./duration_flag.ts";
 import {
@@ -49,23 +50,9 @@ export function execApiVersion(ctx: Pick<CommandContext, "deps">): string | unde
   }
 }
 
-/** Where `--format github` writes: the files GitHub Actions names, or a ConfigError. */
-function githubFiles(ctx: CommandContext): { env: string; output: string | undefined } {
-  const env = ctx.deps.env("GITHUB_ENV");
-  if (!env) {
-    throw new ConfigError(
-      "NOT_IN_GITHUB_ACTIONS",
-      "--format github needs GITHUB_ENV, which is not set",
-      {
-        hint: "use it in a GitHub Actions step; elsewhere use --format env or raw",
-      },
-    );
-  }
-  return { env, output: ctx.deps.env("GITHUB_OUTPUT") || undefined };
-}
-
 export async function run(options: AuthTokenOptions, ctx: CommandContext): Promise<number> {
-  const github = options.format === "github" ? githubFiles(ctx) : undefined;
+  // Checked before anything happens: a file that cannot be written is exit 3 before the token.
+  const github = options.format === "github" ? await githubFiles(ctx.deps) : undefined;
   const { env } = await envFor(ctx);
   // Loaded here: src/cli/warm.ts uses this module's options and output, never the acquisition.
   const { acquireToken } = await lazyImport<typeof import("../tokens/acquire.ts")>(
@@ -86,8 +73,7 @@ export async function run(options: AuthTokenOptions, ctx: CommandContext): Promi
   }
   if (github) {
     const commands = githubFileCommands(outcome.token, `lmi_${crypto.randomUUID()}`);
-    await Deno.writeTextFile(github.env, commands.env, { append: true });
-    if (github.output) await Deno.writeTextFile(github.output, commands.output, { append: true });
+    await appendGithubFiles(github, commands, ctx.deps.cwd);
     ctx.log.info(`LMI_TOKEN is set for the next steps (masked in their logs)`);
   }
   return 0;

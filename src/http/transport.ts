@@ -3,7 +3,8 @@
  * body), network failures turned into typed errors naming the URL, bodies read here at most
  * {@link MAX_IDP_RESPONSE_BYTES} long, same-origin redirects followed for GETs (discovery, JWKS),
  * `-vv` logging of each exchange (redacted, control characters removed), and a record of the last
- * response so an IdP error can quote a short, redacted snippet of its body.
+ * response so an IdP error can quote a short, redacted snippet of its body. The secrets in an
+ * answer are registered with the redactor as it arrives, before anything of it is shown.
  *
  * @module
  */
@@ -20,7 +21,10 @@ export interface Exchange {
   url: string;
   status: number;
   contentType: string;
-  /** The start of the response body (at most 2 KB of text). */
+  /**
+   * The start of the response body (at most 2 KB of text), redacted (a JSON answer written anew
+   * by `Redactor.redactAnswer`).
+   */
   body: string;
 }
 
@@ -33,6 +37,11 @@ export interface Transport {
 export interface TransportOptions {
   timeoutMs: number;
   log: Logger;
+  /**
+   * JSON fields of the answers that hold secrets besides the usual ones (access_token,
+   * refresh_token, id_token, device_code…): GitHub Actions' OIDC token is its answer's `value`.
+   */
+  secretFields?: readonly string[];
 }
 
 const SNIPPET_BYTES = 2048;
@@ -48,7 +57,7 @@ export function createTransport(
   deps: Pick<Deps, "fetch" | "now">,
   options: TransportOptions,
 ): Transport {
-  const { timeoutMs, log } = options;
+  const { timeoutMs, log, secretFields = [] } = options;
   let last: Exchange | undefined;
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const request = new Request(input, init);
@@ -93,15 +102,19 @@ export function createTransport(
       for (const [k, v] of response.headers) log.debug(`< ${k}: ${printable(v)}`);
     }
     const bytes = await readIdpBody(response, visited.at(-1)!, signal, timeoutMs);
-    const text = new TextDecoder().decode(bytes.subarray(0, SNIPPET_BYTES));
+    // Redacted whole, then cut: the secrets in it are registered first (whatever the -vv log or
+    // an error message shows later), and a secret cut in two would match nothing.
+    const shown = bytes.length > 0
+      ? log.redactor.redactAnswer(new TextDecoder().decode(bytes), secretFields)
+      : "";
     last = {
       method: request.method,
       url: visited.at(-1)!,
       status: response.status,
       contentType: response.headers.get("content-type") ?? "",
-      body: text,
+      body: shown.slice(0, SNIPPET_BYTES),
     };
-    if (text) log.debug(`< ${safeText(text, SNIPPET_BYTES)}`);
+    if (shown) log.debug(`< ${safeText(shown, SNIPPET_BYTES)}`);
     return withBody(response, bytes);
   };
   return { fetch, last: () => last };

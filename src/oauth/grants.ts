@@ -14,6 +14,7 @@ import { printable } from "../ui/text.ts";
 import type { Connection } from "./client.ts";
 import { requireSecret } from "./client.ts";
 import { type ErrorContext, toLmiError } from "./errors.ts";
+import { unusableToken } from "./token_characters.ts";
 
 /** The fields of a token endpoint response that lmi uses. */
 export interface TokenResponse {
@@ -111,11 +112,6 @@ async function run(
 /** The longest token lifetime lmi believes (one year); a longer `expires_in` is cut to it. */
 export const MAX_TOKEN_LIFETIME_S = 365 * 24 * 3600;
 
-/** RFC 6750 §2.1 b64token: what a Bearer access token may be made of. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-/** Printable ASCII without spaces: any other token type's access token, and the type's name. */
-const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
-
 /**
  * The fields lmi uses from a token endpoint response, as plain data. Tokens with characters that
  * cannot go into an HTTP header (or a terminal) are refused; a lifetime that is not a positive
@@ -129,7 +125,8 @@ export function toTokenResponse(
     access_token: String(response.access_token),
     token_type: String(response.token_type ?? "Bearer"),
   };
-  checkTokenCharacters(out.access_token, out.token_type);
+  const unusable = unusableToken(out.access_token, out.token_type);
+  if (unusable) throw badCharacters(unusable.field, unusable.what);
   const expiresIn = lifetime(response.expires_in, note);
   if (expiresIn !== undefined) out.expires_in = expiresIn;
   if (typeof response.scope === "string") out.scope = response.scope;
@@ -158,19 +155,6 @@ function lifetime(value: unknown, note: (message: string) => void): number | und
     return MAX_TOKEN_LIFETIME_S;
   }
   return value;
-}
-
-function checkTokenCharacters(accessToken: string, tokenType: string): void {
-  if (!VISIBLE_ASCII.test(tokenType)) {
-    throw badCharacters("token_type", "characters other than printable ASCII without spaces");
-  }
-  if (tokenType.toLowerCase() === "bearer") {
-    if (!B64TOKEN.test(accessToken)) {
-      throw badCharacters("access_token", "characters a Bearer token may not have (RFC 6750 §2.1)");
-    }
-  } else if (!VISIBLE_ASCII.test(accessToken)) {
-    throw badCharacters("access_token", "characters other than printable ASCII without spaces");
-  }
 }
 
 /** The token itself is never quoted: it may be a valid secret with one bad character. */

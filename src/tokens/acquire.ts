@@ -173,7 +173,7 @@ async function acquireOnce(
         "./command.ts",
         import.meta.url,
       );
-      return await commandToken(env, { log: ctx.log, now: ctx.deps.now });
+      return await commandToken(env, { log: ctx.log, now: ctx.deps.now, os: ctx.deps.os });
     }
     case "none":
       throw new ConfigError(

@@ -1,21 +1,25 @@
 /**
  * `auth.type = "command"`: a credential process prints the token. Its stdout is either the token
  * itself or JSON with `access_token` (and optionally `token_type`, `expires_in` or `expires_at`).
- * Its stderr reaches the user (helpers may explain or ask); it runs with the env's timeout. The
- * helper keeps its own cache, so lmi does not cache these tokens.
+ * Its stderr reaches the user (helpers may explain); it runs with the env's timeout, in a process
+ * group of its own that is killed whole when the timeout passes (./helper_process.ts). The token
+ * and its type are checked as an IdP's are (src/oauth/token_characters.ts). The helper keeps its
+ * own cache, so lmi does not cache these tokens.
  *
  * @module
  */
 import type { ResolvedEnv } from "../config/resolve.ts";
-import { AuthError, ConfigError, q } from "../errors.ts";
+import { AuthError, ConfigError, NetworkError, q } from "../errors.ts";
 import { formatDuration } from "../config/duration.ts";
+import { unusableToken } from "../oauth/token_characters.ts";
 import type { Logger } from "../ui/log.ts";
+import { runHelper } from "./helper_process.ts";
 import type { TokenOutcome } from "./service.ts";
 import { jwtExpiry } from "./token_set.ts";
 
 export async function commandToken(
   env: ResolvedEnv,
-  ctx: { log: Logger; now(): number },
+  ctx: { log: Logger; now(): number; os: typeof Deno.build.os },
 ): Promise<TokenOutcome> {
   const [program, ...args] = env.auth.command ?? [];
   if (!program) {
@@ -27,11 +31,9 @@ export async function commandToken(
       },
     );
   }
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(program, { args, stdin: "null", stdout: "piped", stderr: "inherit" })
-      .spawn();
-  } catch (err) {
+  const run = await runHelper(program, args, { timeoutMs: env.timeoutMs, os: ctx.os });
+  if (run.kind === "not-started") {
+    const err = run.error;
     throw new ConfigError(
       "COMMAND_NOT_FOUND",
       `cannot run auth.command ${q(program)}: ${err instanceof Error ? err.message : err}`,
@@ -40,26 +42,29 @@ export async function commandToken(
       },
     );
   }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, env.timeoutMs);
-  const out = await child.output().finally(() => clearTimeout(timer));
+  if (run.kind === "timed-out") {
+    throw new NetworkError(
+      "COMMAND_TIMEOUT",
+      `auth.command ${q(program)} timed out after ${
+        formatDuration(env.timeoutMs)
+      } (the env's timeout)`,
+      {
+        hint: `raise [envs.${env.name}] timeout, or make the command end; a process it leaves ` +
+          "running must not keep its stdout open",
+      },
+    );
+  }
+  const out = run.status;
   if (!out.success) {
     throw new AuthError(
       "COMMAND_FAILED",
       `auth.command ${q(program)} ${
         out.signal ? `was stopped (${out.signal})` : `exited with ${out.code}`
       }`,
-      {
-        hint: out.signal
-          ? `it ran longer than the env's timeout (${formatDuration(env.timeoutMs)})`
-          : "see its message above",
-      },
+      { hint: "see its message above" },
     );
   }
-  const text = new TextDecoder().decode(out.stdout).trim();
+  const text = new TextDecoder().decode(run.stdout).trim();
   const now = ctx.now();
   let accessToken = text;
   let tokenType = "Bearer";
@@ -80,12 +85,26 @@ export async function commandToken(
       expiresAt = Date.parse(doc.expires_at);
     }
   }
-  if (!accessToken || /\s/.test(accessToken)) {
+  if (!accessToken) {
     throw new AuthError(
       "COMMAND_BAD_OUTPUT",
       `auth.command ${q(program)} printed no usable token`,
       {
         hint: 'print the token alone on stdout, or JSON like {"access_token": "…"}',
+      },
+    );
+  }
+  // The rule for IdP tokens: nothing that cannot go safely into a header or the printed formats.
+  const unusable = unusableToken(accessToken, tokenType);
+  if (unusable) {
+    throw new AuthError(
+      "COMMAND_BAD_OUTPUT",
+      `the output of auth.command ${
+        q(program)
+      } is unusable: its ${unusable.field} contains ${unusable.what}`,
+      {
+        hint:
+          "lmi refuses tokens it cannot send safely in an HTTP header; fix what the command prints",
       },
     );
   }

@@ -162,11 +162,7 @@ async function fromGithubActions(
   if (source.audience) url.searchParams.set("audience", source.audience);
   assertSecureEndpoint(url.href, "GitHub Actions OIDC token endpoint");
   // -vv shows the exchange; the token in the answer's `value` is hidden even when not a JWT.
-  const quiet: Logger = {
-    ...log,
-    debug: (m) => log.debug(m.replace(/("value"\s*:\s*")(?:[^"\\]|\\.)*"/g, '$1[REDACTED]"')),
-  };
-  const transport = createTransport(options.deps, { timeoutMs, log: quiet });
+  const transport = createTransport(options.deps, { timeoutMs, log, secretFields: ["value"] });
   log.info(`requesting an OIDC token from GitHub Actions (${url.origin})`);
   const response = await transport.fetch(url, {
     headers: { authorization: `Bearer ${requestToken}`, accept: "application/json" },

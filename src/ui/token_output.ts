@@ -54,7 +54,7 @@ export function formatToken(
     }
     case "github":
       // GitHub Actions masks the value in every later log line (the files are written apart).
-      return `::add-mask::${token.accessToken}\n`;
+      return `::add-mask::${commandData(token.accessToken)}\n`;
     case "exec-credential": {
       const expires = expiry();
       return JSON.stringify({
@@ -70,15 +70,30 @@ export function formatToken(
 }
 
 /**
+ * A value as the data of a workflow command (`::add-mask::DATA`): the runner reads `%25`, `%0D`
+ * and `%0A` as `%`, CR and LF, so those three are written so (`%` first). Unescaped, a token
+ * holding `%25` would mask another string than itself, and the token would show in the log.
+ */
+export function commandData(value: string): string {
+  return value.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
+}
+
+/**
  * GitHub Actions' file commands for the token: `LMI_TOKEN` (and its type) for later steps'
  * environment (`$GITHUB_ENV`) and `token` as a step output (`$GITHUB_OUTPUT`), in the multi-line
- * form with a random delimiter, so no value can end the block early.
+ * form with a random delimiter, so no value can end the block early or add a variable (a value
+ * holding the delimiter is refused, as GitHub's toolkit does).
  */
 export function githubFileCommands(
   token: TokenSet,
   delimiter: string,
 ): { env: string; output: string } {
-  const block = (name: string, value: string) => `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
+  const block = (name: string, value: string) => {
+    if (value.includes(delimiter)) {
+      throw new Error(`the value of ${name} holds the file command delimiter`);
+    }
+    return `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
+  };
   return {
     env: block("LMI_TOKEN", token.accessToken) +
       block("LMI_TOKEN_TYPE", tokenTypeLabel(token.tokenType)),

@@ -5,7 +5,9 @@
  */
 import { cacheEntry } from "../helpers/cache.ts";
 import { assertEquals, assertNotIncludes } from "../helpers/assert.ts";
+import { sandbox } from "../helpers/cli.ts";
 import { devSandbox, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
+import { LEAK_SECRETS, startHostile } from "../helpers/hostile.ts";
 import { startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 Deno.test("no secret or token appears in any output at -vv", async () => {
@@ -70,4 +72,59 @@ Deno.test("no secret or token appears in any output at -vv", async () => {
       }
     }
   }
+});
+
+/** Neither `secret` nor any 16 characters of it are in `text`. */
+function assertNoPart(text: string, secret: string, what: string): void {
+  assertNotIncludes(text, secret, `${what} shows the whole secret`);
+  for (let i = 0; i + 16 <= secret.length; i++) {
+    assertNotIncludes(text, secret.slice(i, i + 16), `${what} shows characters ${i}-${i + 15}`);
+  }
+}
+
+Deno.test("-vv shows no token an IdP's answer hides from the patterns", async (t) => {
+  await using server = startHostile();
+  const auth = `client_id = "c"\nclient_secret_env = "SVC_SECRET"\n`;
+  await using box = await sandbox({
+    SVC_SECRET: "hostile-secret",
+    ACTIONS_ID_TOKEN_REQUEST_URL: `${server.base("escaped-value")}/oidc?v=1`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: "github-request-token-for-the-test",
+  });
+  await box.writeConfig(`[envs.escaped-key.auth]
+type = "client_credentials"
+token_url = "${server.base("escaped-key")}/token"
+${auth}
+[envs.snippet-edge.auth]
+type = "client_credentials"
+token_url = "${server.base("snippet-edge")}/token"
+${auth}
+[envs.escaped-value.auth]
+type = "token_exchange"
+token_url = "${server.base("escaped-value")}/token"
+subject_token_source = "github_actions"
+${auth}
+`);
+  const token = (env: string) => box.run(["auth", "token", "-vv", "-e", env], { limitMs: 40_000 });
+  const runs = {
+    escapedKey: token("escaped-key"),
+    snippetEdge: token("snippet-edge"),
+    escapedValue: token("escaped-value"),
+  };
+
+  await t.step("an access_token key written with a JSON escape (\\u0061ccess_token)", async () => {
+    const r = await runs.escapedKey;
+    assertEquals([r.code, r.stdout], [0, `${LEAK_SECRETS.escapedKey}\n`], r.stderr);
+    assertNoPart(r.stderr, LEAK_SECRETS.escapedKey, "stderr");
+  });
+  await t.step("a token across the edge of the 2 KB the log shows", async () => {
+    const r = await runs.snippetEdge;
+    assertEquals([r.code, r.stdout], [0, `${LEAK_SECRETS.snippetEdge}\n`], r.stderr);
+    assertNoPart(r.stderr, LEAK_SECRETS.snippetEdge, "stderr");
+  });
+  await t.step("GitHub Actions' OIDC answer with \\u0076alue: the subject token", async () => {
+    const r = await runs.escapedValue;
+    assertEquals([r.code, r.stdout], [0, "hostile-good-token\n"], r.stderr);
+    assertNoPart(r.stderr, LEAK_SECRETS.subjectToken, "stderr");
+    assertNoPart(r.stderr, "github-request-token-for-the-test", "stderr");
+  });
 });

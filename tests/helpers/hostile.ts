@@ -17,6 +17,10 @@ export type HostileMode =
   | "crlf-token" // CR/LF in access_token (header injection)
   | "long-description" // 20,000 characters of error_description with ANSI/OSC escapes
   | "endless-jwks" // a JWT access token from this issuer, and a JWKS that never ends
+  // secrets a -vv log showed (the body was logged before its tokens were known)
+  | "escaped-key" // `"\u0061ccess_token"`: the key written with a JSON escape
+  | "snippet-edge" // an access token that crosses the 2 KB snippet the log shows
+  | "escaped-value" // a GitHub Actions OIDC answer (`oidc…`) with `"\u0076alue"`; tokens as "ok"
   // bad answers that already give a clear error
   | "html"
   | "empty"
@@ -34,6 +38,16 @@ export const ESCAPES = "\x1b[31mRED\x1b[0m \x1b]0;pwned-title\x07 " +
 export const LONG_DESCRIPTION = `${ESCAPES}${"A".repeat(20_000)}`;
 
 export const WHITESPACE_BYTES = 200 * 1024 * 1024;
+
+/** Opaque (not JWT-shaped) secrets the leak modes send, each unlike the others and the rest. */
+export const LEAK_SECRETS = {
+  escapedKey: "ekQ7vTz2L9wXa3Ns8Rb4Hc6Jd1Kf5Mg0Ph2Ui7Yj3Wl9Eo4Tq8Ar6Ss1Dz5Fx0Cv7Gb2Nn4Bm8Ve3",
+  snippetEdge:
+    "seZ4kP9vR2mT6wQ1xL8nB3jH5gF7dS0aY4cV9bN2mK6lJ8hG1fD3sA5qW7eR0tY2uI4oP6zX8cV1bN3mQ9wE5rT7" +
+    "yU0iO2pA4sD6fG8hJ1kL3zX5cV7bN9mQ2wE4rT6yU8iO0pA3sD5fG7hJ9kL1zX2cV4bN6mQ8wE0rT3yU5iO7pA9sD",
+  subjectToken:
+    "stH6jK1lZ8xC3vB5nM9qW2eR4tY7uI0oP6aS1dF3gH5jK8lZ2xC4vB7nM9qW0eR3tY5uI8oP1aS6dF9gH2jK4",
+};
 
 export interface HostileServer {
   /** `http://127.0.0.1:PORT` */
@@ -172,6 +186,8 @@ async function handle(conn: Deno.Conn, url: string, signal: AbortSignal): Promis
       }),
     );
   }
+  const leak = leakAnswer(mode as HostileMode, what);
+  if (leak !== undefined) return answer(conn, "200 OK", json, leak);
   const okBody = api ? "partial body from the API " : GOOD_TOKEN;
   const type = api ? "text/plain" : json;
   switch (mode as HostileMode) {
@@ -265,6 +281,31 @@ async function handle(conn: Deno.Conn, url: string, signal: AbortSignal): Promis
       );
     default:
       return answer(conn, "404 Not Found", "text/plain", "no such mode");
+  }
+}
+
+/** The byte offset of the -vv log's snippet edge (src/http/transport.ts) that a token crosses. */
+const SNIPPET_EDGE = 2048;
+
+/** The body a leak mode answers with, or undefined for the other modes. */
+function leakAnswer(mode: HostileMode, what: string): string | undefined {
+  const rest = `"token_type":"Bearer","expires_in":300}`;
+  switch (mode) {
+    case "escaped-key":
+      return `{"\\u0061ccess_token":"${LEAK_SECRETS.escapedKey}",${rest}`;
+    case "snippet-edge": {
+      // 123 characters of the token before the edge, the rest after it.
+      const head = `{"padding":"`;
+      const key = `","access_token":"`;
+      const padding = "x".repeat(SNIPPET_EDGE - 123 - head.length - key.length);
+      return `${head}${padding}${key}${LEAK_SECRETS.snippetEdge}",${rest}`;
+    }
+    case "escaped-value":
+      return what.startsWith("oidc")
+        ? `{"count":1,"\\u0076alue":"${LEAK_SECRETS.subjectToken}"}`
+        : GOOD_TOKEN;
+    default:
+      return undefined;
   }
 }
 

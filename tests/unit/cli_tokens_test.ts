@@ -5,7 +5,8 @@
  */
 import { assertEquals, assertMatch } from "../helpers/assert.ts";
 import { failed, IDP, ok, serviceEnv, world } from "../helpers/in_process.ts";
-import { ignoreUnless, SH } from "../helpers/components.ts";
+import { ignoreUnless, POSIX_MODES, SH } from "../helpers/components.ts";
+import { join } from "../../src/util/path.ts";
 
 const CONFIG = `default_env = "dev"\n${serviceEnv("dev")}${serviceEnv("prod")}`;
 const EXPIRES = "2026-01-01T01:00:00.000Z"; // the fake clock's now + the IdP's expires_in
@@ -86,6 +87,57 @@ Deno.test("login, auth token and auth status in process", async (t) => {
     const r = await w.lmi("auth", "token", "--env", "prod");
     assertEquals([r.code, r.stdout], [3, ""]);
     assertMatch(r.stderr, /^lmi: error: .*SVC_SECRET/);
+  });
+});
+
+Deno.test("auth token --format github in process", async (t) => {
+  await using w = await world(CONFIG);
+  const envFile = join(w.dir, "github_env");
+  const outFile = join(w.dir, "github_output");
+  const folder = join(w.dir, "folder");
+  await Deno.mkdir(folder);
+  const github = () => w.lmi("auth", "token", "--format", "github");
+  const notAFile = (variable: string) =>
+    failed(
+      3,
+      `${variable} is not a regular file: "${folder}" is a directory`,
+      `GitHub Actions sets ${variable} to a file; unset it, or point it at a regular file`,
+    );
+
+  await t.step("GITHUB_ENV a folder: exit 3 at once, nothing printed or requested", async () => {
+    w.env.GITHUB_ENV = folder;
+    assertEquals(await github(), notAFile("GITHUB_ENV"));
+    assertEquals(w.tokenRequests, 0);
+  });
+  await t.step("GITHUB_OUTPUT a folder: the same, and GITHUB_ENV is not written", async () => {
+    w.env.GITHUB_ENV = envFile;
+    w.env.GITHUB_OUTPUT = folder;
+    assertEquals(await github(), notAFile("GITHUB_OUTPUT"));
+    assertEquals(w.tokenRequests, 0);
+    assertEquals(await Deno.stat(envFile).catch(() => "none"), "none");
+  });
+  await t.step("GITHUB_ENV in a folder that does not exist: exit 3 at once", async () => {
+    w.env.GITHUB_ENV = join(w.dir, "nowhere", "github_env");
+    delete w.env.GITHUB_OUTPUT;
+    const r = await github();
+    assertEquals([r.code, r.stdout, w.tokenRequests], [3, "", 0]);
+    assertMatch(r.stderr, /^lmi: error: cannot write GITHUB_ENV: .*nowhere.*\nhint: \S.*\n$/);
+  });
+  const MODES = "files lmi creates are 0600 (they hold the token); existing ones are appended to";
+  await t.step({
+    name: MODES,
+    ignore: ignoreUnless(MODES, POSIX_MODES),
+    fn: async () => {
+      w.env.GITHUB_ENV = envFile;
+      w.env.GITHUB_OUTPUT = outFile;
+      assertEquals(await github(), ok("::add-mask::at-1\n"));
+      assertEquals((await Deno.stat(envFile)).mode! & 0o777, 0o600);
+      assertEquals((await Deno.stat(outFile)).mode! & 0o777, 0o600);
+      await Deno.chmod(outFile, 0o644);
+      assertEquals(await github(), ok("::add-mask::at-1\n"));
+      assertEquals((await Deno.stat(outFile)).mode! & 0o777, 0o644, "an existing file: as it was");
+      assertMatch(await Deno.readTextFile(outFile), /^(token<<(lmi_[0-9a-f-]+)\nat-1\n\2\n){2}$/);
+    },
   });
 });
 

@@ -48,4 +48,30 @@ Deno.test("redaction", async (t) => {
     assertEquals(r.redact(url), "https://idp/device?code=[REDACTED] (and [REDACTED])");
     assertEquals(r.redactValues(url), "https://idp/device?code=B48M-YM2N (and [REDACTED])");
   });
+  await t.step("a JSON field cut off before its closing quote: to the end", () => {
+    assertEquals(
+      new Redactor().redact('{"scope":"a","access_token":"opaque-token-cut-off-here'),
+      '{"scope":"a","access_token":"[REDACTED]"',
+    );
+  });
+  await t.step("an answer: its secrets registered first, whatever escapes hide them", () => {
+    const answer = new Redactor();
+    const shown = answer.redactAnswer(
+      '{"\\u0061ccess_token": "opaque\\u002dtoken-1234", "nested": [{"Refresh_Token": ' +
+        '"rt-opaque-5678"}], "value": "gh-oidc-token-9", "code": "E_BAD", "scope": "a b"}',
+      ["value"],
+    );
+    assertEquals(
+      shown,
+      '{"access_token":"[REDACTED]","nested":[{"Refresh_Token":"[REDACTED]"}],' +
+        '"value":"[REDACTED]","code":"[REDACTED]","scope":"a b"}',
+    );
+    // Registered: gone from any later text too, cut or not; an error code is not registered.
+    const later = answer.redact("opaque-token-1234 rt-opaque-5678 gh-oidc-token-9 E_BAD");
+    assertEquals(later, "[REDACTED] [REDACTED] [REDACTED] E_BAD");
+    assertEquals(
+      answer.redactAnswer("not JSON: Bearer opaque-token-1234"),
+      "not JSON: Bearer [REDACTED]",
+    );
+  });
 });

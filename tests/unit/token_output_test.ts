@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../helpers/assert.ts";
-import { formatToken, isoTime } from "../../src/ui/token_output.ts";
+import { formatToken, githubFileCommands, isoTime } from "../../src/ui/token_output.ts";
 import type { TokenSet } from "../../src/tokens/service.ts";
 
 const token: TokenSet = {
@@ -43,6 +43,25 @@ Deno.test("token output formats", async (t) => {
       ).apiVersion,
       "client.authentication.k8s.io/v1beta1",
     );
+  });
+});
+
+Deno.test("--format github", async (t) => {
+  await t.step("the mask is escaped as the runner unescapes command data", () => {
+    // The runner turns %25 into %, %0D into CR and %0A into LF: unescaped, "%25" would mask "%".
+    const odd = { ...token, accessToken: "tok%25en%0A%0Dx\r\ny%" };
+    assertEquals(
+      formatToken(odd, "github", "dev"),
+      "::add-mask::tok%2525en%250A%250Dx%0D%0Ay%25\n",
+    );
+    assertEquals(formatToken(token, "github", "dev"), "::add-mask::abc'def\n");
+  });
+  await t.step("file commands: blocks with the delimiter, which no value may hold", () => {
+    assertEquals(githubFileCommands(token, "lmi_d"), {
+      env: "LMI_TOKEN<<lmi_d\nabc'def\nlmi_d\nLMI_TOKEN_TYPE<<lmi_d\nBearer\nlmi_d\n",
+      output: "token<<lmi_d\nabc'def\nlmi_d\n",
+    });
+    assertThrows(() => githubFileCommands({ ...token, accessToken: "a\nlmi_d\nX=1" }, "lmi_d"));
   });
 });
 
