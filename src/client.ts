@@ -24,9 +24,10 @@ export function envClient(env: ResolvedEnv, ctx: AcquireContext): EnvClient {
     acquireToken(env, ctx, options).then((o) => o.token);
   const hasAuth = env.auth.type !== "none";
   /**
-   * The API requests' token, kept in memory while it outlives the refresh margin, so a request
-   * costs no cache read and no verification. Near expiry (or after a 401) the cache is asked
-   * again under its usual rules, so another process's renewal is picked up there.
+   * The API requests' token, kept in memory while it outlives its refresh margin (at most half
+   * its lifetime: src/tokens/margin.ts), so a request costs no cache read and no verification.
+   * Near expiry (or after a 401) the cache is asked again under its usual rules, so another
+   * process's renewal is picked up there.
    */
   let held: { token: TokenSet; until: number } | undefined;
   /** The last token the API refused: never held again (a slower, older call may return it). */

@@ -21,9 +21,11 @@ import {
 } from "./client_auth.ts";
 import type { ClientAuth } from "../config/schema.ts";
 import { lazyImport } from "../util/lazy.ts";
+import { sameIssuer } from "../util/issuer.ts";
 
 /** The server's endpoints, as plain data. */
 export interface ServerInfo {
+  /** The issuer discovery validated (as the IdP spells it): tokens are checked against it. */
   issuer: string;
   token_endpoint: string;
   jwks_uri?: string;
@@ -101,6 +103,11 @@ export async function resolveServer(
   let metadata: OpenidClient.ServerMetadata;
   if (auth.issuer) {
     metadata = await discover(lib, auth.issuer, customFetch, transport, timeoutMs, log);
+    if (metadata.issuer !== auth.issuer) {
+      log.info(
+        `the IdP names its issuer ${metadata.issuer} (the config: ${auth.issuer}); tokens are checked against the IdP's`,
+      );
+    }
     if (auth.clientCert) metadata = withMtlsAliases(metadata, log);
     if (auth.tokenUrl) metadata = { ...metadata, token_endpoint: auth.tokenUrl };
   } else {
@@ -228,13 +235,17 @@ async function discover(
   const url = new URL(issuer);
   const execute = url.protocol === "http:" ? [lib.allowInsecureRequests] : [];
   const attempt = async (algorithm: "oidc" | "oauth2") => {
-    const c = await lib.discovery(url, "lmi", undefined, lib.None(), {
-      algorithm,
-      execute,
-      [lib.customFetch]: customFetch,
-      timeout: Math.ceil(timeoutMs / 1000),
-    });
-    return c.serverMetadata();
+    try {
+      const c = await lib.discovery(url, "lmi", undefined, lib.None(), {
+        algorithm,
+        execute,
+        [lib.customFetch]: customFetch,
+        timeout: Math.ceil(timeoutMs / 1000),
+      });
+      return c.serverMetadata();
+    } catch (err) {
+      return issuerSpelledOtherwise(lib, err, issuer) ?? Promise.reject(err);
+    }
   };
   try {
     return { ...await attempt("oidc") };
@@ -247,6 +258,27 @@ async function discover(
   } catch (err) {
     throw discoveryError(err, transport);
   }
+}
+
+/**
+ * The discovered metadata when openid-client refused it only because its issuer differs from
+ * the configured one by a trailing slash (`https://h/realm/` for `https://h/realm`; a bare
+ * origin gets one from URL parsing, so openid-client already takes that either way): the same
+ * issuer to lmi (DESIGN.md → Tokens). Undefined for any other error.
+ */
+function issuerSpelledOtherwise(
+  lib: typeof OpenidClient,
+  err: unknown,
+  issuer: string,
+): OpenidClient.ServerMetadata | undefined {
+  // oauth4webapi's JSON_ATTRIBUTE_COMPARISON code (openid-client does not re-export it).
+  if (!(err instanceof lib.ClientError) || err.code !== "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") {
+    return undefined;
+  }
+  const cause = err.cause as { attribute?: unknown; body?: unknown } | undefined;
+  const body = cause?.body as Record<string, unknown> | undefined;
+  if (cause?.attribute !== "issuer" || typeof body?.issuer !== "string") return undefined;
+  return sameIssuer(body.issuer, issuer) ? body as OpenidClient.ServerMetadata : undefined;
 }
 
 function discoveryError(err: unknown, transport: Transport) {

@@ -9,7 +9,7 @@
 import { AuthError } from "../errors.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { isInteractive, lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
-import { isFresh } from "../tokens/token_set.ts";
+import { isFresh } from "../tokens/margin.ts";
 import { loadSession, saveSession, type SsoSession } from "./session.ts";
 
 export interface LoginSsoOptions {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isFresh } from "../tokens/token_set.ts";
+import { isFresh, shortenedMarginNote } from "../tokens/margin.ts";
 import type { Deps, DpopKey } from "../context.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { tokenDir } from "../config/paths.ts";
@@ -77,8 +77,23 @@ export interface SessionOptions {
   offerLogin?: () => Promise<SsoSession | undefined>;
 }
 
-/** An SSO session is renewed this long before it expires (as service tokens' default margin). */
+/**
+ * An SSO session is renewed this long before it expires (as service tokens' default margin), or
+ * when half its token's lifetime is left if that is sooner (src/tokens/margin.ts).
+ */
 export const SSO_REFRESH_MARGIN_MS = 60_000;
+
+/** At -v, one line when the session's token lives less than twice the SSO refresh margin. */
+function noteShortMargin(ctx: SsoContext, session: SsoSession): SsoSession {
+  const note = shortenedMarginNote(
+    "the SSO session's token",
+    "the SSO refresh margin",
+    session,
+    SSO_REFRESH_MARGIN_MS,
+  );
+  if (note) ctx.log.info(note);
+  return session;
+}
 
 /** A valid SSO session: from the store, refreshed if needed; otherwise an AuthError (exit 4). */
 export async function getSsoSession(
@@ -91,11 +106,11 @@ export async function getSsoSession(
     s !== undefined && !options.force && s.access_token !== options.rejectedToken &&
     isFresh(s, ctx.deps.now(), SSO_REFRESH_MARGIN_MS, options.minTtlMs);
   const quick = await loadSession(store, sso.issuer, ctx.log);
-  if (quick && usable(quick)) return quick;
+  if (quick && usable(quick)) return noteShortMargin(ctx, quick);
   const lock = await lockSso(ctx, sso.issuer, "refreshing the SSO session");
   try {
     const session = await loadSession(store, sso.issuer, ctx.log);
-    if (session && usable(session)) return session;
+    if (session && usable(session)) return noteShortMargin(ctx, session);
     // Another process renewed it while this one waited: the refused token is gone already.
     if (
       session && options.rejectedToken && session.access_token !== options.rejectedToken &&
@@ -108,12 +123,18 @@ export async function getSsoSession(
       try {
         const renewed = await refreshSession(sso, session, ctx);
         await saveSession(store, renewed);
-        ctx.log.info(
-          `refreshed the SSO session (valid for ${
-            formatDuration(Date.parse(renewed.expires_at) - ctx.deps.now())
-          })`,
-        );
-        return renewed;
+        const validFor = Date.parse(renewed.expires_at) - ctx.deps.now();
+        ctx.log.info(`refreshed the SSO session (valid for ${formatDuration(validFor)})`);
+        if (options.minTtlMs && validFor < options.minTtlMs) {
+          ctx.log.warn(
+            `the refreshed SSO token is valid for ${
+              formatDuration(validFor)
+            }, less than --min-ttl ${
+              formatDuration(options.minTtlMs)
+            } (the IdP's token lifetime is shorter)`,
+          );
+        }
+        return noteShortMargin(ctx, renewed);
       } catch (err) {
         if (!(err instanceof AuthError)) throw err;
         failure = `the SSO session could not be refreshed (${err.oauthError ?? err.message})`;

@@ -18,6 +18,7 @@ import {
   type TokenOutcome,
 } from "./service.ts";
 import { lazyImport } from "../util/lazy.ts";
+import { storedMarginMs, type StoredTimes, usableUntil } from "./margin.ts";
 
 export interface AcquireContext {
   deps: Deps;
@@ -33,8 +34,9 @@ export interface AcquireContext {
 /** A token and how long this process may keep using it without asking again. */
 export interface AcquiredToken extends TokenOutcome {
   /**
-   * Until when (ms since the epoch) the token may be reused from memory: its expiry less the
-   * refresh margin, and no later than the SSO session's when the env requires one. Undefined:
+   * Until when (ms since the epoch) the token may be reused from memory: its expiry less its
+   * refresh margin (src/tokens/margin.ts: at most half its lifetime), and no later than the SSO
+   * session's when the env requires one. Undefined:
    * ask every time (command tokens, which their helper caches, and tokens without an expiry).
    */
   reuseUntil?: number;
@@ -100,12 +102,13 @@ export function acquireToken(
 export const SESSION_RECHECK_MS = 5_000;
 
 /** Until when an SSO session may be relied on without reading it again. */
-export async function ssoReuseUntil(expiresAt: string, now: number): Promise<number> {
+export async function ssoReuseUntil(session: StoredTimes, now: number): Promise<number> {
   const { SSO_REFRESH_MARGIN_MS } = await lazyImport<typeof import("../sso/sso.ts")>(
     "../sso/sso.ts",
     import.meta.url,
   );
-  return Math.min(Date.parse(expiresAt) - SSO_REFRESH_MARGIN_MS, now + SESSION_RECHECK_MS);
+  const margin = storedMarginMs(session, SSO_REFRESH_MARGIN_MS);
+  return Math.min(Date.parse(session.expires_at) - margin, now + SESSION_RECHECK_MS);
 }
 
 async function acquireOnce(
@@ -117,7 +120,7 @@ async function acquireOnce(
   let sessionUntil = Infinity;
   if (env.requiresSso && env.auth.type !== "sso") {
     const session = await ssoSession(env, ctx);
-    sessionUntil = await ssoReuseUntil(session.expires_at, ctx.deps.now());
+    sessionUntil = await ssoReuseUntil(session, ctx.deps.now());
   }
   if (env.auth.dpop && !(SERVICE_TYPES as readonly string[]).includes(env.auth.type)) {
     throw new ConfigError(
@@ -136,12 +139,10 @@ async function acquireOnce(
     case "token_exchange":
     case "jwt_bearer": {
       const outcome = await getServiceToken(env, ctx, options);
-      const { expiresAt } = outcome.token;
+      const { expiresAt, obtainedAt } = outcome.token;
       if (expiresAt === undefined) return outcome;
-      return {
-        ...outcome,
-        reuseUntil: Math.min(expiresAt - env.auth.refreshMarginMs, sessionUntil),
-      };
+      const until = usableUntil(expiresAt, obtainedAt, env.auth.refreshMarginMs);
+      return { ...outcome, reuseUntil: Math.min(until, sessionUntil) };
     }
     case "sso": {
       const s = await ssoSession(env, ctx, options);
@@ -165,7 +166,7 @@ async function acquireOnce(
         token,
         from: "cache",
         cached: true,
-        reuseUntil: await ssoReuseUntil(s.expires_at, ctx.deps.now()),
+        reuseUntil: await ssoReuseUntil(s, ctx.deps.now()),
       };
     }
     case "command": {

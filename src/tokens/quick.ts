@@ -13,7 +13,8 @@ import { formatDuration } from "../config/duration.ts";
 import { q } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
 import type { TokenCache } from "./cache.ts";
-import { type CachedToken, isFresh } from "./token_set.ts";
+import type { CachedToken } from "./token_set.ts";
+import { isFresh, shortenedMarginNote, type StoredTimes } from "./margin.ts";
 import { rulesForCached, type Verdict, type Verifier } from "./verify.ts";
 import type { ServiceContext, ServiceTokenOptions } from "./service.ts";
 
@@ -73,7 +74,19 @@ export async function cachedServiceToken(
       formatDuration(Date.parse(entry.expires_at) - deps.now())
     })`,
   );
+  noteShortMargin(log, env, entry);
   return { token: fromCached(entry, key), from: "cache", cached: true };
+}
+
+/** At -v, one line when the env's token lives less than twice `refresh_margin`. */
+export function noteShortMargin(log: Logger, env: ResolvedEnv, token: StoredTimes): void {
+  const note = shortenedMarginNote(
+    `the token for env ${q(env.name)}`,
+    "refresh_margin",
+    token,
+    env.auth.refreshMarginMs,
+  );
+  if (note) log.info(note);
 }
 
 /** Verify a cached token: strictly when it verified when obtained, else per the env's mode. */

@@ -16,11 +16,13 @@ import type { Logger } from "../ui/log.ts";
 import { ensurePrivateDir } from "./files.ts";
 import { TokenCache } from "./cache.ts";
 import type { HeldLock } from "./lock.ts";
-import { CACHE_VERSION, type CachedToken, fingerprint, isFresh, jwtExpiry } from "./token_set.ts";
+import { CACHE_VERSION, type CachedToken, fingerprint, jwtExpiry } from "./token_set.ts";
+import { isFresh } from "./margin.ts";
 import { createVerifier, rulesForNew, type Verdict, type Verifier } from "./verify.ts";
 import {
   cachedServiceToken,
   fromCached,
+  noteShortMargin,
   registerTokens,
   SERVICE_TYPES,
   type TokenOutcome,
@@ -105,6 +107,7 @@ export async function getServiceToken(
         log.info(`discarding the cached token for env ${q(env.name)}: ${verdict.reason}`);
       } else if (isFresh(cached, deps.now(), auth.refreshMarginMs, options.minTtlMs)) {
         log.info(`another lmi process got the token for env ${q(env.name)}; using it`);
+        noteShortMargin(log, env, cached);
         return { token: fromCached(cached, dpopKey), from: "cache", cached: true };
       }
       if (verdict.ok && cached.refresh_token) {
@@ -482,7 +485,13 @@ class Flow {
       tokenType: response.token_type,
       obtainedAt: now,
     };
-    if (candidates.length > 0) token.expiresAt = Math.min(...candidates);
+    if (candidates.length > 0) {
+      token.expiresAt = Math.min(...candidates);
+      noteShortMargin(log, this.env, {
+        expires_at: new Date(token.expiresAt).toISOString(),
+        obtained_at: new Date(now).toISOString(),
+      });
+    }
     if (response.scope !== undefined) token.scope = response.scope;
     const refreshToken = response.refresh_token ?? previousRefreshToken;
     if (refreshToken !== undefined) token.refreshToken = refreshToken;

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { sameIssuer } from "../util/issuer.ts";
 
 /**
  * Names what the memo stands for: the memo format and the jose version that did the check
@@ -48,7 +49,10 @@ export function signatureMemo(
 
 /** What the claims are checked against; the same values lmi gives jose's `jwtVerify`. */
 export interface ClaimRules {
-  /** The JWKS entry's issuer (jose's `issuer` option). */
+  /**
+   * The JWKS entry's issuer, the one discovery validated; `iss` may differ from it by one
+   * trailing slash (jose's `issuer` option gets both forms, src/util/issuer.ts).
+   */
   issuer: string;
   /** jose's `audience` option; undefined when none is expected. */
   audience?: string | string[] | undefined;
@@ -67,7 +71,10 @@ export function claimsPass(
 ): Record<string, unknown> | undefined {
   const claims = strictPayload(token);
   if (!claims) return undefined;
-  if (!Object.hasOwn(claims, "iss") || claims.iss !== rules.issuer) return undefined;
+  if (
+    !Object.hasOwn(claims, "iss") || typeof claims.iss !== "string" ||
+    !sameIssuer(claims.iss, rules.issuer)
+  ) return undefined;
   if (rules.audience !== undefined) {
     const wanted = typeof rules.audience === "string" ? [rules.audience] : rules.audience;
     const aud = claims.aud;

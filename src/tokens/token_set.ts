@@ -1,6 +1,6 @@
 /**
- * The cached form of a service token and the pure rules about it: fingerprint, freshness, parsing
- * a cache file.
+ * The cached form of a service token and the pure rules about it: fingerprint, parsing a cache
+ * file. Freshness (the refresh margin) is src/tokens/margin.ts.
  *
  * @module
  */
@@ -68,24 +68,6 @@ function subjectMaterial(auth: ResolvedAuth): unknown[] {
     ? s.token.variable
     : s.audience ?? null;
   return ["subject", s.kind, where, auth.subjectTokenType ?? null, auth.clientAuth];
-}
-
-/** Milliseconds the token stays valid from `now`. */
-export function remainingMs(token: { expires_at: string }, now: number): number {
-  return Date.parse(token.expires_at) - now;
-}
-
-/**
- * Whether a token (a cached service token, an SSO session) may be used: it must outlive both
- * the refresh margin and the minimum TTL.
- */
-export function isFresh(
-  token: { expires_at: string },
-  now: number,
-  marginMs: number,
-  minTtlMs = 0,
-): boolean {
-  return remainingMs(token, now) > Math.max(marginMs, minTtlMs);
 }
 
 /** A JSON object from text, or why it is not one. */

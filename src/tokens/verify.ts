@@ -13,6 +13,7 @@ import { readPrivateFileSync, unsafeFileWarning, writeFileAtomic } from "./files
 import { looksLikeJwt } from "./token_set.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
 import { base64urlBytes, claimsPass, CLOCK_TOLERANCE_S, signatureMemo } from "./signature_memo.ts";
+import { issuerForms, sameIssuer } from "../util/issuer.ts";
 
 export { CLOCK_TOLERANCE_S };
 
@@ -20,8 +21,12 @@ export { CLOCK_TOLERANCE_S };
 const MAX_ISSUERS = 8;
 
 export interface JwksCacheEntry {
-  /** The issuer the env's config names (discovery input); a change of config is a cache miss. */
+  /**
+   * The issuer the env's config names (discovery input); another issuer in the config is a
+   * cache miss (the same one with or without its trailing slash is not).
+   */
   config_issuer?: string;
+  /** The issuer discovery validated: tokens are checked against it. */
   issuer: string;
   jwks_uri: string;
   keys: Record<string, unknown>[];
@@ -62,7 +67,10 @@ export interface VerifierOptions {
   log: Logger;
   /** Where the issuer's keys are, found by discovery; undefined when the env has no issuer. */
   issuerKeys(): Promise<IssuerKeys | undefined>;
-  /** The issuer the config names: a cached JWKS for another issuer is not used. */
+  /**
+   * The issuer the config names: a cached JWKS for another issuer is not used, and a token whose
+   * `iss` is another issuer is not verified (it is opaque, or fails under strict rules).
+   */
   configIssuer?: string | undefined;
   /** No network (status commands): without cached keys a token is "not checked", not invalid. */
   offline?: boolean;
@@ -93,8 +101,16 @@ export function createVerifier(options: VerifierOptions) {
     }
   }
 
+  /** Whether a JWKS entry was cached for the issuer the config names. */
+  function sameConfigIssuer(cached: string | undefined): boolean {
+    const configured = options.configIssuer;
+    return cached === undefined || configured === undefined
+      ? cached === configured
+      : sameIssuer(cached, configured);
+  }
+
   function readEntry(): JwksCacheEntry | undefined {
-    return memory ??= readFile().find((e) => e.config_issuer === options.configIssuer);
+    return memory ??= readFile().find((e) => sameConfigIssuer(e.config_issuer));
   }
 
   async function fetchEntry(keys: IssuerKeys): Promise<JwksCacheEntry> {
@@ -108,7 +124,7 @@ export function createVerifier(options: VerifierOptions) {
     };
     memory = entry;
     if (path) {
-      const others = readFile().filter((e) => e.config_issuer !== options.configIssuer);
+      const others = readFile().filter((e) => !sameConfigIssuer(e.config_issuer));
       const file = { issuers: [entry, ...others].slice(0, MAX_ISSUERS) };
       await writeFileAtomic(path, JSON.stringify(file, null, 2) + "\n").catch((err) =>
         log.info(`could not cache the JWKS at ${path}: ${err instanceof Error ? err.message : err}`)
@@ -137,7 +153,7 @@ export function createVerifier(options: VerifierOptions) {
       if (!header || !claims) return unverifiable("its header or claims are not JSON");
       if (options.configIssuer !== undefined) {
         if (typeof claims.iss !== "string") return unverifiable("it has no iss claim");
-        if (claims.iss !== options.configIssuer) {
+        if (!sameIssuer(claims.iss, options.configIssuer)) {
           return unverifiable(
             `its iss ${JSON.stringify(claims.iss)} is not the issuer ${options.configIssuer}`,
           );
@@ -192,7 +208,8 @@ export function createVerifier(options: VerifierOptions) {
           token,
           jose.createLocalJWKSet({ keys: entry.keys }),
           {
-            issuer: claimRules.issuer,
+            // As claimsPass compares: the issuer discovery validated, with or without its slash.
+            issuer: issuerForms(claimRules.issuer),
             ...(claimRules.audience ? { audience: claimRules.audience } : {}),
             clockTolerance: CLOCK_TOLERANCE_S,
             currentDate: new Date(claimRules.now),

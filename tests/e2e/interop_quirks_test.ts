@@ -239,6 +239,63 @@ Deno.test("access tokens this client cannot verify", async (t) => {
   });
 });
 
+Deno.test("an issuer with or without its trailing slash is the same issuer", async (t) => {
+  await using idp = await startQuirksIdp();
+  const origin = new URL(idp.issuer).origin;
+  // [where the issuer is, whether discovery and the tokens add the slash the config lacks]
+  const shapes = [
+    ["the server's origin", ""],
+    ["a path", "/realm"],
+  ] as const;
+  for (const [shape, path] of shapes) {
+    for (const slashAt of ["discovery", "config"] as const) {
+      for (const mode of ["always", "auto"] as const) {
+        const discovered = `${origin}${path}${slashAt === "discovery" ? "/" : ""}`;
+        const configured = `${origin}${path}${slashAt === "config" ? "/" : ""}`;
+        await t.step(
+          `${shape}, the slash only in ${
+            slashAt === "discovery" ? "discovery" : "the config"
+          }, ${mode}: verified, then reused`,
+          async () => {
+            idp.reset();
+            idp.set({ issuerPath: path, issuerSlash: slashAt === "discovery" });
+            assertEquals(idp.issuer, discovered);
+            await using box = await world(
+              quirksConfig({ issuer: configured }, {
+                auth: `verify_access_token = "${mode}"`,
+              }),
+            );
+            const r = await box.run(["auth", "token", "-v"]);
+            assertEquals(r.code, 0, r.stderr);
+            assertNotIncludes(r.stderr, "opaque");
+            assertEquals(entry(box).verified, true, "verified, not taken as opaque");
+            // read from the cache (the warm path, then the full program): verified, not renewed
+            idp.tokenRequests.length = 0;
+            const warm = await box.run(["auth", "token"]);
+            assertEquals([warm.code, warm.stdout], [0, r.stdout], warm.stderr);
+            const full = await box.run(["auth", "token", "-v"]);
+            assertEquals([full.code, full.stdout], [0, r.stdout], full.stderr);
+            assertNotIncludes(full.stderr, "discarding");
+            assertEquals(idp.tokenRequests.length, 0);
+          },
+        );
+      }
+    }
+  }
+
+  await t.step("another issuer is still another issuer", async () => {
+    idp.reset();
+    await using box = await world(
+      quirksConfig({ issuer: `${origin}/realm` }, { auth: 'verify_access_token = "always"' }),
+    );
+    idp.set({ issuerPath: "/realm", issuerSlash: false });
+    idp.set({ token: "entra_v1_iss" });
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertMatch(r.stderr, /its iss "https:\/\/sts\.windows\.net\/tenant-id\/" is not the issuer/);
+  });
+});
+
 Deno.test("discovery behind redirects", async (t) => {
   await using idp = await startQuirksIdp();
 

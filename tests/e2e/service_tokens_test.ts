@@ -114,19 +114,26 @@ Deno.test("service tokens against the dev IdP", async (t) => {
   );
 
   await t.step(
-    "a token inside the refresh margin is renewed; --min-ttl and --force too",
+    "refresh_margin is at most half the token's lifetime; --min-ttl and --force renew",
     async () => {
       await using box = await world(idp, ccConfig(idp));
       const first = (await box.run(["auth", "token"])).stdout;
       idp.stats.reset();
+      // A 1 h token with a 2 h margin: renewed when 30 min are left, not now.
       await box.writeConfig(ccConfig(idp, 'refresh_margin = "2h"'));
-      const renewed = await box.run(["auth", "token", "-v"]);
+      const kept = await box.run(["auth", "token", "-v"]);
+      assertEquals([kept.code, kept.stdout], [0, first], kept.stderr);
+      assertMatch(
+        kept.stderr,
+        /the token for env "dev" was issued for \S+, less than twice refresh_margin \(2h00m\): it is renewed when \S+ are left, half its lifetime/,
+      );
+      assertEquals(idp.stats.tokenRequests, 0);
+      await box.writeConfig(ccConfig(idp));
+      const renewed = await box.run(["auth", "token", "--min-ttl", "2h"]);
       assertEquals(renewed.code, 0, renewed.stderr);
       assertNotEquals(renewed.stdout, first);
       assertEquals(idp.stats.tokenRequests, 1);
-      await box.writeConfig(ccConfig(idp));
       assertEquals((await box.run(["auth", "token"])).stdout, renewed.stdout);
-      assertNotEquals((await box.run(["auth", "token", "--min-ttl", "2h"])).stdout, renewed.stdout);
       const before = idp.stats.tokenRequests;
       await box.run(["auth", "token", "--force"]);
       assertEquals(idp.stats.tokenRequests, before + 1);
@@ -443,6 +450,48 @@ client_secret_env = "SVC_SECRET"
     const show = await box.run(["env", "show", "--json"]);
     assertEquals(JSON.parse(show.stdout).values["auth.client_id"].source, "env var LMI_CLIENT_ID");
   });
+});
+
+Deno.test("30 s tokens with the default 60 s refresh margin are reused for 15 s", async (t) => {
+  await using idp = await startDevIdp({ accessTokenTtl: 30 });
+  await using box = await world(idp, ccConfig(idp));
+
+  await t.step("5 sequential `auth token` make one token request", async () => {
+    idp.stats.reset();
+    const first = await box.run(["auth", "token", "-v"]);
+    assertEquals(first.code, 0, first.stderr);
+    assertMatch(
+      first.stderr,
+      /lmi: the token for env "dev" was issued for \d+s, less than twice refresh_margin \(1m00s\): it is renewed when \d+s are left/,
+    );
+    for (let i = 0; i < 4; i++) {
+      const r = await box.run(["auth", "token"]);
+      assertEquals([r.code, r.stdout], [0, first.stdout], r.stderr);
+    }
+    assertEquals(idp.stats.tokenRequests, 1);
+  });
+
+  await t.step("8 parallel `auth token` on a cold cache make one token request", async () => {
+    await using cold = await world(idp, ccConfig(idp));
+    idp.stats.reset();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => cold.run(["auth", "token"])),
+    );
+    for (const r of results) assertEquals(r.code, 0, r.stderr);
+    assertEquals(new Set(results.map((r) => r.stdout)).size, 1);
+    assertEquals(idp.stats.tokenRequests, 1);
+  });
+
+  await t.step(
+    "--min-ttl longer than the token's lifetime: a new token and a warning",
+    async () => {
+      idp.stats.reset();
+      const r = await box.run(["auth", "token", "--min-ttl", "1m"]);
+      assertEquals(r.code, 0, r.stderr);
+      assertMatch(r.stderr, /less than --min-ttl 1m00s \(the IdP's token lifetime is shorter\)/);
+      assertEquals(idp.stats.tokenRequests, 1);
+    },
+  );
 });
 
 Deno.test("private_key_jwt client authentication (PEM in an environment variable)", async () => {

@@ -513,3 +513,65 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "SSO: 30 s session tokens are reused for 15 s; parallel commands after expiry refresh once",
+  ignore: ignoreUnless("SSO with short-lived tokens", NEEDS_CHROMIUM),
+  fn: async (t) => {
+    await using idp = await startDevIdp({ accessTokenTtl: 30 });
+    await using box = await ssoWorld(idp);
+    const env = { ...box.env, CI: "true" };
+    const login = await signInWithoutTerminal(
+      ["login", "sso", "--device", "--timeout", "60s"],
+      env,
+      box.home,
+      async (page) => {
+        await page.click("button[type=submit], input[type=submit]");
+        await signInAsAlice(page, idp, false);
+      },
+    );
+    assertEquals(await login.status, 0, login.stderr());
+    const dir = sessionFile(box);
+    const file = join(dir, [...Deno.readDirSync(dir)][0]!.name);
+
+    await t.step("5 sequential commands use the session's token: no refresh", async () => {
+      // A fresh 30 s token to start from (the sign-in took a while).
+      const renewed = await box.run(["auth", "token", "-e", "app", "--force", "-v"], { env });
+      assertEquals(renewed.code, 0, renewed.stderr);
+      assertMatch(
+        renewed.stderr,
+        /lmi: the SSO session's token was issued for 30s, less than twice the SSO refresh margin \(1m00s\): it is renewed when 15s are left/,
+      );
+      idp.stats.reset();
+      for (let i = 0; i < 5; i++) {
+        const r = await box.run(["auth", "token", "-e", "app"], { env });
+        assertEquals([r.code, r.stdout], [0, renewed.stdout], r.stderr);
+      }
+      assertEquals(idp.stats.tokenRequests, 0);
+    });
+
+    await t.step("10 parallel commands after expiry make one refresh request", async () => {
+      const session = JSON.parse(await Deno.readTextFile(file));
+      session.expires_at = new Date(Date.now() - 1000).toISOString();
+      await Deno.writeTextFile(file, JSON.stringify(session), { mode: 0o600 });
+      idp.stats.reset();
+      const runs = await Promise.all(
+        Array.from({ length: 10 }, () => box.run(["auth", "token", "-e", "app"], { env })),
+      );
+      for (const r of runs) assertEquals(r.code, 0, r.stderr);
+      assertEquals(idp.stats.byGrant.refresh_token, 1);
+      assertEquals(new Set(runs.map((r) => r.stdout)).size, 1);
+    });
+
+    await t.step(
+      "--min-ttl longer than the token's lifetime: refreshed, with a warning",
+      async () => {
+        idp.stats.reset();
+        const r = await box.run(["auth", "token", "-e", "app", "--min-ttl", "1m"], { env });
+        assertEquals(r.code, 0, r.stderr);
+        assertMatch(r.stderr, /less than --min-ttl 1m00s \(the IdP's token lifetime is shorter\)/);
+        assertEquals(idp.stats.byGrant.refresh_token, 1);
+      },
+    );
+  },
+});

@@ -61,6 +61,13 @@ export interface QuirksSettings {
   expiresIn: number;
   /** Sign new tokens with a fresh published key (the old one leaves the JWKS). */
   rotateKeys?: boolean;
+  /** Where the issuer is on the server: "/realm", or "" for the server's origin. */
+  issuerPath: string;
+  /**
+   * The issuer the discovery document and the tokens' `iss` give, with a trailing slash
+   * (`http://h:p/realm/`, `http://h:p/`); discovery is served at the same place either way.
+   */
+  issuerSlash: boolean;
 }
 
 export interface TokenRequestRecord {
@@ -97,6 +104,8 @@ const DEFAULTS: QuirksSettings = {
   basicRefusal: "invalid_client_401",
   discovery: "direct",
   expiresIn: 3600,
+  issuerPath: "/realm",
+  issuerSlash: false,
 };
 
 const b64url = (bytes: Uint8Array) =>
@@ -118,7 +127,7 @@ export async function startQuirksIdp(
   const tokenRequests: TokenRequestRecord[] = [];
   const discoveryRequests: string[] = [];
   const other = serve(() => Response.json({ issuer: "http://elsewhere.invalid" }));
-  const issuer = () => `${self.url}/realm`;
+  const issuer = () => `${self.url}${settings.issuerPath}${settings.issuerSlash ? "/" : ""}`;
 
   const metadata = () => ({
     issuer: issuer(),
@@ -248,7 +257,7 @@ export async function startQuirksIdp(
 
   function discovery(path: string): Response {
     discoveryRequests.push(path);
-    const base = "/realm/.well-known/openid-configuration";
+    const base = `${settings.issuerPath}/.well-known/openid-configuration`;
     const redirect = (to: string) => new Response(null, { status: 301, headers: { location: to } });
     switch (settings.discovery) {
       case "direct":
@@ -266,7 +275,7 @@ export async function startQuirksIdp(
 
   const self: TestServer = serve(async (req) => {
     const path = new URL(req.url).pathname;
-    if (path.startsWith("/realm/.well-known/")) return discovery(path);
+    if (path.startsWith(`${settings.issuerPath}/.well-known/`)) return discovery(path);
     if (path === "/jwks") return Response.json({ keys: [published.jwk] });
     if (path === "/token" && req.method === "POST") return await token(req);
     return new Response("not found", { status: 404 });

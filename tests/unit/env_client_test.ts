@@ -21,6 +21,8 @@ refresh_margin = "60s"
 
 interface World {
   dir: string;
+  /** The lifetime of the tokens the IdP issues, seconds. */
+  expiresIn: number;
   /** Token requests the IdP answered, and the Authorization of each API request. */
   tokens: number;
   api: string[];
@@ -36,6 +38,7 @@ async function world(): Promise<World> {
   const file = await parseConfigText(TOML, join(dir, "lmi.toml"));
   const w: World = {
     dir,
+    expiresIn: 3600,
     tokens: 0,
     api: [],
     refuse: new Set(),
@@ -61,7 +64,7 @@ async function world(): Promise<World> {
       return Promise.resolve(Response.json({
         access_token: `at-${w.tokens}`,
         token_type: "Bearer",
-        expires_in: 3600,
+        expires_in: w.expiresIn,
       }));
     }
     const auth = req.headers.get("authorization") ?? "";
@@ -143,9 +146,32 @@ Deno.test("a held token of an SSO-bound env is re-checked against the session wi
   const { ssoReuseUntil, SESSION_RECHECK_MS } = await import("../../src/tokens/acquire.ts");
   const { SSO_REFRESH_MARGIN_MS } = await import("../../src/sso/sso.ts");
   const now = Date.parse("2026-12-01T12:00:00Z");
+  const obtained_at = "2026-12-01T11:00:00Z";
   // A session valid for hours: a sign-out elsewhere still reaches the client within 5 s.
-  assertEquals(await ssoReuseUntil("2026-12-01T20:00:00Z", now), now + SESSION_RECHECK_MS);
+  assertEquals(
+    await ssoReuseUntil({ expires_at: "2026-12-01T20:00:00Z", obtained_at }, now),
+    now + SESSION_RECHECK_MS,
+  );
   // A session about to end: held no longer than the session may be relied on.
   const soon = new Date(now + SSO_REFRESH_MARGIN_MS + 1_000).toISOString();
-  assertEquals(await ssoReuseUntil(soon, now), now + 1_000);
+  assertEquals(await ssoReuseUntil({ expires_at: soon, obtained_at }, now), now + 1_000);
+});
+
+Deno.test("a token shorter-lived than twice the margin is held for half its lifetime", async () => {
+  await using w = await world();
+  w.expiresIn = 30; // refresh_margin = "60s"
+  const a = await w.client();
+  assertEquals(await get(a.client), 200);
+  // Another process renews at once: the cache holds at-2, which a read of it would give.
+  const b = await w.client();
+  assertEquals((await b.client.token({ force: true })).accessToken, "at-2");
+  for (let i = 0; i < 4; i++) {
+    a.deps.clock.now += 3_000;
+    assertEquals(await get(a.client), 200);
+  }
+  assertEquals(w.tokens, 2, "no token request of a's own");
+  assertEquals(w.api, Array(5).fill("Bearer at-1"), "12 s on, at-1 is still held in memory");
+  a.deps.clock.now += 3_000; // 15 s after they were obtained: both are due for renewal
+  assertEquals(await get(a.client), 200);
+  assertEquals([w.tokens, w.api.at(-1)], [3, "Bearer at-3"]);
 });

@@ -104,6 +104,45 @@ Deno.test("a cached token is reused until it nears expiry", async (t) => {
   });
 });
 
+Deno.test("a token shorter-lived than twice the margin is reused for half its lifetime", async (t) => {
+  await using s = await setup(CC); // refresh_margin = "60s"
+  s.idp.respond = (_params, n) =>
+    Response.json({ access_token: `at-${n}`, token_type: "bearer", expires_in: 30 });
+  const note =
+    /the token for env "dev" was issued for 30s, less than twice refresh_margin \(1m00s\): it is renewed when 15s are left/g;
+  await t.step("5 calls within 14 s make one token request", async () => {
+    const tokens = [];
+    for (let i = 0; i < 5; i++) {
+      tokens.push((await s.get()).token.accessToken);
+      s.deps.clock.now += 3_000;
+    }
+    assertEquals(tokens, ["at-1", "at-1", "at-1", "at-1", "at-1"]);
+    assertEquals(s.idp.requests.length, 1);
+    await s.get(); // 15 s after it was obtained: half its lifetime is left
+    assertEquals(s.idp.requests.length, 2);
+  });
+  await t.step("-v says once per token use that the margin was shortened", () => {
+    assertEquals(s.deps.stderr.text().match(note)?.length, 6, s.deps.stderr.text());
+  });
+  await t.step("a caller that waited for the lock uses the token the other just got", async () => {
+    s.deps.clock.now += 16_000;
+    // Both read the cache before either has a token; the second waits for the first's lock.
+    const [one, two] = await Promise.all([s.get(), s.get()]);
+    assertEquals(s.idp.requests.length, 3);
+    assertEquals([one.from, two.from].sort(), ["cache", "grant"], "whichever took the lock first");
+    assertEquals(two.token.accessToken, one.token.accessToken);
+    assertMatch(s.deps.stderr.text(), /another lmi process got the token for env "dev"; using it/);
+  });
+  await t.step("--min-ttl longer than the lifetime: a new token, with a warning", async () => {
+    const r = await s.get({ minTtlMs: 60_000 });
+    assertEquals(r.from, "grant");
+    assertMatch(
+      s.deps.stderr.text(),
+      /less than --min-ttl 1m00s \(the IdP's token lifetime is shorter\)/,
+    );
+  });
+});
+
 Deno.test("a changed config misses the cache (fingerprint)", async () => {
   await using s = await setup(CC);
   await s.get();

@@ -15,6 +15,7 @@ import {
 } from "../../src/tokens/signature_memo.ts";
 import { createVerifier, type Verdict } from "../../src/tokens/verify.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
+import { issuerForms } from "../../src/util/issuer.ts";
 import { fakeDeps, testLogger } from "../helpers/fakes.ts";
 
 const jose = await loadJose();
@@ -30,7 +31,10 @@ async function signer(kid = "k1") {
   return { jwk, sign };
 }
 
-/** jose's verdict with lmi's options: the claims when it accepts, undefined when not. */
+/**
+ * jose's verdict with lmi's options (the issuer with and without its trailing slash): the claims
+ * when it accepts, undefined when not.
+ */
 async function joseClaims(
   token: string,
   keys: Record<string, unknown>[],
@@ -39,7 +43,7 @@ async function joseClaims(
 ): Promise<Record<string, unknown> | undefined> {
   try {
     const { payload } = await jose.jwtVerify(token, jose.createLocalJWKSet({ keys }), {
-      issuer: ISSUER,
+      issuer: issuerForms(ISSUER),
       ...(audience ? { audience } : {}),
       clockTolerance: CLOCK_TOLERANCE_S,
       currentDate: new Date(now),
@@ -64,6 +68,9 @@ Deno.test("claims: the same decision as jose's validateClaimsSet, case by case",
     ["valid", { iss: ISSUER, iat, exp: NOW_S + 600 }],
     ["no exp, no iat, no nbf", { iss: ISSUER }],
     ["another issuer", { iss: "https://other.example", exp: NOW_S + 600 }],
+    ["the issuer with a trailing slash", { iss: `${ISSUER}/`, exp: NOW_S + 600 }],
+    ["the issuer with two trailing slashes", { iss: `${ISSUER}//`, exp: NOW_S + 600 }],
+    ["the issuer with a path", { iss: `${ISSUER}/x`, exp: NOW_S + 600 }],
     ["no iss", { exp: NOW_S + 600 }],
     ["iss not a string", { iss: [ISSUER], exp: NOW_S + 600 }],
     ["expired beyond the tolerance", { iss: ISSUER, exp: NOW_S - CLOCK_TOLERANCE_S }],

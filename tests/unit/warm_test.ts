@@ -21,8 +21,16 @@ interface Run {
   stderr: string;
 }
 
+interface IdpOptions {
+  /** The tokens' lifetime, seconds (default 3600). */
+  expiresIn?: number;
+  /** The issuer discovery and the tokens give (default: ISSUER, as the config says). */
+  issuer?: string;
+}
+
 /** A fake IdP issuing ES256 JWT access tokens (discovery, JWKS, token endpoint). */
-async function jwtIdp() {
+async function jwtIdp(options: IdpOptions = {}) {
+  const { expiresIn = 3600, issuer = ISSUER } = options;
   const { privateKey, publicKey } = await jose.generateKeyPair("ES256");
   const jwk = { ...await jose.exportJWK(publicKey), kid: "k1", alg: "ES256" };
   const state = { tokenRequests: 0, jwksRequests: 0 };
@@ -30,7 +38,7 @@ async function jwtIdp() {
     const url = new URL(new Request(input, init).url);
     if (url.pathname === "/.well-known/openid-configuration") {
       return Response.json({
-        issuer: ISSUER,
+        issuer,
         token_endpoint: `${ISSUER}/token`,
         jwks_uri: `${ISSUER}/jwks`,
       });
@@ -44,9 +52,9 @@ async function jwtIdp() {
       const iat = Math.floor(NOW / 1000);
       const token = await new jose.SignJWT({ sub: "svc", aud: `${API}/`, n: state.tokenRequests })
         .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "at+jwt" })
-        .setIssuer(ISSUER).setIssuedAt(iat).setExpirationTime(iat + 3600)
+        .setIssuer(issuer).setIssuedAt(iat).setExpirationTime(iat + expiresIn)
         .sign(privateKey);
-      return Response.json({ access_token: token, token_type: "Bearer", expires_in: 3600 });
+      return Response.json({ access_token: token, token_type: "Bearer", expires_in: expiresIn });
     }
     return new Response("not found", { status: 404 });
   };
@@ -82,10 +90,10 @@ type = "command"
 command = ["echo", "t"]
 `;
 
-async function setup() {
+async function setup(options: IdpOptions = {}) {
   const dir = await Deno.makeTempDir({ prefix: "lmi-warm-" });
   await Deno.writeTextFile(join(dir, "lmi.toml"), CONFIG);
-  const idp = await jwtIdp();
+  const idp = await jwtIdp(options);
   const fetch: typeof globalThis.fetch = (input, init) => {
     const url = new Request(input, init).url;
     if (url === `${ISSUER}/opaque-token`) {
@@ -241,5 +249,22 @@ Deno.test("warm auth token: a token whose signature memo does not match is check
   const warm = await s.warm(["auth", "token"]);
   assert(warm, "jose verified it");
   assertEquals(warm, await s.full(["auth", "token"]));
+  assertEquals(s.idp.state.tokenRequests, 1);
+});
+
+Deno.test("warm auth token: a 30 s token from an issuer spelled with a slash, served for 15 s", async (t) => {
+  // The config says https://idp.example; discovery and the tokens say https://idp.example/.
+  await using s = await setup({ expiresIn: 30, issuer: `${ISSUER}/` });
+  assertEquals((await s.full(["login"])).code, 0);
+  await t.step("14 s on: served, as the full program serves it", async () => {
+    s.clock = NOW + 14_000;
+    const warm = await s.warm(["auth", "token"]);
+    assert(warm, "the warm path answered");
+    assertEquals(warm, await s.full(["auth", "token"]));
+  });
+  await t.step("15 s on: half its lifetime is left, the full program renews it", async () => {
+    s.clock = NOW + 15_000;
+    assertEquals(await s.warm(["auth", "token"]), undefined);
+  });
   assertEquals(s.idp.state.tokenRequests, 1);
 });
