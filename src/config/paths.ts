@@ -1,5 +1,5 @@
 /**
- * Where lmi's files live: the user config file, the token cache and the user data folder.
+ * Where lmi's files live: the user config file, the cache folder and the user data folder.
  *
  * @module
  */
@@ -34,6 +34,25 @@ export function cacheRoot(deps: PathDeps): string | undefined {
   const xdg = deps.env("XDG_CACHE_HOME");
   if (xdg) return xdg;
   return h ? join(h, ".cache") : undefined;
+}
+
+/**
+ * `<data>/lmi`, the user data folder: `$XDG_DATA_HOME/lmi` (else `~/.local/share/lmi`),
+ * `~/Library/Application Support/lmi`, `%APPDATA%\lmi`. It holds the SSO file store and the
+ * key of lmi's caches (src/util/cache_key.ts), never anything a cache folder restores.
+ */
+export function dataDir(deps: PathDeps): string | undefined {
+  if (deps.os === "windows") {
+    const appData = deps.env("APPDATA");
+    return appData ? join(appData, "lmi") : undefined;
+  }
+  const home = deps.env("HOME");
+  if (deps.os === "darwin") {
+    return home ? join(home, "Library", "Application Support", "lmi") : undefined;
+  }
+  const xdg = deps.env("XDG_DATA_HOME");
+  if (xdg) return join(xdg, "lmi");
+  return home ? join(home, ".local", "share", "lmi") : undefined;
 }
 
 /** `<cache>/lmi/tokens`: service tokens, their locks and the issuers' JWKS. */

@@ -8,6 +8,7 @@
  */
 import type { Deps } from "../context.ts";
 import { ConfigError, q } from "../errors.ts";
+import { dataDir } from "../config/paths.ts";
 import { join } from "../util/path.ts";
 import type { Logger } from "../ui/log.ts";
 import {
@@ -60,21 +61,6 @@ export interface StoreDeps {
   deps: Pick<Deps, "env" | "os">;
   log: Logger;
   run: CommandRunner;
-}
-
-/** The user data folder: `$XDG_DATA_HOME/lmi`, `~/Library/Application Support/lmi`, `%APPDATA%\lmi`. */
-export function dataDir(deps: Pick<Deps, "env" | "os">): string | undefined {
-  if (deps.os === "windows") {
-    const appData = deps.env("APPDATA");
-    return appData ? join(appData, "lmi") : undefined;
-  }
-  const home = deps.env("HOME");
-  if (deps.os === "darwin") {
-    return home ? join(home, "Library", "Application Support", "lmi") : undefined;
-  }
-  const xdg = deps.env("XDG_DATA_HOME");
-  if (xdg) return join(xdg, "lmi");
-  return home ? join(home, ".local", "share", "lmi") : undefined;
 }
 
 /**
