@@ -54,10 +54,14 @@ function isFile(path: string): boolean {
   }
 }
 
-/** Find, read, parse and validate the config. */
+/**
+ * Find, read, parse and validate the config. `warn` hears what stopped the parsed-config cache
+ * from being kept (a refused key file, an unusable data folder: src/util/cache_key.ts).
+ */
 export async function loadConfig(
-  deps: Pick<Deps, "env" | "cwd" | "os">,
+  deps: Pick<Deps, "env" | "cwd" | "os" | "cacheKey">,
   flagPath: string | undefined,
+  warn?: (message: string) => void,
 ): Promise<LoadedConfig> {
   const found = await findConfig(deps, flagPath);
   if (!found) return { file: { envs: {} } };
@@ -91,21 +95,27 @@ export async function loadConfig(
   return {
     path: found.path,
     origin: found.origin,
-    file: await parseCached(deps, found.path, file.text),
+    file: await parseCached(deps, found.path, file.text, warn),
   };
 }
 
-/** Parse and validate, or take the parse remembered for this file and text (parsed_cache.ts). */
+/**
+ * Parse and validate, or take the parse remembered for this file and text (parsed_cache.ts)
+ * under the user's cache key; a parse is remembered under the key, which is made on first use.
+ */
 async function parseCached(
-  deps: Pick<Deps, "env" | "os">,
+  deps: Pick<Deps, "env" | "os" | "cacheKey">,
   path: string,
   text: string,
+  warn: ((message: string) => void) | undefined,
 ): Promise<FileConfig> {
   const cachePath = parsedCachePath(deps);
-  const remembered = cachePath ? readParsed(cachePath, path, text) : undefined;
+  if (!cachePath) return await parseConfigText(text, path);
+  const remembered = readParsed(cachePath, path, text, deps.cacheKey.read());
   if (remembered) return remembered;
   const parsed = await parseConfigText(text, path);
-  if (cachePath) await writeParsed(cachePath, path, text, parsed);
+  const key = await deps.cacheKey.readOrCreate(warn);
+  if (key) await writeParsed(cachePath, path, text, parsed, key);
   return parsed;
 }
 
