@@ -8,9 +8,10 @@
 // @ts-types="./src/cli/warm.ts"
 import { warmProgram } from "./src/cli/warm.bundle.js";
 
-const served = await warmProgram();
-if (served !== undefined) Deno.exit(served);
+const warm = await warmProgram();
+if (warm.code !== undefined) Deno.exit(warm.code);
 // A specifier Deno does not read ahead (src/cli/lazy.ts): the warm path needs none of this.
 const program = "./src/cli/program.ts";
 const { runProgram } = await import(program) as typeof import("./src/cli/program.ts");
-Deno.exit(await runProgram());
+// The key of lmi's caches as the warm path read it: its file is read once.
+Deno.exit(await runProgram(undefined, warm.cacheKey));

@@ -62,8 +62,8 @@ export function entrySource(commit: string): string {
 import { warmProgram } from "../../src/cli/warm.ts";
 import { runProgram } from "../../src/cli/program.ts";
 
-const served = await warmProgram();
-Deno.exit(served ?? await runProgram({ commit: ${JSON.stringify(commit)} }));
+const warm = await warmProgram();
+Deno.exit(warm.code ?? await runProgram({ commit: ${JSON.stringify(commit)} }, warm.cacheKey));
 
 /** The modules lmi loads through lazyImport, named here so that deno compile includes them. */
 export const lazyModules = () => [

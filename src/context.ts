@@ -1,10 +1,11 @@
 /**
  * The one dependencies object. Everything below the CLI edge reaches the outside world only
- * through it (network, clock, environment, working directory, output streams, terminal state),
- * so tests pass their own values and never stub globals.
+ * through it (network, clock, environment, working directory, output streams, terminal state,
+ * the key of lmi's caches), so tests pass their own values and never stub globals.
  *
  * @module
  */
+import type { CacheKey } from "./util/cache_key.ts";
 
 /** An access token ready to use (what every token source gives). Times in ms since the epoch. */
 export interface TokenSet {
@@ -69,6 +70,11 @@ export interface Deps {
   readLine(): Promise<string | null>;
   /** Wait `ms` milliseconds (injected so retries and waits are tested without sleeping). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * The per-user key the warm path's caches are MACed with (`<data>/lmi/cache.key`,
+   * src/util/cache_key.ts): one per process, so its file is read at most once.
+   */
+  cacheKey: CacheKey;
 }
 
 const encoder = new TextEncoder();

@@ -106,7 +106,7 @@ export async function createClient(options: ClientOptions = {}): Promise<Client>
     stderr: deps.stderr,
     redactor: new Redactor(),
   });
-  const config = await loadConfig(deps, options.configPath);
+  const config = await loadConfig(deps, options.configPath, (m) => log.warnOnce(m, m));
   const env = envForUse(deps, config, options.env, log.redactor);
   const client = envClient(env, { deps, log });
   return {

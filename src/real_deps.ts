@@ -5,6 +5,8 @@
  * @module
  */
 import { type Deps, realSleep, writerOutput } from "./context.ts";
+import { dataDir } from "./config/paths.ts";
+import { type CacheKey, userCacheKey } from "./util/cache_key.ts";
 
 /** Up to `n` bytes from `reader`: fewer only when it ends first. Nothing past them is read. */
 async function readAtMost(
@@ -21,16 +23,20 @@ async function readAtMost(
   return buffer.slice(0, size);
 }
 
-/** The real world, for the program's entry point. */
-export function realDeps(): Deps {
+/**
+ * The real world, for the program's entry point. `cacheKey`: the one an earlier step of this
+ * process made (main.ts hands the warm path's to the full program), so the key file is read once.
+ */
+export function realDeps(cacheKey?: CacheKey): Deps {
   const env = (name: string) => Deno.env.get(name);
+  const os = Deno.build.os;
   return {
     fetch: globalThis.fetch.bind(globalThis),
     now: () => Date.now(),
     env,
     envAll: () => Deno.env.toObject(),
     cwd: Deno.cwd(),
-    os: Deno.build.os,
+    os,
     stdout: writerOutput(Deno.stdout),
     stderr: writerOutput(Deno.stderr),
     stdinIsTerminal: Deno.stdin.isTerminal(),
@@ -44,5 +50,6 @@ export function realDeps(): Deps {
       return n === null ? null : new TextDecoder().decode(buf.subarray(0, n)).split(/\r?\n/)[0]!;
     },
     sleep: realSleep,
+    cacheKey: cacheKey ?? userCacheKey(dataDir({ env, os })),
   };
 }

@@ -9,8 +9,10 @@ import { envForUse } from "../config/env.ts";
 import type { CommandContext } from "./spec.ts";
 
 /** Load the config file named by the flags / environment. */
-export function configFor(ctx: Pick<CommandContext, "deps" | "globals">): Promise<LoadedConfig> {
-  return loadConfig(ctx.deps, ctx.globals.config);
+export function configFor(
+  ctx: Pick<CommandContext, "deps" | "globals" | "log">,
+): Promise<LoadedConfig> {
+  return loadConfig(ctx.deps, ctx.globals.config, (m) => ctx.log.warnOnce(m, m));
 }
 
 /** Load the config and resolve the env selected by --env / LMI_ENV / default_env. */

@@ -6,10 +6,14 @@
  */
 import { realDeps } from "../real_deps.ts";
 import type { BuildStamp } from "../version.ts";
+import type { CacheKey } from "../util/cache_key.ts";
 import { main } from "./main.ts";
 import { programArgs, programNames } from "./program_name.ts";
 
-/** Run lmi; the exit code. `build`: what a compiled binary is stamped with. */
-export function runProgram(build?: BuildStamp): Promise<number> {
-  return main(programArgs(Deno.args, programNames()), realDeps(), build);
+/**
+ * Run lmi; the exit code. `build`: what a compiled binary is stamped with. `cacheKey`: the key
+ * of lmi's caches as the warm path read it (src/cli/warm.ts), so its file is read once.
+ */
+export function runProgram(build?: BuildStamp, cacheKey?: CacheKey): Promise<number> {
+  return main(programArgs(Deno.args, programNames()), realDeps(cacheKey), build);
 }

@@ -12,14 +12,16 @@
  * fresh verified token (the full program then takes the lock, refreshes or requests one), keys
  * that must be fetched, any warning, any error. In the bundle it also declines whatever needs an
  * npm package (src/cli/warm_deps.ts): a config file not parsed before, a token without a matching
- * signature memo. Run from the sources (tests, the compiled binary's entry point) it may parse
- * the config itself and write the parsed-config cache (src/config/parsed_cache.ts), as the full
+ * signature memo, or no key of lmi's caches yet (src/util/cache_key.ts: it never makes one). Run
+ * from the sources (tests, the compiled binary's entry point) it may parse the config itself and,
+ * when the key exists, write the parsed-config cache (src/config/parsed_cache.ts), as the full
  * program would; that is its only side effect.
  *
  * @module
  */
 import type { Deps, Output } from "../context.ts";
 import { realDeps } from "../real_deps.ts";
+import { type CacheKey, readOnlyKey } from "../util/cache_key.ts";
 import { tokenDir } from "../config/paths.ts";
 import { createLogger } from "../ui/log.ts";
 import { Redactor } from "../ui/redact.ts";
@@ -35,19 +37,30 @@ import { programArgs, programNames } from "./program_name.ts";
 import { makeLogger, reportError } from "./report.ts";
 import type { AUTH_TOKEN_OPTIONS, Flags, GlobalFlags } from "./spec.ts";
 
+/**
+ * What main.ts does next: exit with `code`, or, when it is undefined, run the full program with
+ * `cacheKey`, the key of lmi's caches as this run read it (so its file is read once a process).
+ */
+export interface WarmOutcome {
+  code: number | undefined;
+  cacheKey: CacheKey;
+}
+
 /** The warm path as main.ts runs it: the process's arguments and the real world. */
-export function warmProgram(): Promise<number | undefined> {
-  return warmMain(programArgs(Deno.args, programNames()), realDeps());
+export async function warmProgram(): Promise<WarmOutcome> {
+  const deps = realDeps();
+  const code = await warmMain(programArgs(Deno.args, programNames()), deps);
+  return { code, cacheKey: deps.cacheKey };
 }
 
 /**
  * Serve `lmi auth token` from the cache: the exit code, or undefined when the full program must
- * run (nothing has been written then).
+ * run (nothing has been written then). The cache key is only read: without one, it declines.
  */
 export async function warmMain(args: string[], deps: Deps): Promise<number | undefined> {
   let answer: Answer | undefined;
   try {
-    answer = await warmAnswer(args, deps);
+    answer = await warmAnswer(args, { ...deps, cacheKey: readOnlyKey(deps.cacheKey) });
   } catch {
     return undefined;
   }
@@ -114,6 +127,7 @@ async function warmAnswer(args: string[], deps: Deps): Promise<Answer | undefine
         createVerifier({
           path: cache.files.jwks,
           configIssuer: auth.issuer,
+          cacheKey: deps.cacheKey,
           now: deps.now,
           log,
           issuerKeys: noNetwork,

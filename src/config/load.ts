@@ -67,10 +67,14 @@ function isFile(path: string): boolean {
   }
 }
 
-/** Find, read, parse and validate the config. */
+/**
+ * Find, read, parse and validate the config. `warn` hears what stopped the parsed-config cache
+ * from being kept (a refused key file, an unusable data folder: src/util/cache_key.ts).
+ */
 export async function loadConfig(
-  deps: Pick<Deps, "env" | "cwd" | "os">,
+  deps: Pick<Deps, "env" | "cwd" | "os" | "cacheKey">,
   flagPath: string | undefined,
+  warn?: (message: string) => void,
 ): Promise<LoadedConfig> {
   const found = findConfig(deps, flagPath);
   if (!found) return { ...dotenvFor(deps, undefined, undefined), file: { envs: {} } };
@@ -114,7 +118,7 @@ export async function loadConfig(
     origin: found.origin,
     trust,
     ...dotenvFor(deps, path, trust),
-    file: await parseCached(deps, path, file.text),
+    file: await parseCached(deps, path, file.text, warn),
   };
 }
 
@@ -129,17 +133,23 @@ function dotenvFor(
     : { dotenvDirs: read, unreadDotenvDir: unread };
 }
 
-/** Parse and validate, or take the parse remembered for this file and text (parsed_cache.ts). */
+/**
+ * Parse and validate, or take the parse remembered for this file and text (parsed_cache.ts)
+ * under the user's cache key; a parse is remembered under the key, which is made on first use.
+ */
 async function parseCached(
-  deps: Pick<Deps, "env" | "os">,
+  deps: Pick<Deps, "env" | "os" | "cacheKey">,
   path: string,
   text: string,
+  warn: ((message: string) => void) | undefined,
 ): Promise<FileConfig> {
   const cachePath = parsedCachePath(deps);
-  const remembered = cachePath ? readParsed(cachePath, path, text) : undefined;
+  if (!cachePath) return await parseConfigText(text, path);
+  const remembered = readParsed(cachePath, path, text, deps.cacheKey.read());
   if (remembered) return remembered;
   const parsed = await parseConfigText(text, path);
-  if (cachePath) await writeParsed(cachePath, path, text, parsed);
+  const key = await deps.cacheKey.readOrCreate(warn);
+  if (key) await writeParsed(cachePath, path, text, parsed, key);
   return parsed;
 }
 

@@ -7,11 +7,20 @@
  * An entry is used only for the same file path and the very same text (the file is read on every
  * run anyway; comparing its text costs nothing, and unlike size and mtime it cannot miss an edit
  * made within the clock's resolution or a file restored with an old mtime), written by the same
- * lmi version in the same cache format, and only when what it holds is a config `validateConfig`
- * could have made (`isFileConfig`). The file follows the rule for lmi's files
- * (src/util/private_files.ts): a folder closed to others, a 0600 file written whole; a file that
- * is not lmi's, unreadable, corrupt, or changed into something the validator would not make, is a
- * miss, and is replaced on the next write.
+ * lmi version in the same cache format, with a MAC that verifies, and only when what it holds is
+ * a config `validateConfig` could have made (`isFileConfig`).
+ *
+ * The MAC: HMAC-SHA-256 of the entry (path, text, version, format and parse) under the per-user
+ * key in `<data>/lmi/` (src/util/cache_key.ts), outside the cache folder. A parse decides what lmi
+ * runs (an env whose `type = "command"` runs its command), and a cache folder is what CI systems
+ * restore from elsewhere (actions/cache) or what anyone who can write it may edit; the text check
+ * alone cannot tell a parse lmi made from one planted beside the same text. So an entry without
+ * the MAC this user's key gives (none, another, edited, another user's or machine's cache, or no
+ * key at all) is a miss: the config is parsed again and the entry rewritten under the key.
+ *
+ * The file follows the rule for lmi's files (src/util/private_files.ts): a folder closed to
+ * others, a 0600 file written whole; a file that is not lmi's, unreadable, corrupt, or changed
+ * into something the validator would not make, is a miss, and is replaced on the next write.
  *
  * It holds the config file's text and its parse, which never contain secrets (they are `*_env`
  * references: a literal one is a config error, and errors are never stored); `.env` files and the
@@ -19,6 +28,7 @@
  *
  * @module
  */
+import { hmacSha256Hex, sameMac } from "../util/hmac.ts";
 import { dirname, join } from "../util/path.ts";
 import { ensurePrivateDir, readPrivateFileSync, writeFileAtomic } from "../util/private_files.ts";
 import type { Deps } from "../context.ts";
@@ -30,7 +40,7 @@ import { type FileConfig, isFileConfig } from "./schema.ts";
  * The cache's format. Bump it when what `validateConfig` returns for a given file changes shape
  * or meaning without a change of lmi's version (entries of another format are misses).
  */
-export const PARSED_CACHE_FORMAT = 1;
+export const PARSED_CACHE_FORMAT = 2;
 
 /** At most this many config files are remembered (the most recently parsed first). */
 export const MAX_PARSED_ENTRIES = 8;
@@ -45,6 +55,26 @@ export interface ParsedEntry {
   lmi: string;
   format: number;
   config: FileConfig;
+  /** HMAC-SHA-256 (hex) of the fields above under the user's cache key: {@link entryMac}. */
+  mac: string;
+}
+
+/**
+ * The MAC an entry carries: over one JSON text of its fields in a fixed order (a parse that
+ * `jsonExact` accepts reads back as the same value, so the same text), named for this cache so
+ * that no other MAC made with the key passes for it.
+ */
+export function entryMac(key: Uint8Array, entry: Omit<ParsedEntry, "mac">): string {
+  const { path, text, lmi, format, config } = entry;
+  return hmacSha256Hex(key, JSON.stringify(["lmi parsed config", path, text, lmi, format, config]));
+}
+
+/** Whether `e` is a whole entry whose MAC verifies under `key`. */
+function isSealed(e: unknown, key: Uint8Array): e is ParsedEntry {
+  const x = e as Partial<ParsedEntry> | null;
+  return typeof x === "object" && x !== null && typeof x.path === "string" &&
+    typeof x.text === "string" && typeof x.mac === "string" &&
+    sameMac(x.mac, entryMac(key, x as ParsedEntry));
 }
 
 /** `<cache>/lmi/config/parsed.json`, or undefined without a cache folder. */
@@ -70,31 +100,42 @@ function isEntryFor(e: unknown, path: string): e is ParsedEntry {
   return typeof x === "object" && x !== null && x.path === path && typeof x.text === "string";
 }
 
-/** The cached parse of the config file at `path` whose text is `text`, or undefined (a miss). */
-export function readParsed(cachePath: string, path: string, text: string): FileConfig | undefined {
+/**
+ * The cached parse of the config file at `path` whose text is `text`, or undefined (a miss);
+ * `key`: the user's cache key (without one, every entry is a miss).
+ */
+export function readParsed(
+  cachePath: string,
+  path: string,
+  text: string,
+  key: Uint8Array | undefined,
+): FileConfig | undefined {
+  if (!key) return undefined;
   const entry = readEntries(cachePath).find((e) => isEntryFor(e, path));
   if (!entry || entry.text !== text) return undefined;
   if (entry.lmi !== VERSION || entry.format !== PARSED_CACHE_FORMAT) return undefined;
+  if (!isSealed(entry, key)) return undefined;
   return isFileConfig(entry.config) ? entry.config : undefined;
 }
 
 /**
- * Remember `config` as the parse of `path` with `text`. Best effort: a config that JSON cannot
- * carry exactly is not stored, and a folder or file lmi cannot use is left alone (no error).
+ * Remember `config` as the parse of `path` with `text`, MACed under `key`; the other entries kept
+ * are those that verify under it. Best effort: a config that JSON cannot carry exactly is not
+ * stored, and a folder or file lmi cannot use is left alone (no error).
  */
 export async function writeParsed(
   cachePath: string,
   path: string,
   text: string,
   config: FileConfig,
+  key: Uint8Array,
 ): Promise<void> {
   if (!jsonExact(config)) return;
   try {
-    const entry: ParsedEntry = { path, text, lmi: VERSION, format: PARSED_CACHE_FORMAT, config };
+    const fields = { path, text, lmi: VERSION, format: PARSED_CACHE_FORMAT, config };
+    const entry: ParsedEntry = { ...fields, mac: entryMac(key, fields) };
     await ensurePrivateDir(dirname(cachePath));
-    const others = readEntries(cachePath).filter((e) =>
-      typeof e === "object" && e !== null && (e as { path?: unknown }).path !== path
-    );
+    const others = readEntries(cachePath).filter((e) => isSealed(e, key) && e.path !== path);
     const file = { entries: [entry, ...others].slice(0, MAX_PARSED_ENTRIES) };
     await writeFileAtomic(cachePath, JSON.stringify(file) + "\n");
   } catch {

@@ -1,5 +1,5 @@
 /**
- * Where lmi's files live: the user config file, the token cache and the user data folder.
+ * Where lmi's files live: the user config file, the cache folder and the user data folder.
  *
  * @module
  */
@@ -46,7 +46,7 @@ export function tokenDir(deps: PathDeps): string | undefined {
  * lmi's user data folder: `$XDG_DATA_HOME/lmi` (`~/.local/share/lmi`),
  * `~/Library/Application Support/lmi`, `%APPDATA%\lmi`. It holds what must not live in a cache
  * folder (which CI systems restore from elsewhere): the SSO file store, the trust records and the
- * warm path's key.
+ * key of lmi's caches (src/util/cache_key.ts).
  */
 export function dataDir(deps: PathDeps): string | undefined {
   if (deps.os === "windows") {

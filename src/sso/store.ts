@@ -8,8 +8,8 @@
  */
 import type { Deps } from "../context.ts";
 import { ConfigError, q } from "../errors.ts";
-import { join } from "../util/path.ts";
 import { dataDir } from "../config/paths.ts";
+import { join } from "../util/path.ts";
 import type { Logger } from "../ui/log.ts";
 import {
   ensurePrivateDir,

@@ -13,6 +13,7 @@ import { SERVICE_TYPES } from "./service.ts";
 import { TokenCache } from "./cache.ts";
 import { fingerprint } from "./token_set.ts";
 import { createVerifier, rulesForCached, type Verdict } from "./verify.ts";
+import { readOnlyKey } from "../util/cache_key.ts";
 
 export type TokenStateName =
   | "valid"
@@ -76,6 +77,7 @@ export async function inspectServiceToken(
     log: ctx.log,
     issuerKeys: () => Promise.resolve(undefined),
     offline: true,
+    cacheKey: readOnlyKey(ctx.deps.cacheKey),
   });
   const rules = rulesForCached(env.auth, cached.verified);
   const verdict: Verdict = !rules

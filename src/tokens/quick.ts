@@ -40,6 +40,12 @@ export interface QuickDeps {
   verifier(): Verifier;
   /** DPoP envs: the stored key the entry is bound to, if any (without it, no fast path). */
   boundKey?(entry: CachedToken): Promise<DpopKey | undefined>;
+  /**
+   * Store `memo`, the signature memo jose's check just gave the entry's token, whose own memo was
+   * missing or did not verify (an older lmi's, another user's key); the full program does, so
+   * that the next read skips the check. The warm path writes nothing and gives none.
+   */
+  rememo?(entry: CachedToken, memo: string): Promise<void>;
 }
 
 /**
@@ -69,6 +75,9 @@ export async function cachedServiceToken(
   }
   const verdict = await verifyCachedToken(quick.verifier(), auth, entry);
   if (!verdict.ok) return undefined;
+  if (verdict.memo !== undefined && verdict.memo !== entry.signature_memo) {
+    await quick.rememo?.(entry, verdict.memo);
+  }
   log.info(
     `using the cached token for env ${q(env.name)} (valid for ${
       formatDuration(Date.parse(entry.expires_at) - deps.now())

@@ -33,7 +33,7 @@ import type { TokenResponse } from "../oauth/grants.ts";
 import { lazyImport } from "../util/lazy.ts";
 
 export interface ServiceContext {
-  deps: Pick<Deps, "fetch" | "now" | "env" | "os">;
+  deps: Pick<Deps, "fetch" | "now" | "env" | "os" | "cacheKey">;
   log: Logger;
 }
 
@@ -80,6 +80,7 @@ export async function getServiceToken(
     const quick = await cachedServiceToken(env, ctx, cache, fp, options, {
       verifier: () => new Flow(env, ctx, cache).verifier,
       boundKey: (entry) => boundKey(entry, cache),
+      rememo: (entry, memo) => rememberMemo(cache, entry, memo),
     });
     if (quick) return quick;
   }
@@ -200,6 +201,31 @@ async function openStore(
   return { cache, lock };
 }
 
+/**
+ * Give a cached token the signature memo jose's check just gave it (its own was missing, or made
+ * under another key: a restored cache folder), so the next read, the warm path's too, skips the
+ * check. Under the lock, waiting briefly, and only while the entry still holds that token; best
+ * effort: otherwise the next run checks the signature again.
+ */
+async function rememberMemo(cache: TokenCache, entry: CachedToken, memo: string): Promise<void> {
+  let lock: HeldLock;
+  try {
+    lock = await cache.lock({ what: "storing a signature memo", timeoutMs: 500 });
+  } catch {
+    return;
+  }
+  try {
+    const found = await cache.read(entry.fingerprint);
+    if (found.state === "hit" && found.entry.access_token === entry.access_token) {
+      await cache.write({ ...found.entry, signature_memo: memo });
+    }
+  } catch {
+    // Not stored: the next run checks the signature again.
+  } finally {
+    lock.release();
+  }
+}
+
 /** The env's stored DPoP key when `entry` is bound to it (no lock, no warnings). */
 async function boundKey(entry: CachedToken, cache: TokenCache): Promise<DpopKey | undefined> {
   if (!entry.dpop_jkt) return undefined;
@@ -273,6 +299,7 @@ class Flow {
     this.verifier = createVerifier({
       path: cache?.files.jwks,
       configIssuer: env.auth.issuer,
+      cacheKey: ctx.deps.cacheKey,
       fetchJwks: async (keys) =>
         (await lazyImport<typeof import("./jwks_fetch.ts")>("./jwks_fetch.ts", import.meta.url))
           .fetchJwks(

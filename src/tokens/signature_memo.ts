@@ -5,40 +5,54 @@
  * A JWS signature check (jose's `jwtVerify` with a local JWKS) is a pure function of two inputs:
  * the token and the key set (key selection by `kid`/`alg`/`use`, key import, the `crit`/`b64`
  * header rules, the signature itself); it reads no clock. So when jose has verified a token, lmi
- * stores the inputs themselves beside it in the cache entry, as one JSON string: this scheme (and
- * jose's version), the token, and the keys jose could select for it (those with the token's
- * `kid`; all of them when it has none: no other key takes part in the check). On a later read,
- * the same string built from the token and the keys now in the JWKS cache file means the very
- * same check, which jose already passed; comparing strings needs no hashing and leaves nothing to
- * chance. Anything else (no memo, other keys, another token) runs jose as before.
+ * stores beside it in the cache entry a MAC of those inputs: HMAC-SHA-256, under the per-user key
+ * in `<data>/lmi/` (src/util/cache_key.ts), of one JSON text of this scheme (and jose's version),
+ * the token, and the keys jose could select for it (those with the token's `kid`; all of them
+ * when it has none: no other key takes part in the check). On a later read, the same MAC made
+ * from the token and the keys now in the JWKS cache file means the very same check, which jose
+ * already passed. Anything else (no memo, other keys, another token, another key or none) runs
+ * jose as before.
  *
  * The time- and config-dependent part of verification, the claims (`iss`, `aud`, `exp`, `nbf`,
  * `iat`), is not memoised: {@link claimsPass} checks them on every read exactly as jose's
  * `validateClaimsSet` does with lmi's options, and a token it does not pass goes to jose, so the
  * reason given for a failure is jose's.
  *
- * Trust: the memo and the JWKS live in lmi's private cache folder (0700, files 0600, refused when
- * opened to others), the same trust as the cached token and keys themselves: whoever can write
- * there can already replace the keys, or store a token marked as never verified.
+ * Trust: the memo lives in lmi's private cache folder (0700, files 0600, refused when opened to
+ * others), and a cache folder is what CI systems restore from elsewhere (actions/cache) or what
+ * anyone who can write it may edit. Without the key, which stays in the user data folder, no one
+ * can make a memo lmi accepts: a memo made under another key (another user's or machine's cache)
+ * or for another token is a miss, and jose checks the token in full.
  *
  * @module
  */
 import { sameIssuer } from "../util/issuer.ts";
+import { hmacSha256Hex } from "../util/hmac.ts";
 
 /**
  * Names what the memo stands for: the memo format and the jose version that did the check
  * (src/deps.ts pins the same version; a test keeps them equal). Changing it retires every memo.
  */
-export const MEMO_SCHEME = "lmi signature memo 1, jose@6.2.17";
+export const MEMO_SCHEME = "lmi signature memo 2, jose@6.2.17";
 
 /** Accepted clock difference between lmi's machine and the IdP, in seconds. */
 export const CLOCK_TOLERANCE_S = 30;
 
 /**
  * The memo of `token` (whose header names `kid`, if any) checked against `keys`, the JWKS
- * entry's keys as read from the file.
+ * entry's keys as read from the file, under `key`, the user's cache key: an HMAC-SHA-256 in hex.
  */
 export function signatureMemo(
+  token: string,
+  kid: string | undefined,
+  keys: readonly Record<string, unknown>[],
+  key: Uint8Array,
+): string {
+  return hmacSha256Hex(key, memoInputs(token, kid, keys));
+}
+
+/** What the memo is a MAC of: the scheme, the token and the keys jose could select for it. */
+export function memoInputs(
   token: string,
   kid: string | undefined,
   keys: readonly Record<string, unknown>[],

@@ -14,6 +14,8 @@ import { looksLikeJwt } from "./token_set.ts";
 import type { ResolvedAuth } from "../config/resolve.ts";
 import { base64urlBytes, claimsPass, CLOCK_TOLERANCE_S, signatureMemo } from "./signature_memo.ts";
 import { issuerForms, sameIssuer } from "../util/issuer.ts";
+import type { CacheKey } from "../util/cache_key.ts";
+import { sameMac } from "../util/hmac.ts";
 
 export { CLOCK_TOLERANCE_S };
 
@@ -47,8 +49,9 @@ export type Verdict =
     /** The verified token's claims (only when `verified`). */
     claims?: Record<string, unknown>;
     /**
-     * Only when `verified`: the token's signature memo (src/tokens/signature_memo.ts), to store
-     * with it so that later reads need not check the signature again.
+     * Only when `verified` and there is a cache key: the token's signature memo
+     * (src/tokens/signature_memo.ts), to store with it so that later reads need not check the
+     * signature again.
      */
     memo?: string;
   }
@@ -74,6 +77,12 @@ export interface VerifierOptions {
   configIssuer?: string | undefined;
   /** No network (status commands): without cached keys a token is "not checked", not invalid. */
   offline?: boolean;
+  /**
+   * The user's cache key, which signature memos are MACs under (src/tokens/signature_memo.ts).
+   * Without it no memo is read or made. Its `readOrCreate` makes the key for a verdict's memo:
+   * give a read-only key (`readOnlyKey`) where no memo is stored (the warm path, status).
+   */
+  cacheKey?: CacheKey | undefined;
 }
 
 /** A verifier bound to one env's JWKS cache file. */
@@ -190,7 +199,11 @@ export function createVerifier(options: VerifierOptions) {
         audience: rules.audience ? rules.audience : undefined,
         now: options.now(),
       };
-      if (memo !== undefined && memo === signatureMemo(token, kid, entry.keys)) {
+      const memoKey = memo === undefined ? undefined : options.cacheKey?.read();
+      if (
+        memo !== undefined && memoKey &&
+        sameMac(memo, signatureMemo(token, kid, entry.keys, memoKey))
+      ) {
         const passed = claimsPass(token, claimRules);
         if (passed) {
           return {
@@ -203,8 +216,9 @@ export function createVerifier(options: VerifierOptions) {
         }
       }
       const jose = await loadJoseVerify();
+      let payload: Record<string, unknown> & { exp?: number };
       try {
-        const { payload } = await jose.jwtVerify(
+        ({ payload } = await jose.jwtVerify(
           token,
           jose.createLocalJWKSet({ keys: entry.keys }),
           {
@@ -214,20 +228,23 @@ export function createVerifier(options: VerifierOptions) {
             clockTolerance: CLOCK_TOLERANCE_S,
             currentDate: new Date(claimRules.now),
           },
-        );
-        return {
-          ok: true,
-          verified: true,
-          claims: payload,
-          ...(payload.exp ? { exp: payload.exp * 1000 } : {}),
-          memo: signatureMemo(token, kid, entry.keys),
-        };
+        ));
       } catch (err) {
         const e = err as { code?: string; claim?: string };
         const always = e.code === "ERR_JWT_EXPIRED" ||
           (e.code === "ERR_JWT_CLAIM_VALIDATION_FAILED" && e.claim !== "iss");
         return always ? { ok: false, reason: describe(err) } : unverifiable(describe(err));
       }
+      // The memo is a MAC under the user's cache key, made here on first use (a read-only key
+      // makes none: the warm path and status store no memo).
+      const sealKey = await options.cacheKey?.readOrCreate((m) => log.warnOnce(m, m));
+      return {
+        ok: true,
+        verified: true,
+        claims: payload,
+        ...(payload.exp ? { exp: payload.exp * 1000 } : {}),
+        ...(sealKey ? { memo: signatureMemo(token, kid, entry.keys, sealKey) } : {}),
+      };
     },
   };
 }

@@ -1,13 +1,15 @@
 /**
  * SHA-256 (FIPS 180-4), synchronous, for the digests the warm `lmi auth token` path computes on
- * every run: the config fingerprint of the token cache, the parsed-config cache's keys and the
- * signature memo. They give the same hex as `crypto.subtle.digest("SHA-256", …)`.
+ * every run: the config fingerprint of the token cache, and the HMACs (src/util/hmac.ts) of the
+ * parsed-config cache's entries and the signature memo. They give the same hex as
+ * `crypto.subtle.digest("SHA-256", …)`.
  *
  * Written here rather than taken from WebCrypto because `crypto.subtle.digest` is asynchronous
  * and its first call starts Deno's crypto extension: measured 2.7 ms and 1.4 MB of peak memory
  * per run, a tenth of the warm path's budget, for hashing a few hundred bytes. A test checks
  * this against WebCrypto on the NIST vectors and on random inputs of every length up to 600
- * bytes. Nothing here is secret (timing does not matter): fingerprints, cache keys and memos.
+ * bytes. HMAC hashes a secret key with it: no branch or table index here depends on the data
+ * (only on its length), so its time says nothing of the key.
  *
  * @module
  */

@@ -16,6 +16,9 @@ import { ignoreUnless, POSIX_MODES } from "../helpers/components.ts";
 import { cacheEntries, cacheEntry, tokenFile, writeCacheEntries } from "../helpers/cache.ts";
 import { devSandbox, introspect, passwordEnv, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
+import { dataDir } from "../../src/config/paths.ts";
+import { base64urlBytes, signatureMemo } from "../../src/tokens/signature_memo.ts";
+import { userCacheKey } from "../../src/util/cache_key.ts";
 
 function ccConfig(idp: DevIdp, extra = "", env = "dev"): string {
   return `default_env = "${env}"\n` +
@@ -74,6 +77,7 @@ Deno.test("service tokens against the dev IdP", async (t) => {
       const dir = join(box.cacheDir, "lmi", "tokens");
       const modes = !ignoreUnless("the cache's 0700 folder and 0600 files", POSIX_MODES);
       if (modes) assertEquals((await Deno.stat(dir)).mode! & 0o777, 0o700);
+      const userKey = userCacheKey(dataDir({ env: (n) => box.env[n], os: Deno.build.os })).read();
       for (const env of ["dev", "pw"]) {
         const file = tokenFile(box, env);
         if (modes) assertEquals((await Deno.stat(file)).mode! & 0o777, 0o600);
@@ -104,7 +108,14 @@ Deno.test("service tokens against the dev IdP", async (t) => {
             "version",
           ],
         );
-        assertEquals(JSON.parse(data.signature_memo)[1], data.access_token, "the memo's token");
+        const jwks = JSON.parse(await Deno.readTextFile(join(dir, `${env}.jwks.json`)));
+        const [header] = data.access_token.split(".");
+        const { kid } = JSON.parse(new TextDecoder().decode(base64urlBytes(header)));
+        assertEquals(
+          data.signature_memo,
+          signatureMemo(data.access_token, kid, jwks.issuers[0].keys, userKey!),
+          "the memo: an HMAC of the token and its keys under the user's cache key",
+        );
       }
       assert(
         cacheEntry(box, "pw").refresh_token,

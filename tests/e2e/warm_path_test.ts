@@ -2,7 +2,8 @@
  * The warm `lmi auth token` as users run it (main.ts under `deno run`, against the dev IdP): the
  * bundled warm path answers without the program's modules, what it prints is what the full
  * program prints, and what it cannot do (a config not parsed before, a token without a signature
- * memo) goes to the full program, which leaves the next run warm again.
+ * memo) goes to the full program, which leaves the next run warm again. (Caches edited or made
+ * under another user's key: tests/e2e/warm_cache_trust_test.ts.)
  *
  * Which modules a run reads is taken from Deno's debug log (`DENO_LOG=debug` names each module
  * it fetches): the warm path must never read src/cli/program.ts.
@@ -54,7 +55,7 @@ Deno.test("the warm path as users run it", async (t) => {
     assertEquals((await run(["auth", "token"])).full, false);
   });
   await t.step(
-    "a cached token without a signature memo: jose checks it (full program)",
+    "a cached token without a signature memo: jose checks it (full program), stores the memo",
     async () => {
       const file = join(box.cacheDir, "lmi", "tokens", "dev.json");
       const data = JSON.parse(await Deno.readTextFile(file));
@@ -62,6 +63,7 @@ Deno.test("the warm path as users run it", async (t) => {
       await Deno.writeTextFile(file, JSON.stringify(data), { mode: 0o600 });
       const checked = await run(["auth", "token"]);
       assertEquals(checked, { code: 0, stdout: token, stderr: "", full: true });
+      assertEquals((await run(["auth", "token"])).full, false, "warm again");
     },
   );
   await t.step("lmi request: the full program, not the warm path", async () => {

@@ -3,6 +3,8 @@ import type { Deps, Output } from "../../src/context.ts";
 import { createLogger, type Logger } from "../../src/ui/log.ts";
 import { Redactor } from "../../src/ui/redact.ts";
 import { join } from "../../src/util/path.ts";
+import { dataDir } from "../../src/config/paths.ts";
+import { type CacheKey, userCacheKey } from "../../src/util/cache_key.ts";
 
 /**
  * The variables that put a user's home at `home` (DESIGN.md, Paths): HOME, and on Windows the
@@ -51,6 +53,8 @@ export function fakeDeps(options: {
   cwd?: string;
   fetch?: typeof globalThis.fetch;
   now?: number;
+  /** Default: the key in the data folder `env` names (none without HOME/APPDATA). */
+  cacheKey?: CacheKey;
 } = {}): FakeDeps {
   const env = options.env ?? {};
   const clock = { now: options.now ?? Date.parse("2026-01-01T00:00:00Z") };
@@ -71,6 +75,8 @@ export function fakeDeps(options: {
       clock.now += ms;
       return Promise.resolve();
     },
+    cacheKey: options.cacheKey ??
+      userCacheKey(dataDir({ env: (name) => env[name], os: Deno.build.os })),
     clock,
   };
 }

@@ -10,7 +10,8 @@ import { failed, IDP, ok, serviceEnv, world } from "../helpers/in_process.ts";
 import { SNAPSHOT_CASES, snapshotPath, snapshotText } from "../helpers/snapshots.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
 import { VERSION } from "../../src/version.ts";
-import { dataDir, fileStore } from "../../src/sso/store.ts";
+import { dataDir } from "../../src/config/paths.ts";
+import { fileStore } from "../../src/sso/store.ts";
 import { saveSession, SESSION_VERSION } from "../../src/sso/session.ts";
 
 const CONFIG = `default_env = "dev"\n${serviceEnv("dev")}${serviceEnv("prod")}`;

@@ -3,6 +3,7 @@
  * checked against the issuer discovery validated: the rule itself, and the verifier applying it
  * to a token's `iss` and to the JWKS cache kept per configured issuer. Injected clock, no network.
  */
+import { userCacheKey } from "../../src/util/cache_key.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { join } from "../../src/util/path.ts";
 import { loadJose } from "../../src/deps.ts";
@@ -63,6 +64,7 @@ Deno.test("tokens are checked against the issuer discovery validated", async (t)
     createVerifier({
       path: join(dir, "dev.jwks.json"),
       configIssuer,
+      cacheKey: userCacheKey(join(dir, "data")),
       now: deps.now,
       log: testLogger(deps),
       issuerKeys: () => Promise.resolve({ issuer: discovered, jwks_uri: `${discovered}/jwks` }),

@@ -1,7 +1,8 @@
 /**
  * The parsed-config cache (src/config/parsed_cache.ts): a hit only for the same file and text,
- * written by the same lmi; anything changed, corrupt, tampered with or not lmi's is a miss; a
- * private file; and never a secret in it.
+ * written by the same lmi, with the MAC the user's cache key gives; anything changed, corrupt,
+ * tampered with, not lmi's or made under another key (or with no key) is a miss; a private file;
+ * and never a secret in it.
  */
 import {
   assert,
@@ -13,15 +14,18 @@ import {
 import { join } from "../../src/util/path.ts";
 import { loadConfig, parseConfigText } from "../../src/config/load.ts";
 import {
+  entryMac,
   jsonExact,
   MAX_PARSED_ENTRIES,
   parsedCachePath,
+  type ParsedEntry,
   readParsed,
   writeParsed,
 } from "../../src/config/parsed_cache.ts";
 import { resolveNamedEnv } from "../../src/config/resolve.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { fakeDeps } from "../helpers/fakes.ts";
+import { readOnlyKey, userCacheKey } from "../../src/util/cache_key.ts";
+import { fakeDeps, homeVars } from "../helpers/fakes.ts";
 
 const TOML = `default_env = "dev"
 [envs.dev]
@@ -37,23 +41,36 @@ scopes = ["a", "b"]
 
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "lmi-parsed-" });
-  const deps = fakeDeps({
-    env: { LMI_CACHE_DIR: join(dir, "cache"), LMI_TRUSTED_PATHS: dir },
-    cwd: dir,
-  });
+  const env = {
+    ...homeVars(join(dir, "home")),
+    LMI_CACHE_DIR: join(dir, "cache"),
+    LMI_TRUSTED_PATHS: dir,
+  };
+  const deps = fakeDeps({ env, cwd: dir });
   const config = join(dir, "lmi.toml");
   await Deno.writeTextFile(config, TOML);
   const cachePath = parsedCachePath(deps)!;
-  return {
+  const s = {
     dir,
+    env,
     deps,
     config,
     cachePath,
+    /** The user's cache key (loadConfig makes it on its first write). */
+    key: () => deps.cacheKey.read(),
+    /** The cached parse of lmi.toml's text, read as a run with this user's key reads it. */
+    parsed: (text = TOML) => readParsed(cachePath, config, text, deps.cacheKey.read()),
     /** The cache file as JSON. */
     read: async () => JSON.parse(await Deno.readTextFile(cachePath)),
     write: (data: unknown) => Deno.writeTextFile(cachePath, JSON.stringify(data), { mode: 0o600 }),
+    /** `entry` with the MAC this user's key gives it (an edit lmi itself might have made). */
+    seal: (entry: Omit<ParsedEntry, "mac">): ParsedEntry => ({
+      ...entry,
+      mac: entryMac(deps.cacheKey.read()!, entry),
+    }),
     [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
   };
+  return s;
 }
 
 Deno.test("parsed-config cache: what hits and what misses", async (t) => {
@@ -66,13 +83,14 @@ Deno.test("parsed-config cache: what hits and what misses", async (t) => {
     assertEquals(loaded.file, parsed);
     const [entry] = (await s.read()).entries;
     assertEquals([entry.path, entry.config], [s.config, parsed]);
-    assertEquals(await readParsed(s.cachePath, s.config, TOML), parsed);
+    assertEquals(entry.mac, entryMac(s.key()!, entry), "MACed under the user's key");
+    assertEquals(s.parsed(), parsed);
   });
   await t.step("a hit is what loadConfig returns (not a parse of the file)", async () => {
     // Proof by a planted parse: write one for this file and text, then load.
     const planted = { ...parsed, default_env: "planted" };
     await Deno.remove(s.cachePath);
-    await writeParsed(s.cachePath, s.config, TOML, planted);
+    await writeParsed(s.cachePath, s.config, TOML, planted, s.key()!);
     assertEquals((await loadConfig(s.deps, undefined)).file.default_env, "planted");
     await Deno.remove(s.cachePath);
     await loadConfig(s.deps, undefined);
@@ -83,39 +101,123 @@ Deno.test("parsed-config cache: what hits and what misses", async (t) => {
     await Deno.writeTextFile(s.config, edited);
     await Deno.utime(s.config, mtime!, mtime!);
     assertEquals((await Deno.stat(s.config)).size, size);
-    assertEquals(await readParsed(s.cachePath, s.config, edited), undefined);
+    assertEquals(s.parsed(edited), undefined);
     const loaded = await loadConfig(s.deps, undefined);
     assertEquals(loaded.file.envs.dev?.auth?.scopes, ["a", "c"]);
     await Deno.writeTextFile(s.config, TOML);
   });
-  await t.step("another size is a miss", async () => {
+  await t.step("another size is a miss", () => {
     const longer = TOML + "# a comment\n";
-    assertEquals(await readParsed(s.cachePath, s.config, longer), undefined);
+    assertEquals(s.parsed(longer), undefined);
   });
   await t.step("a new mtime with the same text is a hit: the parse is of the text", async () => {
     await loadConfig(s.deps, undefined);
     await Deno.utime(s.config, new Date(), new Date(Date.now() + 60_000));
-    assertEquals(await readParsed(s.cachePath, s.config, TOML), parsed);
+    assertEquals(s.parsed(), parsed);
   });
-  await t.step("another path is a miss", async () => {
-    assertEquals(await readParsed(s.cachePath, join(s.dir, "other.toml"), TOML), undefined);
+  await t.step("another path is a miss", () => {
+    assertEquals(readParsed(s.cachePath, join(s.dir, "other.toml"), TOML, s.key()), undefined);
   });
-  await t.step("another lmi version or cache format is a miss", async () => {
+  await t.step("another lmi version or cache format is a miss (even with a good MAC)", async () => {
     const file = await s.read();
-    await s.write({ entries: [{ ...file.entries[0], lmi: "0.0.1" }] });
-    assertEquals(await readParsed(s.cachePath, s.config, TOML), undefined);
-    await s.write({ entries: [{ ...file.entries[0], format: 999 }] });
-    assertEquals(await readParsed(s.cachePath, s.config, TOML), undefined);
+    await s.write({ entries: [s.seal({ ...file.entries[0], lmi: "0.0.1" })] });
+    assertEquals(s.parsed(), undefined);
+    await s.write({ entries: [s.seal({ ...file.entries[0], format: 999 })] });
+    assertEquals(s.parsed(), undefined);
     await s.write(file);
-    assertEquals(await readParsed(s.cachePath, s.config, TOML), parsed);
+    assertEquals(s.parsed(), parsed);
   });
 });
+
+Deno.test("parsed-config cache: an entry without this user's MAC is a miss", async (t) => {
+  await using s = await setup();
+  await loadConfig(s.deps, undefined);
+  const good = await s.read();
+  const entry = good.entries[0] as ParsedEntry;
+  const planted = { ...entry.config, default_env: "planted" };
+  /** Loading the config now gives the file's own parse, and leaves the good entry cached. */
+  const rebuilt = async () => {
+    assertEquals(s.parsed(), undefined, "a miss");
+    assertEquals((await loadConfig(s.deps, undefined)).file.default_env, "dev");
+    assertEquals((await s.read()).entries[0].mac, entry.mac, "rewritten under the key");
+    assertEquals(s.parsed()?.default_env, "dev");
+  };
+
+  await t.step("edited (valid JSON, 0600, same path and text), MAC kept", async () => {
+    await s.write({ entries: [{ ...entry, config: planted }] });
+    await rebuilt();
+  });
+  await t.step("no MAC", async () => {
+    const { mac: _, ...unsealed } = entry;
+    await s.write({ entries: [{ ...unsealed, config: planted }] });
+    await rebuilt();
+  });
+  await t.step("a MAC that is not a string", async () => {
+    await s.write({ entries: [{ ...entry, mac: 0 }] });
+    await rebuilt();
+  });
+  await t.step("a MAC under another key (another user's or machine's cache)", async () => {
+    const other = crypto.getRandomValues(new Uint8Array(32));
+    const fields = { ...entry, config: planted };
+    await s.write({ entries: [{ ...fields, mac: entryMac(other, fields) }] });
+    assertEquals(readParsed(s.cachePath, s.config, TOML, other)?.default_env, "planted");
+    await rebuilt();
+  });
+  await t.step("the entries of another key are dropped when the file is written", async () => {
+    const other = crypto.getRandomValues(new Uint8Array(32));
+    const foreign = { ...entry, path: join(s.dir, "foreign.toml") };
+    await s.write({ entries: [{ ...foreign, mac: entryMac(other, foreign) }] });
+    await loadConfig(s.deps, undefined);
+    assertEquals((await s.read()).entries.map((e: ParsedEntry) => e.path), [s.config]);
+  });
+  await t.step("no key: a miss, whatever the file holds", () => {
+    assertEquals(readParsed(s.cachePath, s.config, TOML, undefined), undefined);
+  });
+  await t.step("the key file is gone: a miss; the full program makes a new key", async () => {
+    const keyFile = join(s.dir, "home", ...dataPath(), "cache.key");
+    await Deno.remove(keyFile);
+    const deps = fakeDeps({ env: s.env, cwd: s.dir });
+    assertEquals(readParsed(s.cachePath, s.config, TOML, deps.cacheKey.read()), undefined);
+    assertEquals((await loadConfig(deps, undefined)).file.default_env, "dev");
+    assert(deps.cacheKey.read(), "a new key");
+    assert((await s.read()).entries[0].mac !== entry.mac, "rewritten under the new key");
+  });
+  await t.step(
+    "a read-only key (the warm path): parsed, nothing written, no key made",
+    async () => {
+      const keyFile = join(s.dir, "home", ...dataPath(), "cache.key");
+      await Deno.remove(keyFile);
+      await Deno.remove(s.cachePath);
+      const deps = fakeDeps({ env: s.env, cwd: s.dir });
+      const warm = { ...deps, cacheKey: readOnlyKey(deps.cacheKey) };
+      assertEquals((await loadConfig(warm, undefined)).file.default_env, "dev");
+      assertEquals(await exists(keyFile), false);
+      assertEquals(await exists(s.cachePath), false);
+    },
+  );
+});
+
+/** `<data>/lmi` below the home folder on this OS. */
+function dataPath(): string[] {
+  switch (Deno.build.os) {
+    case "windows":
+      return ["AppData", "Roaming", "lmi"];
+    case "darwin":
+      return ["Library", "Application Support", "lmi"];
+    default:
+      return [".local", "share", "lmi"];
+  }
+}
+
+function exists(path: string): Promise<boolean> {
+  return Deno.lstat(path).then(() => true, () => false);
+}
 
 Deno.test("parsed-config cache: corrupt, tampered or unsafe files are misses", async (t) => {
   await using s = await setup();
   await loadConfig(s.deps, undefined);
   const good = await s.read();
-  const miss = async () => assertEquals(await readParsed(s.cachePath, s.config, TOML), undefined);
+  const miss = () => assertEquals(s.parsed(), undefined);
 
   await t.step("a parse changed into one the validator would not make", async () => {
     // deno-lint-ignore no-explicit-any
@@ -134,7 +236,7 @@ Deno.test("parsed-config cache: corrupt, tampered or unsafe files are misses", a
     for (const change of changes) {
       const entry = structuredClone(good.entries[0]);
       change(entry.config);
-      await s.write({ entries: [entry] });
+      await s.write({ entries: [s.seal(entry)] });
       await miss();
       const loaded = await loadConfig(s.deps, undefined);
       assertEquals(loaded.file.envs.dev?.base_url, "https://api.example", String(change));
@@ -143,7 +245,7 @@ Deno.test("parsed-config cache: corrupt, tampered or unsafe files are misses", a
   await t.step("the text stored with the parse changed", async () => {
     const entry = structuredClone(good.entries[0]);
     entry.text = entry.text.replace("45s", "46s");
-    await s.write({ entries: [entry] });
+    await s.write({ entries: [s.seal(entry)] });
     await miss();
   });
   for (
@@ -176,7 +278,7 @@ Deno.test("parsed-config cache: corrupt, tampered or unsafe files are misses", a
       await miss();
       await loadConfig(s.deps, undefined);
       assertEquals((await Deno.stat(s.cachePath)).mode! & 0o777, 0o600);
-      assertEquals(await readParsed(s.cachePath, s.config, TOML) !== undefined, true);
+      assertEquals(s.parsed() !== undefined, true);
     });
     await t.step("a symbolic link: not followed", async () => {
       const elsewhere = join(s.dir, "elsewhere.json");
@@ -207,11 +309,7 @@ Deno.test("parsed-config cache: a private file, bounded, and no secret in it", a
     "the variable's name is there, never a value from .env or the environment",
     async () => {
       const deps = fakeDeps({
-        env: {
-          LMI_CACHE_DIR: join(s.dir, "cache"),
-          DEV_SECRET: envSecret,
-          LMI_TRUSTED_PATHS: s.dir,
-        },
+        env: { ...s.env, DEV_SECRET: envSecret },
         cwd: s.dir,
       });
       resolveNamedEnv(deps, await loadConfig(deps, undefined), "dev");
@@ -223,7 +321,7 @@ Deno.test("parsed-config cache: a private file, bounded, and no secret in it", a
   );
   await t.step(`at most ${MAX_PARSED_ENTRIES} config files, the latest first`, async () => {
     for (let i = 0; i < MAX_PARSED_ENTRIES + 3; i++) {
-      await writeParsed(s.cachePath, join(s.dir, `c${i}.toml`), TOML, { envs: {} });
+      await writeParsed(s.cachePath, join(s.dir, `c${i}.toml`), TOML, { envs: {} }, s.key()!);
     }
     const paths = (await s.read()).entries.map((e: { path: string }) => e.path);
     assertEquals(paths.length, MAX_PARSED_ENTRIES);
@@ -233,6 +331,16 @@ Deno.test("parsed-config cache: a private file, bounded, and no secret in it", a
     const deps = fakeDeps({ env: { LMI_TRUSTED_PATHS: s.dir }, cwd: s.dir });
     assertEquals(parsedCachePath(deps), undefined);
     assertEquals((await loadConfig(deps, undefined)).file.default_env, "dev");
+  });
+  await t.step("no data folder (LMI_CACHE_DIR, no HOME): no key, so never cached", async () => {
+    const cache = join(s.dir, "cache-without-home");
+    const deps = fakeDeps({ env: { LMI_CACHE_DIR: cache, LMI_TRUSTED_PATHS: s.dir }, cwd: s.dir });
+    assertEquals(deps.cacheKey.read(), undefined);
+    for (let i = 0; i < 2; i++) {
+      assertEquals((await loadConfig(deps, undefined)).file.default_env, "dev");
+    }
+    assertEquals(await exists(join(cache, "lmi", "config", "parsed.json")), false);
+    assertEquals(await userCacheKey(undefined).readOrCreate(), undefined);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The signature memo (src/tokens/signature_memo.ts): a cached token that jose verified is read
- * again without a new signature check only while the token and the keys are the same, and its
- * claims are checked on every read exactly as jose checks them.
+ * again without a new signature check only while the token and the keys are the same and the memo
+ * is this user's MAC of them (a memo edited, or made under another key, is a miss: jose decides),
+ * and its claims are checked on every read exactly as jose checks them.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
 import { join } from "../../src/util/path.ts";
@@ -11,9 +12,12 @@ import {
   claimsPass,
   CLOCK_TOLERANCE_S,
   MEMO_SCHEME,
+  memoInputs,
   signatureMemo,
 } from "../../src/tokens/signature_memo.ts";
 import { createVerifier, type Verdict } from "../../src/tokens/verify.ts";
+import { type CacheKey, readOnlyKey, userCacheKey } from "../../src/util/cache_key.ts";
+import { hmacSha256Hex } from "../../src/util/hmac.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { issuerForms } from "../../src/util/issuer.ts";
 import { fakeDeps, testLogger } from "../helpers/fakes.ts";
@@ -119,16 +123,20 @@ Deno.test("claims: a payload jose would refuse is never passed", () => {
   assertEquals(claimsPass(`${header}.%%%.sig`, rules), undefined, "not base64url");
 });
 
-Deno.test("the memo is the check's inputs: the token and the keys jose could select", async () => {
+Deno.test("the memo is a MAC of the check's inputs: the token, the keys jose could select", async () => {
   const { jwk, sign } = await signer();
   const other = await signer("k2");
   const token = await sign({ iss: ISSUER });
-  const memo = signatureMemo(token, "k1", [jwk, other.jwk]);
-  assertEquals(JSON.parse(memo), [MEMO_SCHEME, token, [jwk]]);
-  assertEquals(signatureMemo(token, "k1", [other.jwk, jwk]), memo, "other kids take no part");
-  assert(signatureMemo(token, "k1", [{ ...jwk, x: other.jwk.x }]) !== memo, "another key");
-  assert(signatureMemo(token + "x", "k1", [jwk]) !== memo, "another token");
-  assertEquals(JSON.parse(signatureMemo(token, undefined, [jwk, other.jwk]))[2].length, 2);
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const memo = signatureMemo(token, "k1", [jwk, other.jwk], key);
+  assertEquals(JSON.parse(memoInputs(token, "k1", [jwk, other.jwk])), [MEMO_SCHEME, token, [jwk]]);
+  assertEquals(memo, hmacSha256Hex(key, memoInputs(token, "k1", [jwk])));
+  assertEquals(signatureMemo(token, "k1", [other.jwk, jwk], key), memo, "other kids take no part");
+  assert(signatureMemo(token, "k1", [{ ...jwk, x: other.jwk.x }], key) !== memo, "another key");
+  assert(signatureMemo(token + "x", "k1", [jwk], key) !== memo, "another token");
+  const another = crypto.getRandomValues(new Uint8Array(32));
+  assert(signatureMemo(token, "k1", [jwk], another) !== memo, "another user's cache key");
+  assertEquals(JSON.parse(memoInputs(token, undefined, [jwk, other.jwk]))[2].length, 2);
 });
 
 Deno.test("a verifier with a memo", async (t) => {
@@ -151,10 +159,12 @@ Deno.test("a verifier with a memo", async (t) => {
       }),
       { mode: 0o600 },
     );
-  const verifier = () =>
+  const userKey = userCacheKey(join(dir, "data", "lmi"));
+  const verifier = (cacheKey: CacheKey | "none" = userKey) =>
     createVerifier({
       path,
       configIssuer: ISSUER,
+      cacheKey: cacheKey === "none" ? undefined : cacheKey,
       now: deps.now,
       log: testLogger(deps),
       issuerKeys: () => Promise.reject(new Error("no network")),
@@ -190,12 +200,58 @@ Deno.test("a verifier with a memo", async (t) => {
       assertEquals(aud.ok, false);
       assertEquals(aud, await verifier().verify(token, { strict: true, audience: ["other"] }));
     });
-    await t.step("a memo that is not this token's: jose decides", async () => {
+    // A token whose signature is not its own: only jose's check can refuse it.
+    const tampered = async () => {
       const forged = await sign({ iss: ISSUER, aud: "api", exp: NOW_S + 600, sub: "admin" });
-      const tampered = forged.slice(0, forged.lastIndexOf(".") + 1) +
-        token.slice(token.lastIndexOf(".") + 1);
-      const v = await verifier().verify(tampered, rules, memo);
+      return forged.slice(0, forged.lastIndexOf(".") + 1) + token.slice(token.lastIndexOf(".") + 1);
+    };
+    await t.step("a memo that is not this token's: jose decides", async () => {
+      const v = await verifier().verify(await tampered(), rules, memo);
       assertEquals(v.ok, false);
+    });
+    const refused: Verdict = {
+      ok: false,
+      reason: "its signature does not verify with the issuer's published keys",
+    };
+    await t.step("a memo under the user's key is trusted: it stands for jose's check", async () => {
+      const forged = await tampered();
+      const sealed = signatureMemo(forged, "k1", [jwk], userKey.read()!);
+      assertEquals((await verifier().verify(forged, rules, sealed)).ok, true);
+    });
+    await t.step("a memo under another key (another user's cache): jose decides", async () => {
+      const forged = await tampered();
+      const another = crypto.getRandomValues(new Uint8Array(32));
+      const foreign = signatureMemo(forged, "k1", [jwk], another);
+      assertEquals(await verifier().verify(forged, rules, foreign), refused);
+      const genuine = await verifier().verify(
+        token,
+        rules,
+        signatureMemo(token, "k1", [jwk], another),
+      );
+      assertEquals(genuine, await verifier().verify(token, rules), "a good token: jose's verdict");
+    });
+    await t.step("an edited memo: jose decides", async () => {
+      const forged = await tampered();
+      const sealed = signatureMemo(forged, "k1", [jwk], userKey.read()!);
+      const edited = (sealed[0] === "0" ? "1" : "0") + sealed.slice(1);
+      assertEquals(await verifier().verify(forged, rules, edited), refused);
+      assertEquals(await verifier().verify(forged, rules, sealed.toUpperCase()), refused);
+      assertEquals(await verifier().verify(forged, rules, ""), refused);
+    });
+    await t.step("no key: no memo is read or made, jose decides", async () => {
+      const forged = await tampered();
+      const sealed = signatureMemo(forged, "k1", [jwk], userKey.read()!);
+      for (const none of ["none", userCacheKey(undefined)] as const) {
+        assertEquals(await verifier(none).verify(forged, rules, sealed), refused);
+        const v = await verifier(none).verify(token, rules);
+        assert(v.ok && v.verified && v.memo === undefined, JSON.stringify(v));
+      }
+    });
+    await t.step("a read-only key (warm path, status) makes no key and no memo", async () => {
+      const fresh = join(dir, "fresh", "lmi");
+      const v = await verifier(readOnlyKey(userCacheKey(fresh))).verify(token, rules);
+      assert(v.ok && v.verified && v.memo === undefined, JSON.stringify(v));
+      assertEquals(await Deno.lstat(fresh).then(() => true, () => false), false);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

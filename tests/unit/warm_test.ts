@@ -9,6 +9,10 @@ import { loadJose } from "../../src/deps.ts";
 import { main } from "../../src/cli/main.ts";
 import { warmMain } from "../../src/cli/warm.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
+import { dataDir } from "../../src/config/paths.ts";
+import { entryMac } from "../../src/config/parsed_cache.ts";
+import { signatureMemo } from "../../src/tokens/signature_memo.ts";
+import { KEY_FILE } from "../../src/util/cache_key.ts";
 
 const jose = await loadJose();
 const NOW = Date.parse("2026-01-01T00:00:00Z");
@@ -238,17 +242,69 @@ Deno.test("warm auth token declines, writing and changing nothing, when there is
   }
 });
 
-Deno.test("warm auth token: a token whose signature memo does not match is checked by jose", async () => {
+Deno.test("warm auth token: a signature memo edited or made under another key is checked by jose", async (t) => {
   await using s = await setup();
   assertEquals((await s.full(["login"])).code, 0);
   const file = join(s.tokens, "dev.json");
-  const data = JSON.parse(await Deno.readTextFile(file));
-  assert(data.entries[0].signature_memo, "the new token's memo is cached");
-  data.entries[0].signature_memo = "sha256:" + "0".repeat(64);
-  await Deno.writeTextFile(file, JSON.stringify(data), { mode: 0o600 });
-  const warm = await s.warm(["auth", "token"]);
-  assert(warm, "jose verified it");
-  assertEquals(warm, await s.full(["auth", "token"]));
+  const good = JSON.parse(await Deno.readTextFile(file)).entries[0].signature_memo;
+  assert(good, "the new token's memo is cached");
+  const another = crypto.getRandomValues(new Uint8Array(32));
+  const foreign = signatureMemo("x", undefined, [], another);
+  for (
+    const [name, memo] of [["edited", "0".repeat(64)], ["another user's key", foreign]] as const
+  ) {
+    await t.step(name, async () => {
+      const data = JSON.parse(await Deno.readTextFile(file));
+      data.entries[0].signature_memo = memo;
+      await Deno.writeTextFile(file, JSON.stringify(data), { mode: 0o600 });
+      const warm = await s.warm(["auth", "token"]);
+      assert(warm, "jose verified it");
+      assertEquals(
+        await s.snapshot().then((f) => JSON.parse(f["dev.json"]!).entries[0].signature_memo),
+        memo,
+        "the warm path writes nothing",
+      );
+      assertEquals(warm, await s.full(["auth", "token"]));
+      const rebuilt = JSON.parse(await Deno.readTextFile(file)).entries[0].signature_memo;
+      assertEquals(rebuilt, good, "the full program stored the memo again");
+    });
+  }
+  assertEquals(s.idp.state.tokenRequests, 1);
+});
+
+Deno.test("warm auth token: without the cache key it makes none; the full program does", async (t) => {
+  await using s = await setup();
+  assertEquals((await s.full(["login"])).code, 0);
+  const keyFile = join(dataDir(s.deps())!, KEY_FILE);
+  const parsed = join(s.dir, "cache", "lmi", "config", "parsed.json");
+  const files = async () => [await s.snapshot(), await Deno.readTextFile(parsed)];
+  const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
+  assert(await exists(keyFile), "the full program made the key");
+  await Deno.remove(keyFile);
+
+  await t.step(
+    "the warm path: jose and the TOML parser (from the sources), nothing written",
+    async () => {
+      const before = await files();
+      const warm = await s.warm(["auth", "token"]);
+      assertEquals(await exists(keyFile), false, "no key made");
+      assertEquals(await files(), before, "nothing written");
+      assertEquals(warm, await s.full(["auth", "token"]));
+    },
+  );
+  await t.step(
+    "the full program made a new key and put the parse and the memo under it",
+    async () => {
+      assert(await exists(keyFile));
+      const key = s.deps().cacheKey.read()!;
+      const tokens = await s.snapshot();
+      const { access_token, signature_memo } = JSON.parse(tokens["dev.json"]!).entries[0];
+      const jwks = JSON.parse(tokens["dev.jwks.json"]!).issuers[0].keys;
+      assertEquals(signature_memo, signatureMemo(access_token, "k1", jwks, key));
+      const entry = JSON.parse(await Deno.readTextFile(parsed)).entries[0];
+      assertEquals(entry.mac, entryMac(key, entry));
+    },
+  );
   assertEquals(s.idp.state.tokenRequests, 1);
 });
 
