@@ -7,7 +7,8 @@
  */
 import { join } from "../src/util/path.ts";
 import { startDevIdp } from "./dev_idp/mod.ts";
-import { denoDir, runLmi } from "./run_lmi.ts";
+import { childEnv } from "./child_env.ts";
+import { runLmi } from "./run_lmi.ts";
 
 const bold = (s: string) =>
   Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR") ? `\x1b[1m${s}\x1b[0m` : s;
@@ -56,13 +57,11 @@ scopes = ["api.read", "api.write"]
         "exec $LMI_BIN request /whoami\n",
     );
     await Deno.chmod(join(bin, "lmi-hello"), 0o755);
-    const env = {
-      PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
-      HOME: dir,
-      DENO_DIR: denoDir(),
-      LMI_CACHE_DIR: join(dir, "cache"),
-      NO_COLOR: "1",
-    };
+    const env = childEnv({
+      home: dir,
+      path: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+      vars: { LMI_CACHE_DIR: join(dir, "cache"), NO_COLOR: "1" },
+    });
     console.log(bold(`lmi demo: dev IdP at ${idp.issuer}, protected API at ${idp.apiUrl}`));
     console.log(dim(`config: ${join(dir, "lmi.toml")} (secrets in .env beside it)\n`));
 

@@ -81,21 +81,3 @@ export async function runLmi(
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
-
-/**
- * Deno's own cache folder (DENO_DIR, else Deno's default for the OS), so a child with another
- * HOME still finds the npm packages.
- */
-export function denoDir(): string {
-  const explicit = Deno.env.get("DENO_DIR");
-  if (explicit) return explicit;
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? "/root";
-  switch (Deno.build.os) {
-    case "windows":
-      return join(Deno.env.get("LOCALAPPDATA") ?? join(home, "AppData", "Local"), "deno");
-    case "darwin":
-      return join(home, "Library", "Caches", "deno");
-    default:
-      return join(Deno.env.get("XDG_CACHE_HOME") ?? join(home, ".cache"), "deno");
-  }
-}

@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "../src/util/path.ts";
+import { childEnv } from "./child_env.ts";
 import { startDevIdp } from "./dev_idp/mod.ts";
 
 interface Check {
@@ -53,19 +54,16 @@ export async function smoke(program: string[]): Promise<number> {
         `type = "client_credentials"\nissuer = "${idp.issuer}"\n` +
         `client_id = "${idp.clients.basic.id}"\nscopes = ["api.read"]\naudience = "${idp.resource}"\n`,
     );
-    const env: Record<string, string> = {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: dir,
-      LMI_CACHE_DIR: join(dir, "cache"),
-      // The config written here is the smoke test's own (a discovered file needs trust).
-      LMI_TRUSTED_PATHS: dir,
-      LMI_DEV_CLIENT_SECRET: idp.clients.basic.secret,
-      NO_COLOR: "1",
-    };
-    for (const name of ["SystemRoot", "TEMP", "TMP", "LOCALAPPDATA", "APPDATA", "DENO_DIR"]) {
-      const value = Deno.env.get(name);
-      if (value) env[name] = value;
-    }
+    const env = childEnv({
+      home: dir,
+      vars: {
+        LMI_CACHE_DIR: join(dir, "cache"),
+        // The config written here is the smoke test's own (a discovered file needs trust).
+        LMI_TRUSTED_PATHS: dir,
+        LMI_DEV_CLIENT_SECRET: idp.clients.basic.secret,
+        NO_COLOR: "1",
+      },
+    });
     let failed = 0;
     for (const check of CHECKS) {
       const out = await new Deno.Command(cmd, {

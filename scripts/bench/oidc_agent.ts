@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { childEnv } from "../child_env.ts";
 import type { DevIdp } from "../dev_idp/mod.ts";
 import { ok, run } from "./proc.ts";
 
@@ -41,7 +42,7 @@ export async function startOidcAgent(
   const home = join(dir, "home");
   await Deno.mkdir(home, { recursive: true });
   const sock = join(dir, "agent.sock");
-  const env = { PATH: basePath, HOME: home, TMPDIR: dir, OIDC_SOCK: sock };
+  const env = childEnv({ home, path: basePath, vars: { TMPDIR: dir, OIDC_SOCK: sock } });
   const agent = new Deno.Command(agentPath, {
     args: ["--console", `--socket-path=${sock}`, "--no-autoload", "--quiet"],
     env,

@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import { type DevIdp, type DevIdpOptions, startDevIdp } from "../dev_idp/mod.ts";
 import { jwtVerifier } from "../dev_idp/keys.ts";
-import { denoDir, lmiCommand } from "../run_lmi.ts";
+import { childEnv } from "../child_env.ts";
+import { lmiCommand } from "../run_lmi.ts";
 import { type BenchApi, startBenchApi } from "./api.ts";
 import { type Cmd, ok, run } from "./proc.ts";
 
@@ -97,16 +98,16 @@ export async function createWorld(): Promise<World> {
   await Deno.writeTextFile(configPath, envToml(site));
   const empty = join(dir, "empty.ts");
   await Deno.writeTextFile(empty, "");
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    HOME: home,
-    DENO_DIR: denoDir(),
-    LMI_CACHE_DIR: cacheDir,
-    // The config written here is the bench's own (a discovered file needs trust).
-    LMI_TRUSTED_PATHS: home,
-    SVC_SECRET: site.idp.clients.basic.secret,
-    NO_COLOR: "1",
-  };
+  const env = childEnv({
+    home,
+    vars: {
+      LMI_CACHE_DIR: cacheDir,
+      // The config written here is the bench's own (a discovered file needs trust).
+      LMI_TRUSTED_PATHS: home,
+      SVC_SECRET: site.idp.clients.basic.secret,
+      NO_COLOR: "1",
+    },
+  });
   const cleanups = new Set<() => Promise<void>>();
   let closed: Promise<void> | undefined;
   const world: World = {

@@ -12,7 +12,8 @@
  *   client_credentials; `svc-jwt` (private_key_jwt) for client_credentials; `pw-client`
  *   (client_secret_basic) for the password grant (added here, oidc-provider has none) and
  *   refresh_token; `lmi`, a public native client for authorization_code with PKCE,
- *   refresh_token and the device flow.
+ *   refresh_token and the device flow. As OpenID Connect Core 1.0 §11 has it, a code grant
+ *   gets a refresh token only for `offline_access`, which needs `prompt=consent`.
  * - JWT access tokens (ES256, keys at `jwks_uri`) for the resource `apiUrl + "/"`, which is also
  *   the default when a request names none; opaque ones for the resource `urn:lmi:opaque`. An
  *   `audience` form parameter naming one of these two acts as `resource`; other unknown

@@ -19,6 +19,12 @@ import { findAccount } from "./users.ts";
 
 const COOKIE_KEYS = ["lmi-dev-idp-cookie-key-1-not-a-secret"];
 
+/** What a refresh token or a session-bound token is issued from: an authorization or device code. */
+interface GrantSource {
+  kind: string;
+  scopes: Set<string>;
+}
+
 export interface ProviderSetup {
   issuer: string;
   /** The protected API's resource indicator. */
@@ -95,12 +101,19 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
       required: (_ctx: unknown, client: { clientAuthMethod: string }) =>
         client.clientAuthMethod === "none",
     },
-    // Every client allowed refresh_token gets one (no offline_access/prompt=consent dance), and
-    // it is replaced on every use.
-    issueRefreshToken: (_ctx: unknown, client: OidcClient) =>
-      Promise.resolve(client.grantTypeAllowed("refresh_token")),
+    // The authorization code flow is as OpenID Connect has it (Core 1.0 §11, oidc-provider's
+    // defaults): a refresh token only with offline_access, which the authorization endpoint
+    // drops unless the request says prompt=consent; without it the tokens end with the IdP's
+    // browser session. The device grant gets a refresh token whenever the client may refresh.
+    // Refresh tokens are replaced on every use.
+    issueRefreshToken: (_ctx: unknown, client: OidcClient, source: GrantSource) =>
+      Promise.resolve(
+        client.grantTypeAllowed("refresh_token") &&
+          (source.kind !== "AuthorizationCode" || source.scopes.has("offline_access")),
+      ),
     rotateRefreshToken: true,
-    expiresWithSession: () => Promise.resolve(false),
+    expiresWithSession: (_ctx: unknown, source: GrantSource) =>
+      Promise.resolve(source.kind === "AuthorizationCode" && !source.scopes.has("offline_access")),
     clientBasedCORS: () => true,
     ttl: {
       AccessToken: tokenTtl,

@@ -44,6 +44,11 @@ export function describeEnv(env: ResolvedEnv): Entry[] {
     { key: "auth.type", value: a.type, source: src("auth.type") },
     { key: "auth.issuer", value: a.issuer ?? null, source: src("auth.issuer") },
     { key: "auth.token_url", value: a.tokenUrl ?? null, source: src("auth.token_url") },
+    {
+      key: "auth.revocation_url",
+      value: a.revocationUrl ?? null,
+      source: src("auth.revocation_url"),
+    },
     { key: "auth.client_id", value: a.clientId ?? null, source: src("auth.client_id") },
     { key: "auth.client_auth", value: a.clientAuth, source: src("auth.client_auth") },
     { key: "auth.scopes", value: a.scopes, source: src("auth.scopes") },
@@ -80,6 +85,9 @@ export function describeEnv(env: ResolvedEnv): Entry[] {
     rows.push({ key, value: secretText(ref), source: where });
   }
   if (a.command) rows.push({ key: "auth.command", value: a.command, source: src("auth.command") });
+  if (env.sso) {
+    rows.push({ key: "sso.prompt", value: env.sso.prompt ?? null, source: src("sso.prompt") });
+  }
   rows.push(...subjectTokenRows(env, src));
   rows.push(...clientCertRows(env, src));
   return rows;

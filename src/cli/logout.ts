@@ -1,6 +1,6 @@
 /**
- * `lmi logout [--env NAME | --all]`: revoke (RFC 7009, where the IdP offers it) and delete cached
- * service tokens.
+ * `lmi logout [--env NAME | --all]`: revoke (RFC 7009, at `revocation_url` or where discovery
+ * offers it) and delete cached service tokens; what stays valid at the IdP is said.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import type { LoadedConfig } from "../config/load.ts";
 import { envForUse } from "../config/env.ts";
 import { cachedEnvNames, removeEnvCache } from "../tokens/cache.ts";
 import { configFor } from "./common.ts";
+import { sayRevocation } from "./revocation_note.ts";
 import type { CommandArgs, CommandContext, Flags, LOGOUT_OPTIONS } from "./spec.ts";
 
 /** Delete everything cached for one env (every configuration's token, its JWKS, temp files). */
@@ -85,12 +86,17 @@ async function revokeIfOffered(
   try {
     const { revokeServiceTokens } = await import("../tokens/revoke.ts");
     const outcome = await revokeServiceTokens(env, ctx);
-    if (outcome === "revoked") ctx.log.info(`revoked env ${q(name)}'s tokens at the IdP`);
-    if (outcome === "not-offered") {
-      ctx.log.info(
-        `the IdP offers no revocation endpoint; deleting env ${q(name)}'s tokens here only`,
-      );
-    }
+    const set = env.definedBy === "environment"
+      ? "set LMI_REVOCATION_URL"
+      : "set revocation_url in the env's [auth] table";
+    sayRevocation(
+      ctx.log,
+      `env ${q(name)}'s`,
+      outcome,
+      env.auth.issuer
+        ? `its discovery document names no revocation endpoint (${set} if the IdP has one)`
+        : `lmi knows no revocation endpoint for it (${set} if the IdP has one)`,
+    );
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     ctx.log.warn(

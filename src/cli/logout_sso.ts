@@ -1,6 +1,7 @@
 /**
  * `lmi logout sso`: revoke the refresh and access tokens at the IdP (RFC 7009) where it offers
- * revocation, then delete the session. Offline: delete it anyway and say revocation failed.
+ * revocation, then delete the session; what stays valid at the IdP is said. Offline: delete it
+ * anyway and say revocation failed.
  *
  * @module
  */
@@ -9,6 +10,8 @@ import { LmiError } from "../errors.ts";
 import { deleteSession, loadSession } from "../sso/session.ts";
 import { lockSso, storeFor } from "../sso/sso.ts";
 import { configFor } from "./common.ts";
+import { sayRevocation } from "./revocation_note.ts";
+import type { Revocation } from "../tokens/revoke.ts";
 import type { CommandContext, NoOptions } from "./spec.ts";
 
 export { noOptions as parseOptions } from "./spec.ts";
@@ -28,19 +31,16 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
       const { ssoConnection } = await import("../sso/oidc.ts");
       const { revokeTokenSet } = await import("../oauth/user_grants.ts");
       const conn = await ssoConnection(sso, ctx);
-      if (conn.server.revocation_endpoint) {
-        const { accessRevoked } = await revokeTokenSet(conn, {
-          access: session.access_token,
-          refresh: session.refresh_token,
-        });
-        ctx.log.info(
-          accessRevoked
-            ? "revoked the session's tokens at the IdP"
-            : "revoked the session's refresh token at the IdP (its access token expires by itself)",
-        );
-      } else {
-        ctx.log.info("the IdP offers no revocation endpoint; deleting the session here only");
-      }
+      const outcome: Revocation = conn.server.revocation_endpoint
+        ? {
+          kind: "revoked",
+          ...await revokeTokenSet(conn, {
+            access: session.access_token,
+            refresh: session.refresh_token,
+          }),
+        }
+        : { kind: "not-offered" };
+      sayRevocation(ctx.log, "the session's", outcome, "it offers no revocation endpoint");
     } catch (err) {
       const why = err instanceof LmiError
         ? err.message

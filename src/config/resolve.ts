@@ -71,6 +71,8 @@ export interface ResolvedAuth {
   type: AuthType;
   issuer?: string;
   tokenUrl?: string;
+  /** `revocation_url`: the RFC 7009 endpoint where discovery gives none (or instead of its own). */
+  revocationUrl?: string;
   clientId?: string;
   /** "auto" (not configured): chosen from discovery, Basic falls back to post once. */
   clientAuth: ClientAuth | "auto";
@@ -133,6 +135,7 @@ export const ENV_CONFIG_VARS = [
   "LMI_BASE_URL",
   "LMI_ISSUER",
   "LMI_TOKEN_URL",
+  "LMI_REVOCATION_URL",
   "LMI_CLIENT_ID",
   "LMI_CLIENT_SECRET",
   "LMI_SCOPES",
@@ -295,6 +298,7 @@ function fromFile(
     const [key, prop] of [
       ["issuer", "issuer"],
       ["token_url", "tokenUrl"],
+      ["revocation_url", "revocationUrl"],
       ["client_id", "clientId"],
       ["audience", "audience"],
       ["resource", "resource"],
@@ -530,8 +534,10 @@ function fromVariables(
   const issuer = url("LMI_ISSUER", "auth.issuer");
   const tokenUrl = url("LMI_TOKEN_URL", "auth.token_url");
   const audience = read("LMI_AUDIENCE", "auth.audience");
+  const revocationUrl = url("LMI_REVOCATION_URL", "auth.revocation_url");
   if (issuer) auth.issuer = issuer;
   if (tokenUrl) auth.tokenUrl = tokenUrl;
+  if (revocationUrl) auth.revocationUrl = revocationUrl;
   if (clientId) auth.clientId = clientId;
   if (audience) auth.audience = audience;
   const resource = read("LMI_RESOURCE", "auth.resource");

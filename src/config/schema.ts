@@ -50,6 +50,8 @@ export interface FileAuth {
   type?: AuthType;
   issuer?: string;
   token_url?: string;
+  /** RFC 7009 revocation endpoint, for envs without discovery (or to override it). */
+  revocation_url?: string;
   client_id?: string;
   client_secret_env?: string;
   client_auth?: ClientAuth;
@@ -98,6 +100,11 @@ export interface FileSso {
   scopes?: string[];
   redirect_port?: number;
   redirect_host?: string;
+  /**
+   * The authorization request's `prompt`, sent as is ("" sends none). Not set: "consent" when
+   * the scopes hold offline_access (OIDC Core 1.0 §11), none otherwise.
+   */
+  prompt?: string;
   /** DPoP-bound SSO tokens (RFC 9449). */
   dpop?: boolean;
 }
@@ -124,6 +131,8 @@ interface KeySpec {
   max?: number;
   /** For durations: the values accepted. */
   range?: DurationRange;
+  /** For strings: "" is a value too (it means "none", as `[sso] prompt = ""` does). */
+  empty?: boolean;
 }
 
 const ENV_KEYS: Record<string, KeySpec> = {
@@ -139,6 +148,7 @@ const AUTH_KEYS: Record<string, KeySpec> = {
   type: { kind: "string", oneOf: AUTH_TYPES },
   issuer: { kind: "url" },
   token_url: { kind: "url" },
+  revocation_url: { kind: "url" },
   client_id: { kind: "string" },
   client_secret_env: { kind: "string" },
   client_auth: { kind: "string", oneOf: CLIENT_AUTHS },
@@ -172,6 +182,7 @@ const SSO_KEYS: Record<string, KeySpec> = {
   scopes: { kind: "strings" },
   redirect_port: { kind: "integer", min: 0, max: 65535 },
   redirect_host: { kind: "string", oneOf: ["127.0.0.1", "localhost", "[::1]"] },
+  prompt: { kind: "string", empty: true },
   dpop: { kind: "boolean" },
 };
 const TOP_KEYS = ["default_env", "sso", "envs"];
@@ -287,7 +298,8 @@ function isOfKind(v: unknown, spec: KeySpec): boolean {
   switch (spec.kind) {
     case "string":
     case "url":
-      return typeof v === "string" && v !== "" && (!spec.oneOf || spec.oneOf.includes(v));
+      return typeof v === "string" && (v !== "" || spec.empty === true) &&
+        (!spec.oneOf || spec.oneOf.includes(v));
     case "boolean":
       return typeof v === "boolean";
     case "integer":
@@ -390,8 +402,9 @@ class Validator {
     switch (spec.kind) {
       case "string":
       case "url": {
-        if (typeof raw !== "string" || raw === "") {
-          this.fail(path, `expected a non-empty string, got ${describe(raw)}`, oneOfHint(spec));
+        if (typeof raw !== "string" || (raw === "" && !spec.empty)) {
+          const what = spec.empty ? "a string" : "a non-empty string";
+          this.fail(path, `expected ${what}, got ${describe(raw)}`, oneOfHint(spec));
         }
         if (spec.oneOf && !spec.oneOf.includes(raw)) {
           this.fail(path, `invalid value ${quote(raw)}`, oneOfHint(spec));

@@ -7,7 +7,7 @@
 import type { Deps } from "../context.ts";
 import { ConfigError } from "../errors.ts";
 import type { LoadedConfig } from "./load.ts";
-import type { ResolvedEnv, SecretRef } from "./resolve.ts";
+import type { ResolvedEnv, SecretRef, Source } from "./resolve.ts";
 import { varLookupFor } from "./resolve.ts";
 
 export interface SsoConfig {
@@ -17,11 +17,31 @@ export interface SsoConfig {
   scopes: string[];
   redirectPort: number;
   redirectHost: string;
+  /**
+   * The authorization request's `prompt`, sent as is; absent: none is sent. `[sso] prompt` when
+   * set ("" sends none), else "consent" when the scopes hold offline_access (see ssoPrompt).
+   */
+  prompt?: string;
   /** `dpop = true`: the session's tokens are DPoP-bound (RFC 9449); absent when off. */
   dpop?: boolean;
 }
 
 export const DEFAULT_SSO_SCOPES = ["openid", "profile", "email", "offline_access"];
+
+/**
+ * The `prompt` of the SSO authorization request: the configured one as is ("" sends none), else
+ * "consent" when the scopes hold `offline_access`. OpenID Connect Core 1.0 §11: a request for
+ * offline access must say `prompt=consent`; OpenID Certified IdPs (oidc-provider among them)
+ * ignore `offline_access` without it, and then issue no refresh token or one that ends with the
+ * IdP's browser session.
+ */
+export function ssoPrompt(
+  configured: string | undefined,
+  scopes: readonly string[],
+): string | undefined {
+  if (configured !== undefined) return configured === "" ? undefined : configured;
+  return scopes.includes("offline_access") ? "consent" : undefined;
+}
 
 /** The [sso] settings, or undefined when the config has no [sso] table. */
 export function ssoConfig(
@@ -42,6 +62,8 @@ export function ssoConfig(
     redirectPort: sso.redirect_port ?? 0,
     redirectHost: sso.redirect_host ?? "127.0.0.1",
   };
+  const prompt = ssoPrompt(sso.prompt, out.scopes);
+  if (prompt !== undefined) out.prompt = prompt;
   if (sso.dpop) out.dpop = true;
   if (sso.client_secret_env) {
     const found = varLookupFor(deps, config, "sso").get(sso.client_secret_env);
@@ -79,5 +101,9 @@ export function withSso(
 ): ResolvedEnv {
   if (!env.requiresSso && env.auth.type !== "sso") return env;
   const sso = ssoConfig(deps, config);
-  return sso ? { ...env, sso } : env;
+  if (!sso) return env;
+  const promptSource: Source = config.file.sso?.prompt !== undefined
+    ? { kind: "file", detail: config.path! }
+    : { kind: "default" };
+  return { ...env, sso, sources: { ...env.sources, "sso.prompt": promptSource } };
 }

@@ -96,6 +96,7 @@ export async function resolveServer(
   }
   if (auth.issuer) assertSecureEndpoint(auth.issuer, "issuer");
   if (auth.tokenUrl) assertSecureEndpoint(auth.tokenUrl, "token_url");
+  if (auth.revocationUrl) assertSecureEndpoint(auth.revocationUrl, "revocation_url");
   const lib = await loadOpenidClient();
   const transport = createTransport(deps, { timeoutMs, log });
   const customFetch =
@@ -113,6 +114,7 @@ export async function resolveServer(
   } else {
     metadata = { issuer: new URL(auth.tokenUrl!).origin, token_endpoint: auth.tokenUrl! };
   }
+  if (auth.revocationUrl) metadata = { ...metadata, revocation_endpoint: auth.revocationUrl };
   if (!metadata.token_endpoint) {
     throw new ConfigError(
       "CONFIG_INCOMPLETE",
@@ -189,8 +191,8 @@ export function connect(
   );
   config[lib.customFetch] = customFetch;
   config.timeout = Math.ceil(timeoutMs / 1000);
-  const insecure = (u: string) => new URL(u).protocol === "http:";
-  if (insecure(metadata.token_endpoint!) || (auth.issuer && insecure(auth.issuer))) {
+  const insecure = (u: string | undefined) => u !== undefined && new URL(u).protocol === "http:";
+  if ([metadata.token_endpoint, auth.issuer, auth.revocationUrl].some(insecure)) {
     lib.allowInsecureRequests(config); // loopback only: assertSecureEndpoint refused the rest
   }
   return { lib, config, server: server.info, transport: server.transport, log: server.log };

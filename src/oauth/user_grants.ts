@@ -20,10 +20,13 @@ export interface PendingAuthorization {
   codeVerifier: string;
 }
 
-/** Build the authorization request for the loopback `redirectUri`. */
+/**
+ * Build the authorization request for the loopback `redirectUri`. `prompt` (OIDC Core 1.0
+ * §3.1.2.1) is sent as given when there is one: "consent" for offline access (§11).
+ */
 export async function authorizationRequest(
   conn: Connection,
-  options: { redirectUri: string; scope: string; state: string },
+  options: { redirectUri: string; scope: string; state: string; prompt?: string | undefined },
 ): Promise<PendingAuthorization> {
   const lib = conn.lib;
   const codeVerifier = lib.randomPKCECodeVerifier();
@@ -35,6 +38,7 @@ export async function authorizationRequest(
     code_challenge_method: "S256",
     state: options.state,
     nonce,
+    ...(options.prompt ? { prompt: options.prompt } : {}),
   });
   return {
     url: url.href,
@@ -143,22 +147,32 @@ export async function revokeToken(
   }
 }
 
+/** What a revocation did: which tokens the IdP revoked. */
+export interface RevokedTokens {
+  /** The refresh token was revoked (false: there was none). */
+  refresh: boolean;
+  /** The access token was revoked (false: the IdP cannot revoke it; it expires by itself). */
+  access: boolean;
+}
+
 /**
  * Revoke a refresh token (when there is one) and its access token. A server that cannot revoke
  * this kind of access token says `unsupported_token_type` (RFC 7009 §2.2.1, e.g. self-contained
- * JWTs): that is not a failure, the token simply expires; `accessRevoked` says which it was.
+ * JWTs): that is not a failure, the token simply stays valid until it expires; `access` says
+ * which it was.
  */
 export async function revokeTokenSet(
   conn: Connection,
   tokens: { access: string; refresh?: string | undefined },
-): Promise<{ accessRevoked: boolean }> {
-  if (tokens.refresh) await revokeToken(conn, tokens.refresh, "refresh_token");
+): Promise<RevokedTokens> {
+  const refresh = tokens.refresh !== undefined && tokens.refresh !== "";
+  if (refresh) await revokeToken(conn, tokens.refresh!, "refresh_token");
   try {
     await revokeToken(conn, tokens.access, "access_token");
-    return { accessRevoked: true };
+    return { refresh, access: true };
   } catch (err) {
     if (err instanceof AuthError && err.oauthError === "unsupported_token_type") {
-      return { accessRevoked: false };
+      return { refresh, access: false };
     }
     throw err;
   }

@@ -160,6 +160,7 @@ export async function browserLogin(
       redirectUri: loopback.redirectUri,
       scope: sso.scopes.join(" "),
       state,
+      prompt: sso.prompt,
     });
     const url = new URL(pending.url);
     log.say(
@@ -179,8 +180,11 @@ export async function browserLogin(
             "LOGIN_TIMEOUT",
             `nobody completed the sign-in within ${formatDuration(options.timeoutMs)}`,
             {
-              hint:
-                "run lmi login sso again (--timeout sets how long it waits; --device signs in from another device)",
+              hint: loginTimeoutHint(
+                loopback.redirectUri,
+                (options.port ?? sso.redirectPort) !== 0,
+                conn.server.device_authorization_endpoint !== undefined,
+              ),
             },
           ),
         ), options.timeoutMs);
@@ -232,6 +236,26 @@ export async function browserLogin(
   } finally {
     await loopback.close().catch(() => {});
   }
+}
+
+/**
+ * What to do after a browser sign-in nobody completed: again, with more time or (where the IdP
+ * offers it) the device flow; and, since an IdP that refuses the redirect URI leaves the browser
+ * on its error page, which URI lmi waited at and what IdPs that match it exactly need.
+ */
+export function loginTimeoutHint(
+  redirectUri: string,
+  fixedPort: boolean,
+  offersDevice: boolean,
+): string {
+  const again = `run lmi login sso again (--timeout sets how long it waits${
+    offersDevice ? "; --device signs in from another device" : ""
+  })`;
+  const uri = `If the browser never came back to ${redirectUri}: `;
+  return fixedPort
+    ? `${again}. ${uri}check that the IdP has this redirect URI registered`
+    : `${again}. ${uri}IdPs that match redirect URIs exactly, port included, need redirect_port ` +
+      "set in [sso] (or --port) and that redirect URI, with its port, registered with them";
 }
 
 /** The device authorization grant (RFC 8628): a code to enter on another device. */

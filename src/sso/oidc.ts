@@ -15,6 +15,7 @@ import {
   type Connection,
   prepareClientAuth,
   resolveServer,
+  type Server,
 } from "../oauth/client.ts";
 import type { Logger } from "../ui/log.ts";
 
@@ -36,17 +37,21 @@ export function ssoAuth(sso: SsoConfig): ResolvedAuth {
   return auth;
 }
 
-export async function ssoConnection(
+type OidcContext = { deps: Pick<Deps, "fetch" | "now" | "env" | "os">; log: Logger };
+
+/** The IdP's endpoints, from discovery (no client secret needed). */
+export function ssoServer(
   sso: SsoConfig,
-  ctx: { deps: Pick<Deps, "fetch" | "now" | "env" | "os">; log: Logger },
-): Promise<Connection> {
-  const auth = ssoAuth(sso);
+  ctx: OidcContext,
+  timeoutMs = SSO_TIMEOUT_MS,
+): Promise<Server> {
   const deps = { ...ctx.deps, fetch: envFetch(ctx.deps, undefined) };
-  const server = await resolveServer(auth, "sso", {
-    deps,
-    log: ctx.log,
-    timeoutMs: SSO_TIMEOUT_MS,
-  });
+  return resolveServer(ssoAuth(sso), "sso", { deps, log: ctx.log, timeoutMs });
+}
+
+export async function ssoConnection(sso: SsoConfig, ctx: OidcContext): Promise<Connection> {
+  const auth = ssoAuth(sso);
+  const server = await ssoServer(sso, ctx);
   // A confidential SSO client authenticates as the IdP's metadata suggests; no retry with
   // another method, since an authorization code can be used only once.
   const { method } = clientAuthPlan(auth, server);

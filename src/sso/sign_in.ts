@@ -11,6 +11,7 @@ import type { SsoConfig } from "../config/sso.ts";
 import { isInteractive, lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
 import { isFresh } from "../tokens/margin.ts";
 import { loadSession, saveSession, type SsoSession } from "./session.ts";
+import { offersDeviceFlow } from "./sign_in_hint.ts";
 
 export interface LoginSsoOptions {
   device: boolean;
@@ -41,12 +42,13 @@ export async function signIn(
   const headless = options.explicit === true && (options.device || !options.openBrowser);
   const interactive = isInteractive(ctx.deps);
   if (!interactive && !headless) {
+    const how = await offersDeviceFlow(sso, ctx) ? "--device (or --no-browser)" : "--no-browser";
     throw new AuthError(
       "NON_INTERACTIVE",
       "cannot sign in here: this run is not interactive (no terminal, or CI is set)",
       {
         hint:
-          "run lmi login sso --device (or --no-browser), which needs no terminal; CI jobs should use an env with client credentials",
+          `run lmi login sso ${how}, which needs no terminal; CI jobs should use an env with client credentials`,
       },
     );
   }

@@ -18,6 +18,8 @@ import { join } from "../util/path.ts";
 import { type CommandRunner, realRunner } from "./runner.ts";
 import { chooseStore, type SecretStore } from "./store.ts";
 import { loadSession, saveSession, type SsoSession } from "./session.ts";
+import { offersDeviceFlow } from "./sign_in_hint.ts";
+import type { ServerInfo } from "../oauth/client.ts";
 
 export interface SsoContext {
   deps: Deps;
@@ -119,9 +121,11 @@ export async function getSsoSession(
       return session;
     }
     let failure = session ? "the SSO session expired" : "not signed in";
+    /** The IdP's endpoints, when a refresh found them. */
+    let server: ServerInfo | undefined;
     if (session?.refresh_token) {
       try {
-        const renewed = await refreshSession(sso, session, ctx);
+        const renewed = await refreshSession(sso, session, ctx, (found) => server = found);
         await saveSession(store, renewed);
         const validFor = Date.parse(renewed.expires_at) - ctx.deps.now();
         ctx.log.info(`refreshed the SSO session (valid for ${formatDuration(validFor)})`);
@@ -141,16 +145,19 @@ export async function getSsoSession(
         ctx.log.info(failure);
       }
     }
+    lock?.release();
     if (options.offerLogin) {
-      lock?.release();
       const signedIn = await options.offerLogin();
       if (signedIn) return signedIn;
     }
+    const device = await offersDeviceFlow(sso, ctx, server);
     throw new AuthError(
       "SSO_REQUIRED",
       session ? "session expired: run `lmi login sso`" : "not signed in: run `lmi login sso`",
       {
-        hint: `${failure}; sign in with lmi login sso (--device on a machine without a browser)`,
+        hint: `${failure}; sign in with lmi login sso${
+          device ? " (--device on a machine without a browser)" : ""
+        }`,
       },
     );
   } finally {
@@ -162,11 +169,14 @@ async function refreshSession(
   sso: SsoConfig,
   session: SsoSession,
   ctx: SsoContext,
+  /** Told the IdP's endpoints once discovery found them. */
+  discovered: (server: ServerInfo) => void,
 ): Promise<SsoSession> {
   const { ssoConnection, ssoAuth } = await import("./oidc.ts");
   const { sessionFrom } = await import("./login.ts");
   const { refresh, withDpop } = await import("../oauth/grants.ts");
   const conn = await ssoConnection(sso, ctx);
+  discovered(conn.server);
   // A DPoP-bound session's refresh token is bound to its key: the refresh proves possession.
   const key = session.dpop_jwk ? await sessionDpopKey(session) : undefined;
   // No scope parameter: the refreshed session keeps the scopes it was granted.

@@ -2,12 +2,17 @@
  * `deno task bench --quick --out PATH` as users run it: every row of the benchmark ran and gave
  * finite numbers, or was skipped with its reason (a peer tool, curl or GNU time not installed;
  * under LMI_TEST_REQUIRE_ALL=1 nothing may be skipped). No timing is asserted: the targets are
- * the report's business, not the test's.
+ * the report's business, not the test's. And a child the benchmark starts works on a machine
+ * that never ran it: with an empty Deno cache it downloads its npm packages, behind a
+ * TLS-inspecting proxy too (it gets the machine's CA variables).
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { denoDir, REPO } from "../../scripts/run_lmi.ts";
+import { REPO } from "../../scripts/run_lmi.ts";
+import { childEnv } from "../../scripts/child_env.ts";
 import type { Report } from "../../scripts/bench/report.ts";
+import { expiryRows } from "../../scripts/bench/library.ts";
+import { createWorld } from "../../scripts/bench/world.ts";
 
 const ROWS = [
   "startup.auth_token.wall",
@@ -43,12 +48,7 @@ Deno.test("deno task bench --quick: every row is measured, or skipped with a rea
       args: ["task", "--quiet", "bench", "--quick", "--out", out],
       cwd: REPO,
       clearEnv: true,
-      env: {
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-        HOME: home,
-        DENO_DIR: denoDir(),
-        NO_COLOR: "1",
-      },
+      env: childEnv({ home, vars: { NO_COLOR: "1" } }),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -81,5 +81,24 @@ Deno.test("deno task bench --quick: every row is measured, or skipped with a rea
     }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a bench child with an empty DENO_DIR downloads its npm packages and runs", async () => {
+  const world = await createWorld();
+  try {
+    // The library client of the expiry rows (a cold token cache, so it parses the config and
+    // gets tokens) is the only child with the empty cache: it downloads lmi's packages itself.
+    const fresh = join(world.dir, "deno-dir");
+    world.env.DENO_DIR = fresh;
+    for (const row of await expiryRows(world, 1, 20)) {
+      assertEquals(row.error, undefined, `${row.id}: ${row.error}`);
+      assert(row.samples > 0 && row.values.every(finite), `${row.id} has samples`);
+    }
+    const npm = join(fresh, "npm", "registry.npmjs.org");
+    const downloaded = [...Deno.readDirSync(npm)].map((e) => e.name).sort();
+    assertEquals(downloaded, ["jose", "oauth4webapi", "openid-client", "smol-toml"]);
+  } finally {
+    await world.close();
   }
 });

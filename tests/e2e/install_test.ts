@@ -9,6 +9,7 @@ import { ignoreUnless, type Needs, POSIX, SH_SCRIPTS } from "../helpers/componen
 import { join } from "../../src/util/path.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { TARGETS } from "../../scripts/compile.ts";
+import { childEnv } from "../../scripts/child_env.ts";
 
 const INSTALL_SH = join(REPO, "install.sh");
 const UNIX_TARGETS = TARGETS.filter((t) => !t.includes("windows"));
@@ -116,7 +117,7 @@ exec "${realCurl}" -fsL -o "$out" "$(echo "$last" | sed 's#^https://github.com#$
       const out = await new Deno.Command("sh", {
         args: [INSTALL_SH],
         clearEnv: true,
-        env: { PATH: `${fakeBin}:/usr/bin:/bin`, HOME: home, TMPDIR: tmp, ...env },
+        env: childEnv({ home, path: `${fakeBin}:/usr/bin:/bin`, vars: { TMPDIR: tmp, ...env } }),
         stdout: "piped",
         stderr: "piped",
       }).output();

@@ -10,6 +10,7 @@ import { join } from "../../src/util/path.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { TARGETS } from "../../scripts/compile.ts";
 import { loadActionlint } from "../../scripts/deps.ts";
+import { childEnv } from "../../scripts/child_env.ts";
 
 const decoder = new TextDecoder();
 
@@ -183,7 +184,7 @@ async function runStep(script: string, cwd: string, env: Record<string, string>)
     args: ["-e", "-c", script],
     cwd,
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    env: childEnv({ vars: env }),
     stdout: "piped",
     stderr: "piped",
   }).output();

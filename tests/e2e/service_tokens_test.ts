@@ -383,12 +383,15 @@ client_secret_env = "SVC_SECRET"
     assertEquals(await introspect(idp, refresh), true, "active before logout");
     const out = await box.run(["logout", "--env", "pw", "-v"]);
     assertEquals(out.code, 0, out.stderr);
-    assertMatch(out.stderr, /revoked env "pw"'s tokens at the IdP/);
+    // Its refresh token is revoked; its access token is a JWT, which the IdP cannot revoke.
+    assertMatch(out.stderr, /revoked env "pw"'s refresh token at the IdP/);
+    assertMatch(out.stderr, /env "pw"'s access token stays valid at the IdP until it expires/);
     assertEquals(await introspect(idp, refresh), false, "revoked, says introspection");
     assertEquals(await useRefresh(), 400, "and the IdP refuses it");
     assertEquals((await box.run(["auth", "token"])).code, 0);
     const all = await box.run(["logout", "--all", "-v"]);
-    assertMatch(all.stderr, /revoked env "dev"'s tokens at the IdP/);
+    assertMatch(all.stderr, /env "dev"'s access token stays valid at the IdP until it expires/);
+    assertEquals(/revoked env "dev"/.test(all.stderr), false, "a JWT alone: nothing revoked");
   });
 
   await t.step("logout with the IdP gone: deleted here, with a warning", async () => {

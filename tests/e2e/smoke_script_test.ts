@@ -5,13 +5,15 @@
  */
 import { join } from "../../src/util/path.ts";
 import { assertEquals, assertStringIncludes } from "../helpers/assert.ts";
-import { denoDir, lmiCommand, REPO } from "../../scripts/run_lmi.ts";
+import { lmiCommand, REPO } from "../../scripts/run_lmi.ts";
+import { childEnv } from "../../scripts/child_env.ts";
 import { ignoreUnless, SH_SCRIPTS } from "../helpers/components.ts";
 
 async function smoke(program: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", `--config=${join(REPO, "deno.json")}`, "smoke", ...program],
-    env: { DENO_DIR: denoDir() },
+    clearEnv: true,
+    env: childEnv(),
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -155,6 +155,9 @@ Deno.test({
           const url = new URL(await waitForFile(box.urlFile));
           assertEquals(url.searchParams.get("code_challenge_method"), "S256");
           assert(url.searchParams.get("state") && url.searchParams.get("nonce"), "state and nonce");
+          // Offline access (the default scopes) asks for consent, as OIDC Core 1.0 §11 requires.
+          assertMatch(url.searchParams.get("scope")!, /\boffline_access\b/);
+          assertEquals(url.searchParams.get("prompt"), "consent");
           assertMatch(
             url.searchParams.get("redirect_uri")!,
             /^http:\/\/127\.0\.0\.1:\d+\/callback$/,
@@ -190,7 +193,22 @@ Deno.test({
           for (const secret of [stored.access_token, stored.refresh_token, stored.id_token]) {
             assert(secret && !login.output().includes(secret), "no token in the -vv output");
           }
+          // The person signs out at the IdP in the same browser: its session ends there.
+          await page.goto(`${idp.issuer}/session/end`, { waitUntil: "domcontentloaded" });
+          await Promise.all([
+            page.waitForURL(/\/session\/end\/success/, { waitUntil: "domcontentloaded" }),
+            page.click("button[name=logout][value=yes]"),
+          ]);
           await page.close();
+        },
+      );
+      await t.step(
+        "the refresh token outlives the IdP's browser session (offline access)",
+        async () => {
+          idp.stats.reset();
+          const r = await box.run(["auth", "token", "-e", "app", "--force"]);
+          assertEquals(r.code, 0, r.stderr);
+          assertEquals(idp.stats.byGrant.refresh_token, 1, "renewed with the refresh token");
         },
       );
       await t.step(
@@ -364,6 +382,8 @@ Deno.test({
         );
         assertEquals(await login.status, 4);
         assertMatch(login.output(), /nobody completed the sign-in within 1s/);
+        // The redirect URI it waited at, for IdPs that compare redirect URIs exactly.
+        assertMatch(login.output(), /hint: [^\n]*http:\/\/127\.0\.0\.1:\d+\/callback/);
       });
       await t.step("a taken fixed redirect port is a usage error naming it", async () => {
         const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -37,6 +37,14 @@ export function assertNotIncludes(actual: string, unexpected: string, message?: 
   }
 }
 
+/**
+ * What lmi itself said on stderr: without the HTTP exchanges -vv shows (`lmi: debug: > …` and
+ * `lmi: debug: < …`), which hold the IdP's own words.
+ */
+export function ownLines(stderr: string): string {
+  return stderr.split("\n").filter((l) => !/^lmi: debug: [<>] /.test(l)).join("\n");
+}
+
 // deno-lint-ignore no-explicit-any
 type Ctor<E> = new (...args: any[]) => E;
 

@@ -3,8 +3,8 @@
  * "lmi" set, in a private temporary home, and capturing its exit code, stdout and stderr.
  */
 import { join } from "node:path";
-import { denoDir, REPO, runLmi, type RunOptions, type RunResult } from "../../scripts/run_lmi.ts";
-import { homeVars } from "./fakes.ts";
+import { REPO, runLmi, type RunOptions, type RunResult } from "../../scripts/run_lmi.ts";
+import { childEnv } from "../../scripts/child_env.ts";
 
 export { runLmi, type RunOptions, type RunResult };
 
@@ -12,38 +12,11 @@ export interface Sandbox {
   dir: string;
   home: string;
   cacheDir: string;
-  /** Environment for the child: a minimal one, plus `env`. */
+  /** Environment for the child: a minimal one (scripts/child_env.ts), plus `env`. */
   env: Record<string, string>;
   run(args: string[], options?: RunOptions): Promise<RunResult>;
   writeConfig(toml: string, name?: string): Promise<string>;
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-/**
- * The machine's extra CAs for Deno itself (a TLS-inspecting proxy in front of the npm registry),
- * so a child that must download npm packages (`deno run` by URL, no lock file) can.
- */
-function machineTrust(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of ["DENO_CERT", "NODE_EXTRA_CA_CERTS"]) {
-    const value = Deno.env.get(name);
-    if (value) out[name] = value;
-  }
-  return out;
-}
-
-/**
- * What every Windows program needs from its environment, which a clean one lacks (without
- * SystemRoot, for one, sockets cannot be opened). Nothing elsewhere.
- */
-function windowsSystem(): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Deno.build.os !== "windows") return out;
-  for (const name of ["SystemRoot", "SystemDrive", "windir", "ComSpec", "PATHEXT", "TEMP", "TMP"]) {
-    const value = Deno.env.get(name);
-    if (value) out[name] = value;
-  }
-  return out;
 }
 
 /**
@@ -56,18 +29,16 @@ export async function sandbox(extraEnv: Record<string, string> = {}): Promise<Sa
   const home = join(dir, "home");
   const cacheDir = join(dir, "cache");
   await Deno.mkdir(home, { recursive: true });
-  const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    ...homeVars(home),
-    DENO_DIR: denoDir(),
-    LMI_CACHE_DIR: cacheDir,
-    // The sandbox's lmi.toml files are the test's own: trusted as a user's project folder is.
-    LMI_TRUSTED_PATHS: dir,
-    NO_COLOR: "1",
-    ...windowsSystem(),
-    ...machineTrust(),
-    ...extraEnv,
-  };
+  const env = childEnv({
+    home,
+    vars: {
+      LMI_CACHE_DIR: cacheDir,
+      // The sandbox's lmi.toml files are the test's own: trusted as a user's project folder is.
+      LMI_TRUSTED_PATHS: dir,
+      NO_COLOR: "1",
+      ...extraEnv,
+    },
+  });
   return {
     dir,
     home,

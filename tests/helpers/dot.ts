@@ -26,6 +26,7 @@
  */
 import type { launchChromium } from "./browser.ts";
 import { LINUX, type Needs } from "./components.ts";
+import { childEnv } from "../../scripts/child_env.ts";
 
 /** Debian's interpreter: the `python3` first on PATH may be another one without Django. */
 export const DOT_PYTHON = "/usr/bin/python3";
@@ -215,7 +216,11 @@ export async function startDot(options: DotOptions = {}): Promise<Dot> {
     args: ["-B", SERVE_PY, state],
     cwd: state,
     clearEnv: true,
-    env: { PATH: "/usr/bin:/bin", HOME: state, LANG: "C.UTF-8", PYTHONUNBUFFERED: "1" },
+    env: childEnv({
+      home: state,
+      path: "/usr/bin:/bin",
+      vars: { LANG: "C.UTF-8", PYTHONUNBUFFERED: "1" },
+    }),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

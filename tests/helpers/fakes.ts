@@ -2,24 +2,11 @@
 import type { Deps, Output } from "../../src/context.ts";
 import { createLogger, type Logger } from "../../src/ui/log.ts";
 import { Redactor } from "../../src/ui/redact.ts";
-import { join } from "../../src/util/path.ts";
 import { dataDir } from "../../src/config/paths.ts";
 import { type CacheKey, userCacheKey } from "../../src/util/cache_key.ts";
 
-/**
- * The variables that put a user's home at `home` (DESIGN.md, Paths): HOME, and on Windows the
- * folders lmi uses instead (APPDATA: the user config and the SSO file store; LOCALAPPDATA: the
- * cache), inside it too.
- */
-export function homeVars(home: string): Record<string, string> {
-  if (Deno.build.os !== "windows") return { HOME: home };
-  return {
-    HOME: home,
-    USERPROFILE: home,
-    APPDATA: join(home, "AppData", "Roaming"),
-    LOCALAPPDATA: join(home, "AppData", "Local"),
-  };
-}
+/** The variables that put a user's home at `home` (one definition: scripts/child_env.ts). */
+export { homeVars } from "../../scripts/child_env.ts";
 
 export interface Captured extends Output {
   text(): string;

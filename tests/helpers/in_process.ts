@@ -25,10 +25,16 @@ export function failed(code: number, message: string, hint: string): Result {
 /** Where the fake IdP and API answer, and the client they know. */
 export const IDP = {
   tokenUrl: "https://idp.example/token",
+  /** Its RFC 7009 endpoint (no discovery says so: an env names it with revocation_url). */
+  revocationUrl: "https://idp.example/revoke",
   clientId: "svc",
   secret: "s3cret",
   apiUrl: "https://api.example",
   ssoIssuer: "https://sso.example",
+  /** An SSO IdP like ssoIssuer that also offers the device authorization grant (RFC 8628). */
+  ssoDeviceIssuer: "https://sso-device.example",
+  /** An SSO IdP whose discovery offers no revocation endpoint. */
+  ssoNoRevocationIssuer: "https://sso-norevoke.example",
 };
 
 /** A client_credentials env `NAME` at the fake IdP, calling the fake API. */
@@ -51,7 +57,10 @@ export interface World {
   /** Tokens the fake IdP gave (it refuses any other secret), and the API requests it saw. */
   tokenRequests: number;
   apiRequests: string[];
-  /** The `token_type_hint`s of the revocations the fake SSO IdP received. */
+  /**
+   * The `token_type_hint`s of the revocations the fake IdPs accepted (service and SSO). Like
+   * oidc-provider they cannot revoke a JWT (a token starting "eyJ"): unsupported_token_type.
+   */
   revoked: string[];
   /** What the runs read on stdin (default: nothing). */
   stdin: string;
@@ -112,16 +121,32 @@ export async function world(toml: string): Promise<World> {
         expires_in: 3600,
       });
     }
-    if (request.url === `${IDP.ssoIssuer}/.well-known/openid-configuration`) {
+    for (const issuer of [IDP.ssoIssuer, IDP.ssoDeviceIssuer, IDP.ssoNoRevocationIssuer]) {
+      if (request.url !== `${issuer}/.well-known/openid-configuration`) continue;
       return Response.json({
-        issuer: IDP.ssoIssuer,
-        authorization_endpoint: `${IDP.ssoIssuer}/auth`,
-        token_endpoint: `${IDP.ssoIssuer}/token`,
-        revocation_endpoint: `${IDP.ssoIssuer}/revoke`,
+        issuer,
+        authorization_endpoint: `${issuer}/auth`,
+        token_endpoint: `${issuer}/token`,
+        ...(issuer !== IDP.ssoNoRevocationIssuer
+          ? { revocation_endpoint: `${issuer}/revoke` }
+          : {}),
+        ...(issuer === IDP.ssoDeviceIssuer
+          ? { device_authorization_endpoint: `${issuer}/device/auth` }
+          : {}),
       });
     }
-    if (request.url === `${IDP.ssoIssuer}/revoke`) {
-      w.revoked.push(new URLSearchParams(await request.text()).get("token_type_hint") ?? "");
+    if (
+      request.url === IDP.revocationUrl ||
+      [IDP.ssoIssuer, IDP.ssoDeviceIssuer].some((i) => request.url === `${i}/revoke`)
+    ) {
+      const form = new URLSearchParams(await request.text());
+      if (form.get("token")?.startsWith("eyJ")) {
+        return Response.json({
+          error: "unsupported_token_type",
+          error_description: "Structured JWT Tokens cannot be revoked via the revocation_endpoint",
+        }, { status: 400 });
+      }
+      w.revoked.push(form.get("token_type_hint") ?? "");
       return new Response(null, { status: 200 });
     }
     w.apiRequests.push(`${request.method} ${request.url}`);

@@ -384,90 +384,114 @@ Deno.test("dev IdP: tokens, faults, discovery and the protected API", async (t) 
     assertEquals((await api(idp, "/nowhere", {}, token)).status, 404);
   });
 
-  await t.step("browser login: authorization code with PKCE through the login page", async () => {
-    const jar = new Map<string, string>();
-    const get = async (url: string, init: RequestInit = {}) => {
-      const headers = new Headers(init.headers);
-      if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-      const res = await fetch(url, { ...init, headers, redirect: "manual" });
-      for (const cookie of res.headers.getSetCookie()) {
-        const [pair] = cookie.split(";");
-        const eq = pair!.indexOf("=");
-        const name = pair!.slice(0, eq);
-        const value = pair!.slice(eq + 1);
-        if (value && !/expires=Thu, 01 Jan 1970/i.test(cookie)) jar.set(name, value);
-        else jar.delete(name);
-      }
-      return answer(res);
-    };
-    const redirectUri = "http://127.0.0.1:49152/callback"; // any loopback port is allowed
-    const verifier = "dev-idp-test-verifier-0123456789abcdefghijklmnopqrstuvwxyz";
-    const challenge = Buffer.from(
-      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)),
-    ).toString("base64url");
-    const authorize = new URL(`${idp.issuer}/auth`);
-    for (
-      const [k, v] of Object.entries({
-        client_id: idp.clients.public.id,
-        response_type: "code",
-        redirect_uri: redirectUri,
-        scope: "openid profile api.read",
-        state: "st4te",
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-      })
-    ) authorize.searchParams.set(k, v);
+  await t.step(
+    "browser login: authorization code with PKCE through the login page; offline access",
+    async () => {
+      const jar = new Map<string, string>();
+      const get = async (url: string, init: RequestInit = {}) => {
+        const headers = new Headers(init.headers);
+        if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
+        const res = await fetch(url, { ...init, headers, redirect: "manual" });
+        for (const cookie of res.headers.getSetCookie()) {
+          const [pair] = cookie.split(";");
+          const eq = pair!.indexOf("=");
+          const name = pair!.slice(0, eq);
+          const value = pair!.slice(eq + 1);
+          if (value && !/expires=Thu, 01 Jan 1970/i.test(cookie)) jar.set(name, value);
+          else jar.delete(name);
+        }
+        return answer(res);
+      };
+      const redirectUri = "http://127.0.0.1:49152/callback"; // any loopback port is allowed
+      const verifier = "dev-idp-test-verifier-0123456789abcdefghijklmnopqrstuvwxyz";
+      const challenge = Buffer.from(
+        await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)),
+      ).toString("base64url");
+      const authorizeUrl = (extra: Record<string, string>) => {
+        const url = new URL(`${idp.issuer}/auth`);
+        for (
+          const [k, v] of Object.entries({
+            client_id: idp.clients.public.id,
+            response_type: "code",
+            redirect_uri: redirectUri,
+            scope: "openid profile api.read",
+            state: "st4te",
+            code_challenge: challenge,
+            code_challenge_method: "S256",
+            ...extra,
+          })
+        ) url.searchParams.set(k, v);
+        return url;
+      };
+      /** Sign in as alice through the login page (consent is automatic); the token response. */
+      const signIn = async (extra: Record<string, string> = {}, wrongPasswordFirst = false) => {
+        const start = await get(authorizeUrl(extra).href);
+        assertEquals(start.status, 303, start.text);
+        const loginUrl = new URL(start.headers.get("location")!, idp.issuer).href;
+        const page = await get(loginUrl);
+        assertEquals(page.status, 200);
+        assertMatch(page.text, /<form method="post" action="\/interaction\/[\w-]+\/login"/);
 
-    const start = await get(authorize.href);
-    assertEquals(start.status, 303, start.text);
-    const loginUrl = new URL(start.headers.get("location")!, idp.issuer).href;
-    const page = await get(loginUrl);
-    assertEquals(page.status, 200);
-    assertMatch(page.text, /<form method="post" action="\/interaction\/[\w-]+\/login"/);
+        const form = (password: string) => ({
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ username: idp.users.alice.username, password }),
+        });
+        if (wrongPasswordFirst) {
+          const wrong = await get(`${loginUrl}/login`, form("nope"));
+          assertEquals(wrong.status, 401);
+          assertMatch(wrong.text, /Invalid username or password/);
+        }
 
-    const form = (password: string) => ({
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ username: idp.users.alice.username, password }),
-    });
-    const wrong = await get(`${loginUrl}/login`, form("nope"));
-    assertEquals(wrong.status, 401);
-    assertMatch(wrong.text, /Invalid username or password/);
+        let step = await get(`${loginUrl}/login`, form(idp.users.alice.password));
+        let location = "";
+        for (let hops = 0; hops < 10; hops++) {
+          assert(
+            [302, 303].includes(step.status),
+            `redirect expected, got ${step.status} ${step.text}`,
+          );
+          location = new URL(step.headers.get("location")!, idp.issuer).href;
+          if (location.startsWith(redirectUri)) break;
+          step = await get(location);
+        }
+        const callback = new URL(location);
+        assertEquals(callback.searchParams.get("state"), "st4te");
+        const code = callback.searchParams.get("code");
+        assert(code, `a code in ${location}`);
+        jar.clear(); // the next sign-in starts a new browser session
+        return await tokenRequest(idp, {
+          grant_type: "authorization_code",
+          client_id: idp.clients.public.id,
+          code,
+          redirect_uri: redirectUri,
+          code_verifier: verifier,
+        });
+      };
 
-    let step = await get(`${loginUrl}/login`, form(idp.users.alice.password));
-    let location = "";
-    for (let hops = 0; hops < 10; hops++) {
-      assert(
-        [302, 303].includes(step.status),
-        `redirect expected, got ${step.status} ${step.text}`,
-      );
-      location = new URL(step.headers.get("location")!, idp.issuer).href;
-      if (location.startsWith(redirectUri)) break;
-      step = await get(location);
-    }
-    const callback = new URL(location);
-    assertEquals(callback.searchParams.get("state"), "st4te");
-    const code = callback.searchParams.get("code");
-    assert(code, `a code in ${location}`);
+      const tokens = await signIn({}, true);
+      assertEquals(tokens.status, 200, tokens.text);
+      assert(tokens.json.id_token, "an ID token");
+      assertEquals(tokens.json.refresh_token, undefined, "no offline_access: no refresh token");
+      const { payload } = await verify(idp, tokens.json.access_token);
+      assertEquals([payload.sub, payload.client_id], [idp.users.alice.sub, idp.clients.public.id]);
+      assertEquals(decodePayload(tokens.json.id_token).email, undefined, "email was not asked");
+      assertEquals(decodePayload(tokens.json.id_token).name, idp.users.alice.name);
 
-    const tokens = await tokenRequest(idp, {
-      grant_type: "authorization_code",
-      client_id: idp.clients.public.id,
-      code,
-      redirect_uri: redirectUri,
-      code_verifier: verifier,
-    });
-    assertEquals(tokens.status, 200, tokens.text);
-    assert(tokens.json.id_token && tokens.json.refresh_token, "id and refresh tokens");
-    const { payload } = await verify(idp, tokens.json.access_token);
-    assertEquals([payload.sub, payload.client_id], [idp.users.alice.sub, idp.clients.public.id]);
-    assertEquals(decodePayload(tokens.json.id_token).email, undefined, "email was not asked");
-    assertEquals(decodePayload(tokens.json.id_token).name, idp.users.alice.name);
+      // OIDC Core 1.0 §11: offline_access is ignored unless the request says prompt=consent.
+      const scope = "openid profile offline_access";
+      const ignored = await signIn({ scope });
+      assertEquals(ignored.status, 200, ignored.text);
+      assertEquals(ignored.json.refresh_token, undefined, "offline_access without prompt=consent");
+      const offline = await signIn({ scope, prompt: "consent" });
+      assertEquals(offline.status, 200, offline.text);
+      assert(offline.json.refresh_token, "offline_access with prompt=consent: a refresh token");
 
-    const noPkce = await get(authorize.href.replace(/&code_challenge=[^&]+/, ""));
-    assertEquals(noPkce.status, 303);
-    assertMatch(noPkce.headers.get("location") ?? "", /error=invalid_request/);
-  });
+      const authorize = authorizeUrl({});
+      const noPkce = await get(authorize.href.replace(/&code_challenge=[^&]+/, ""));
+      assertEquals(noPkce.status, 303);
+      assertMatch(noPkce.headers.get("location") ?? "", /error=invalid_request/);
+    },
+  );
 
   await t.step("device authorization endpoint answers the public client", async () => {
     const r = await answer(

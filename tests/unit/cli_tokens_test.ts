@@ -3,7 +3,7 @@
  * `auth status`, `request`, `exec` and `logout`, against a fake IdP and API behind the injected
  * fetch, with a fixed clock. Exit code, stdout and stderr are all asserted.
  */
-import { assertEquals, assertMatch } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, ownLines } from "../helpers/assert.ts";
 import { failed, IDP, ok, serviceEnv, world } from "../helpers/in_process.ts";
 import { ignoreUnless, POSIX_MODES, SH } from "../helpers/components.ts";
 import { join } from "../../src/util/path.ts";
@@ -202,12 +202,20 @@ Deno.test("exec in process", async (t) => {
   });
 });
 
+/** What `lmi logout` says of an env whose IdP endpoint for revocation lmi does not know. */
+const STAYS_VALID = (env: string) =>
+  `env "${env}"'s tokens stay valid at the IdP until they expire: lmi knows no revocation ` +
+  "endpoint for it (set revocation_url in the env's [auth] table if the IdP has one)\n";
+
 Deno.test("logout in process", async (t) => {
   await using w = await world(CONFIG);
 
   await t.step("the selected env's token is removed, then there is none", async () => {
     await w.lmi("login");
-    assertEquals(await w.lmi("logout"), ok("", 'Removed the cached token of env "dev"\n'));
+    assertEquals(
+      await w.lmi("logout"),
+      ok("", `${STAYS_VALID("dev")}Removed the cached token of env "dev"\n`),
+    );
     assertEquals(await w.lmi("logout"), ok("", 'No cached token for env "dev"\n'));
     assertEquals(await w.lmi("auth", "token"), ok("at-2\n"));
   });
@@ -215,8 +223,86 @@ Deno.test("logout in process", async (t) => {
     await w.lmi("login", "--env", "prod");
     assertEquals(
       await w.lmi("logout", "--all"),
-      ok("", 'Removed cached tokens of "dev", "prod"\n'),
+      ok("", `${STAYS_VALID("dev")}${STAYS_VALID("prod")}Removed cached tokens of "dev", "prod"\n`),
     );
     assertEquals(await w.lmi("logout", "--all"), ok("", "No cached tokens\n"));
+  });
+  await t.step("an issuer whose discovery names no revocation endpoint: said too", async () => {
+    await w.writeConfig(
+      `default_env = "dev"\n${serviceEnv("dev")}issuer = "${IDP.ssoNoRevocationIssuer}"\n`,
+    );
+    await w.lmi("login");
+    assertEquals(
+      await w.lmi("logout"),
+      ok(
+        "",
+        `env "dev"'s tokens stay valid at the IdP until they expire: its discovery document ` +
+          "names no revocation endpoint (set revocation_url in the env's [auth] table if the " +
+          'IdP has one)\nRemoved the cached token of env "dev"\n',
+      ),
+    );
+    await w.writeConfig(CONFIG);
+  });
+  await t.step("at -vv it never says revoked when nothing was", async () => {
+    await w.lmi("login");
+    const r = await w.lmi("logout", "-vv");
+    assertEquals(r.code, 0, r.stderr);
+    assertEquals(/\brevoked\b/.test(ownLines(r.stderr)), false, r.stderr);
+    assertMatch(r.stderr, /tokens stay valid at the IdP until they expire/);
+  });
+});
+
+Deno.test("logout with revocation_url (no discovery) in process", async (t) => {
+  await using w = await world(
+    `default_env = "dev"\n${serviceEnv("dev")}revocation_url = "${IDP.revocationUrl}"\n`,
+  );
+
+  await t.step("the access token is revoked at revocation_url, said at -v", async () => {
+    await w.lmi("login");
+    assertEquals(await w.lmi("logout", "-v"), {
+      code: 0,
+      stdout: "",
+      stderr: `lmi: revoked env "dev"'s tokens at the IdP\nRemoved the cached token of env "dev"\n`,
+    });
+    assertEquals(w.revoked, ["access_token"]);
+  });
+  await t.step("env show says where revocation_url came from", async () => {
+    const shown = JSON.parse((await w.lmi("env", "show", "--json")).stdout);
+    assertEquals(shown.values["auth.revocation_url"], {
+      value: IDP.revocationUrl,
+      source: `${w.dir}/lmi.toml`,
+    });
+  });
+  await t.step("a plain-http revocation_url off loopback is refused (exit 3)", async () => {
+    await w.writeConfig(
+      `default_env = "dev"\n${serviceEnv("dev")}revocation_url = "http://idp.example/revoke"\n`,
+    );
+    assertEquals(
+      await w.lmi("auth", "token"),
+      failed(
+        3,
+        'refusing to send credentials over plain http to "http://idp.example/revoke" (revocation_url)',
+        "use an https:// URL; plain http is allowed only for loopback addresses",
+      ),
+    );
+  });
+  await t.step("LMI_REVOCATION_URL for an env defined by variables", async () => {
+    await w.writeConfig("");
+    Object.assign(w.env, {
+      LMI_TOKEN_URL: IDP.tokenUrl,
+      LMI_CLIENT_ID: IDP.clientId,
+      LMI_CLIENT_SECRET: IDP.secret,
+      LMI_REVOCATION_URL: IDP.revocationUrl,
+    });
+    const shown = JSON.parse((await w.lmi("env", "show", "--json")).stdout);
+    assertEquals(shown.values["auth.revocation_url"], {
+      value: IDP.revocationUrl,
+      source: "env var LMI_REVOCATION_URL",
+    });
+    w.revoked.length = 0;
+    assertEquals((await w.lmi("login")).code, 0);
+    const r = await w.lmi("logout");
+    assertEquals(r, ok("", 'Removed the cached token of env "default"\n'));
+    assertEquals(w.revoked, ["access_token"]);
   });
 });

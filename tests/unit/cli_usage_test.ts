@@ -5,7 +5,7 @@
  * a subprocess (tests/e2e/help_test.ts) must come out the same in process.
  */
 import { join } from "../../src/util/path.ts";
-import { assertEquals, assertMatch } from "../helpers/assert.ts";
+import { assertEquals, assertMatch, ownLines } from "../helpers/assert.ts";
 import { failed, IDP, ok, serviceEnv, world } from "../helpers/in_process.ts";
 import { SNAPSHOT_CASES, snapshotPath, snapshotText } from "../helpers/snapshots.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
@@ -209,5 +209,58 @@ Deno.test("login sso and logout sso in process (no browser)", async (t) => {
     assertEquals(await w.lmi("logout", "sso"), ok("", `Signed out of ${IDP.ssoIssuer}\n`));
     assertEquals(w.revoked, ["refresh_token", "access_token"]);
     assertEquals(await w.lmi("logout", "sso"), ok("", `Not signed in to ${IDP.ssoIssuer}\n`));
+  });
+  const session = (issuer: string, tokens: { access_token: string; refresh_token?: string }) =>
+    saveSession(fileStore(dataDir(fakeDeps({ env: w.env }))!), {
+      version: SESSION_VERSION,
+      issuer,
+      client_id: "lmi",
+      token_type: "Bearer",
+      expires_at: "2026-01-01T01:00:00.000Z",
+      user: { sub: "alice" },
+      obtained_at: "2026-01-01T00:00:00.000Z",
+      ...tokens,
+    });
+  await t.step(
+    "logout sso: an access token the IdP cannot revoke is said to stay valid, never revoked",
+    async () => {
+      w.revoked.length = 0;
+      await session(IDP.ssoIssuer, { access_token: "eyJ.not-revocable.jwt" });
+      const r = await w.lmi("logout", "sso", "-vv");
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(/\brevoked\b/.test(ownLines(r.stderr)), false, r.stderr);
+      assertEquals(w.revoked, []);
+      await session(IDP.ssoIssuer, { access_token: "eyJ.not-revocable.jwt" });
+      assertEquals(
+        await w.lmi("logout", "sso"),
+        ok(
+          "",
+          "the session's access token stays valid at the IdP until it expires: the IdP cannot " +
+            `revoke it\nSigned out of ${IDP.ssoIssuer}\n`,
+        ),
+      );
+      await session(IDP.ssoIssuer, { access_token: "eyJ.not-revocable.jwt", refresh_token: "rt" });
+      const both = await w.lmi("logout", "sso", "-v");
+      assertMatch(both.stderr, /lmi: revoked the session's refresh token at the IdP\n/);
+      assertMatch(
+        both.stderr,
+        /the session's access token stays valid at the IdP until it expires/,
+      );
+      assertEquals(w.revoked, ["refresh_token"]);
+    },
+  );
+  await t.step("logout sso at an IdP without revocation: said at normal verbosity", async () => {
+    await w.writeConfig(
+      `${CONFIG}\n[sso]\nissuer = "${IDP.ssoNoRevocationIssuer}"\nclient_id = "lmi"\n`,
+    );
+    await session(IDP.ssoNoRevocationIssuer, { access_token: "sso-at", refresh_token: "sso-rt" });
+    assertEquals(
+      await w.lmi("logout", "sso"),
+      ok(
+        "",
+        "the session's tokens stay valid at the IdP until they expire: it offers no revocation " +
+          `endpoint\nSigned out of ${IDP.ssoNoRevocationIssuer}\n`,
+      ),
+    );
   });
 });

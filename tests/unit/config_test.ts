@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { formatDuration, parseDuration } from "../../src/config/duration.ts";
 import { loadConfig, parseConfigText } from "../../src/config/load.ts";
 import { resolveEnv } from "../../src/config/resolve.ts";
+import { isFileConfig } from "../../src/config/schema.ts";
 import { formatSource } from "../../src/config/dotenv.ts";
 import { ConfigError, UsageError } from "../../src/errors.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
@@ -81,6 +82,32 @@ Deno.test("config validation names the file, key, line and what is valid", async
       (await configError('[envs.dev]\nauth = { type = "password", scopes = "a b" }\n')).message,
       /lmi\.toml:2: envs\.dev\.auth\.scopes: expected a list of strings/,
     );
+  });
+  await t.step('[sso] prompt: any string, "" too; revocation_url: an http(s) URL', async () => {
+    const sso = (prompt: string) =>
+      parseConfigText(
+        `[sso]\nissuer = "https://idp"\nclient_id = "lmi"\nprompt = ${prompt}\n`,
+        "/c",
+      );
+    assertEquals((await sso('""')).sso?.prompt, "");
+    assertEquals((await sso('"login consent"')).sso?.prompt, "login consent");
+    assertMatch(
+      (await configError("[sso]\nprompt = true\n")).message,
+      /lmi\.toml:2: sso\.prompt: expected a string, got boolean true/,
+    );
+    assertMatch(
+      (await configError('[envs.dev.auth]\nrevocation_url = "ftp://idp/revoke"\n')).message,
+      /lmi\.toml:2: envs\.dev\.auth\.revocation_url: unsupported URL scheme/,
+    );
+    const cfg = await parseConfigText(
+      '[envs.dev.auth]\ntoken_url = "https://idp/token"\nrevocation_url = "https://idp/revoke"\n',
+      "/c",
+    );
+    assertEquals(cfg.envs.dev?.auth?.revocation_url, "https://idp/revoke");
+    // What the parsed-config cache reads back is checked with the same rules.
+    assert(isFileConfig({ envs: {}, sso: { prompt: "" } }), "prompt may be empty");
+    assert(!isFileConfig({ envs: {}, sso: { prompt: 1 } }), "prompt is a string");
+    assert(isFileConfig({ envs: { dev: { auth: { revocation_url: "https://idp/r" } } } }));
   });
   await t.step("a valid file parses with typed values", async () => {
     const cfg = await parseConfigText(
