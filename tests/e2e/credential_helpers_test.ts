@@ -12,12 +12,13 @@ import {
   assertNotEquals,
   assertNotIncludes,
 } from "../helpers/assert.ts";
-import { runWithInput, type Sandbox, sandbox } from "../helpers/cli.ts";
+import { gitHelper, runWithInput, type Sandbox, sandbox } from "../helpers/cli.ts";
 import { tokenFile } from "../helpers/cache.ts";
 import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 import { lmiCommand, MAIN } from "../../scripts/run_lmi.ts";
 import { ignoreUnless, LINUX, POSIX } from "../helpers/components.ts";
+import { exists } from "../helpers/files.ts";
 
 /** Three envs on two hosts; each answers with its own username, so tests see which one did. */
 function helperConfig(idp: DevIdp): string {
@@ -31,17 +32,6 @@ function helperConfig(idp: DevIdp): string {
       auth: `git_username = "registry-bot"`,
     }) +
     serviceEnv(idp, "nourl");
-}
-
-/** A shell word for git's `!command` helper syntax. */
-function shellWord(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The helper string that makes git run this lmi (`!deno run … main.ts git-credential …`). */
-function gitHelper(...extra: string[]): string {
-  const { cmd, args } = lmiCommand(["git-credential", ...extra]);
-  return "!" + [cmd, ...args].map(shellWord).join(" ");
 }
 
 interface GitResult {
@@ -81,15 +71,6 @@ function attrs(text: string): Record<string, string> {
       l.slice(l.indexOf("=") + 1),
     ]),
   );
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const GIT = "git credential helper: real git against the dev IdP";

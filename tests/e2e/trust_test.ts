@@ -8,9 +8,9 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { runWithInput, sandbox } from "../helpers/cli.ts";
-import { lmiCommand } from "../../scripts/run_lmi.ts";
+import { gitHelper, runWithInput, sandbox } from "../helpers/cli.ts";
 import { ignoreUnless, POSIX } from "../helpers/components.ts";
+import { exists } from "../helpers/files.ts";
 
 /** A git host that asks for credentials on every request, and a token endpoint that records. */
 function startServer() {
@@ -41,20 +41,6 @@ function startServer() {
   };
 }
 
-/** A shell word for git's `!command` helper syntax. */
-function shellWord(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const NAME = "a cloned repository's lmi.toml cannot run commands or take secrets through git";
 
 Deno.test({
@@ -70,8 +56,7 @@ Deno.test({
   await using box = await sandbox({ LMI_TRUSTED_PATHS: "", MY_DEPLOY_KEY: "the-users-deploy-key" });
   const repo = join(box.home, "cloned");
   const marker = join(box.dir, "pwned");
-  const { cmd, args } = lmiCommand(["git-credential"]);
-  const helper = "!" + [cmd, ...args].map(shellWord).join(" ");
+  const helper = gitHelper();
   const gitEnv = {
     ...box.env,
     GIT_TERMINAL_PROMPT: "0",

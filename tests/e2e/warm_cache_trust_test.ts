@@ -11,6 +11,7 @@ import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { homeVars } from "../helpers/fakes.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 import type { Sandbox } from "../helpers/cli.ts";
+import { exists } from "../helpers/files.ts";
 
 const PROGRAM = "src/cli/program.ts";
 
@@ -24,10 +25,6 @@ async function run(box: Sandbox, args: string[], env: Record<string, string> = {
 
 function config(idp: DevIdp): string {
   return `default_env = "dev"\n` + serviceEnv(idp, "dev", { env: `base_url = "${idp.apiUrl}"` });
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
 }
 
 Deno.test('a hand-edited parsed.json that says type = "command" is never used', async () => {

@@ -3,7 +3,13 @@
  * "lmi" set, in a private temporary home, and capturing its exit code, stdout and stderr.
  */
 import { join } from "node:path";
-import { REPO, runLmi, type RunOptions, type RunResult } from "../../scripts/run_lmi.ts";
+import {
+  lmiCommand,
+  REPO,
+  runLmi,
+  type RunOptions,
+  type RunResult,
+} from "../../scripts/run_lmi.ts";
 import { childEnv } from "../../scripts/child_env.ts";
 
 export { runLmi, type RunOptions, type RunResult };
@@ -112,4 +118,15 @@ export async function runDeno(
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A shell word for git's `!command` helper syntax. */
+function shellWord(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The helper string that makes git run this lmi (`!deno run … main.ts git-credential …`). */
+export function gitHelper(...extra: string[]): string {
+  const { cmd, args } = lmiCommand(["git-credential", ...extra]);
+  return "!" + [cmd, ...args].map(shellWord).join(" ");
 }

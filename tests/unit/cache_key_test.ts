@@ -7,6 +7,7 @@ import { assert, assertEquals, assertStringIncludes } from "../helpers/assert.ts
 import { join } from "../../src/util/path.ts";
 import { KEY_FILE, readOnlyKey, userCacheKey } from "../../src/util/cache_key.ts";
 import { toHex } from "../../src/util/hmac.ts";
+import { exists } from "../helpers/files.ts";
 
 const posix = Deno.build.os !== "windows";
 
@@ -19,10 +20,6 @@ async function setup() {
     file: join(dir, KEY_FILE),
     [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
   };
-}
-
-function exists(path: string): Promise<boolean> {
-  return Deno.lstat(path).then(() => true, () => false);
 }
 
 /** A warn function that remembers what it heard. */

@@ -26,6 +26,7 @@ import { resolveNamedEnv } from "../../src/config/resolve.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { readOnlyKey, userCacheKey } from "../../src/util/cache_key.ts";
 import { fakeDeps, homeVars } from "../helpers/fakes.ts";
+import { exists } from "../helpers/files.ts";
 
 const TOML = `default_env = "dev"
 [envs.dev]
@@ -207,10 +208,6 @@ function dataPath(): string[] {
     default:
       return [".local", "share", "lmi"];
   }
-}
-
-function exists(path: string): Promise<boolean> {
-  return Deno.lstat(path).then(() => true, () => false);
 }
 
 Deno.test("parsed-config cache: corrupt, tampered or unsafe files are misses", async (t) => {

@@ -8,6 +8,7 @@ import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers
 import { failed, IDP, serviceEnv, world } from "../helpers/in_process.ts";
 import { isWithin } from "../../src/config/trust.ts";
 import { shown } from "../../src/config/trust_review.ts";
+import { exists } from "../helpers/files.ts";
 
 /** An env that runs a command: what a stranger's repository would commit. */
 const COMMAND_ENV = `[envs.git]
@@ -21,15 +22,6 @@ function dataFile(dir: string): string {
   return Deno.build.os === "windows"
     ? join(dir, "home", "AppData", "Roaming", "lmi", "trust.json")
     : join(dir, "home", ".local", "share", "lmi", "trust.json");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("a discovered lmi.toml is used only once trusted", async (t) => {
