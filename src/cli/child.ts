@@ -1,39 +1,20 @@
 /**
  * Running another program with lmi's variables (exec and plugins): stdio inherited, SIGINT and
- * SIGTERM forwarded, its exit code returned. Finding programs on PATH (with PATHEXT on Windows).
+ * SIGTERM forwarded, its exit code returned. Plugins found on PATH (src/util/find_program.ts).
  *
  * @module
  */
 import type { Deps } from "../context.ts";
 import { q, UsageError } from "../errors.ts";
 import { join } from "../util/path.ts";
+import { findOnPath, pathDirs } from "../util/find_program.ts";
 
-/** Where `name` is on PATH, or undefined. */
-export function findOnPath(deps: Pick<Deps, "env" | "os">, name: string): string | undefined {
-  const windows = deps.os === "windows";
-  const dirs = (deps.env("PATH") ?? "").split(windows ? ";" : ":").filter(Boolean);
-  const exts = windows
-    ? ["", ...(deps.env("PATHEXT") ?? ".EXE;.CMD;.BAT").split(";").map((e) => e.toLowerCase())]
-    : [""];
-  for (const dir of dirs) {
-    for (const ext of exts) {
-      const candidate = join(dir, name + ext);
-      try {
-        const info = Deno.statSync(candidate);
-        if (info.isFile && (windows || info.mode === null || (info.mode & 0o111) !== 0)) {
-          return candidate;
-        }
-      } catch { /* not here */ }
-    }
-  }
-  return undefined;
-}
+export { findOnPath };
 
 /** Every `lmi-NAME` program on PATH, by NAME. */
 export function listPlugins(deps: Pick<Deps, "env" | "os">): Map<string, string> {
-  const windows = deps.os === "windows";
   const found = new Map<string, string>();
-  for (const dir of (deps.env("PATH") ?? "").split(windows ? ";" : ":").filter(Boolean)) {
+  for (const dir of pathDirs(deps)) {
     try {
       for (const entry of Deno.readDirSync(dir)) {
         const m = /^lmi-([a-z0-9][a-z0-9_-]*?)(\.exe|\.cmd)?$/i.exec(entry.name);

@@ -28,12 +28,15 @@ export function helperUsername(env: ResolvedEnv): string {
   return (env.auth.gitUsername ?? DEFAULT_GIT_USERNAME).replace(/[\r\n\0]/g, "");
 }
 
-/** Every env with a base_url, in config order (envs that cannot be resolved are left out). */
+/**
+ * Every env with a base_url, in config order (envs that cannot be resolved are left out);
+ * undefined when the config found is one the user has not trusted (said at -v).
+ */
 export async function envsWithBaseUrl(
   ctx: Pick<CommandContext, "deps" | "globals" | "log">,
-): Promise<ResolvedEnv[]> {
+): Promise<ResolvedEnv[] | undefined> {
   const config = await unlessUntrusted(ctx, () => configFor(ctx));
-  if (!config) return [];
+  if (!config) return undefined;
   const envs: ResolvedEnv[] = [];
   for (const name of listEnvNames(ctx.deps, config)) {
     try {
@@ -76,7 +79,9 @@ export async function envForTarget(
   const where = `${target.protocol}//${target.host}${hasPath ? target.pathname : ""}`;
   let best: { env: ResolvedEnv; score: number } | undefined;
   const sameHost: ResolvedEnv[] = [];
-  for (const env of await envsWithBaseUrl(ctx)) {
+  const envs = await envsWithBaseUrl(ctx);
+  if (!envs) return undefined;
+  for (const env of envs) {
     const score = baseUrlCoverage(env.baseUrl!, target);
     if (score !== undefined && (best === undefined || score > best.score)) best = { env, score };
     if (URL.parse(env.baseUrl!)?.origin === target.origin) sameHost.push(env);

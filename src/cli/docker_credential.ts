@@ -73,7 +73,7 @@ export async function run(options: DockerCredentialOptions, ctx: CommandContext)
       return ExitCode.ok;
     case "list": {
       const listing: Record<string, string> = {};
-      for (const env of await envsWithBaseUrl(helperCtx)) {
+      for (const env of await envsWithBaseUrl(helperCtx) ?? []) {
         listing[env.baseUrl!] ??= helperUsername(env);
       }
       await ctx.deps.stdout.write(JSON.stringify(listing) + "\n");

@@ -39,11 +39,17 @@ export async function run({ all }: LogoutOptions, ctx: CommandContext): Promise<
   const dir = tokenDir(ctx.deps);
   if (all) {
     // A broken config must not keep anyone from deleting tokens: then there is no revocation.
+    let unusable: string | undefined;
     const config = await configFor(ctx).catch((err) => {
-      ctx.log.info(`not revoking: ${err instanceof Error ? err.message : err}`);
+      unusable = err instanceof Error ? err.message : String(err);
       return undefined;
     });
     const names = dir ? await cachedEnvNames(dir) : [];
+    if (unusable !== undefined && names.length > 0) {
+      ctx.log.warn(
+        `not revoking: ${unusable}; the deleted tokens stay valid at the IdP until they expire`,
+      );
+    }
     for (const name of names) {
       if (config) await revokeIfOffered(ctx, config, name);
       await removeEnvToken(dir!, name);

@@ -9,6 +9,7 @@ import type { Deps } from "../context.ts";
 import { ExitCode, LmiError } from "../errors.ts";
 import { createLogger, type Logger } from "../ui/log.ts";
 import type { Redactor } from "../ui/redact.ts";
+import { visible } from "../ui/text.ts";
 import type { GlobalFlags } from "./spec.ts";
 
 /** The logger for a run: verbosity from the flags, color unless NO_COLOR or not a terminal. */
@@ -21,8 +22,9 @@ export function makeLogger(deps: Deps, redactor: Redactor, globals: GlobalFlags)
 export function reportError(err: unknown, log: Logger): number {
   const red = (s: string) => log.color ? `\x1b[31m${s}\x1b[0m` : s;
   if (err instanceof LmiError) {
-    log.raw(`${red("lmi: error:")} ${err.message}\n`);
-    if (err.hint) log.raw(`hint: ${err.hint}\n`);
+    // Messages carry paths and values from files lmi did not write: shown, never acted on.
+    log.raw(`${red("lmi: error:")} ${visible(err.message)}\n`);
+    if (err.hint) log.raw(`hint: ${visible(err.hint)}\n`);
     if (log.level >= 2) log.raw(`${describeChain(err)}\n`);
     return err.exitCode;
   }

@@ -206,7 +206,11 @@ export const EXEC_OPTIONS = {
 } as const satisfies Options;
 
 export const TRUST_OPTIONS = {
-  list: { type: "boolean", desc: "list the trusted files and whether each is unchanged" },
+  show: { type: "boolean", desc: "show what the file lets lmi do; trust nothing" },
+  list: {
+    type: "boolean",
+    desc: "list the trusted files (trusted, changed or missing) and LMI_TRUSTED_PATHS",
+  },
 } as const satisfies Options;
 
 export const COMMANDS: CommandSpec[] = [
@@ -331,7 +335,7 @@ export const COMMANDS: CommandSpec[] = [
   command({
     path: ["trust"],
     summary: "show what a discovered lmi.toml lets lmi do, then trust it",
-    usage: "lmi trust [PATH] [--list] [--json]",
+    usage: "lmi trust [PATH] [--show] [--json] | lmi trust --list",
     description:
       "lmi uses the nearest lmi.toml only once you trusted it: it can run commands and send\n" +
       "variables to hosts, and git, Docker and kubectl run lmi in any folder, strangers'\n" +

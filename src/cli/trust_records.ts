@@ -18,6 +18,15 @@ import { acquireLock } from "../tokens/lock.ts";
 import { ensurePrivateDir, writeFileAtomic } from "../util/private_files.ts";
 import { join, resolve } from "../util/path.ts";
 import type { Logger } from "../ui/log.ts";
+import { visible } from "../ui/text.ts";
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The config file a trust command means: `path` (a folder means its lmi.toml), else the file lmi
@@ -27,8 +36,12 @@ export function targetFile(deps: Pick<Deps, "cwd">, path: string | undefined): s
   if (path === undefined) {
     const nearest = findNearest(deps.cwd);
     if (!nearest) {
-      throw new ConfigError("CONFIG_NOT_FOUND", `no lmi.toml in ${deps.cwd} or above it`, {
-        hint: "give the file's path: lmi trust PATH",
+      const dotenv = [".env", ".env.default"].some((n) => isFile(join(deps.cwd, n)));
+      throw new ConfigError("CONFIG_NOT_FOUND", `no lmi.toml in ${visible(deps.cwd)} or above it`, {
+        hint: dotenv
+          ? "a .env on its own is read when its folder is listed in LMI_TRUSTED_PATHS; an " +
+            "lmi.toml elsewhere: lmi trust PATH"
+          : "give the file's path: lmi trust PATH",
       });
     }
     return canonicalPath(nearest);
@@ -65,7 +78,9 @@ export async function updateTrust<T>(
     onWait: () => log.say("Waiting for another lmi changing the trust records…"),
   });
   const { records, problem } = readTrustRecords(deps);
-  if (problem) log.warn(`${problem}; it will be replaced`);
+  if (problem && problem.kind !== "no data folder") {
+    log.warn(`${problem.text}; it will be replaced`);
+  }
   const { records: next, result } = change(records);
   await writeFileAtomic(file, trustFileText(next));
   return result;

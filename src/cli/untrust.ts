@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { findRecord, withoutRecord } from "../config/trust.ts";
+import { findRecord, trustedPathFor, withoutRecord } from "../config/trust.ts";
 import { shown } from "../config/trust_review.ts";
 import type { CommandArgs, CommandContext } from "./spec.ts";
 import { targetFile, updateTrust } from "./trust_records.ts";
@@ -29,6 +29,12 @@ export async function run(options: UntrustOptions, ctx: CommandContext): Promise
     records: withoutRecord(records, path, deps.os),
     result: findRecord(records, path, deps.os) !== undefined,
   }));
-  log.say(was ? `No longer trusted: ${shown(path)}` : `${shown(path)} was not trusted`);
+  const folder = trustedPathFor(deps, path);
+  log.say(
+    (was ? `No longer trusted: ${shown(path)}` : `${shown(path)} was not trusted by lmi trust`) +
+      (folder === undefined
+        ? ""
+        : `\nIt is still trusted: it lies below ${shown(folder)}, which LMI_TRUSTED_PATHS lists.`),
+  );
   return 0;
 }

@@ -6,15 +6,22 @@
  *
  * @module
  */
-import { dirname, join, normalize, resolve } from "../util/path.ts";
+import { dirname, isAbsolute, join, normalize, resolve } from "../util/path.ts";
 import type { Deps } from "../context.ts";
 import { loadToml } from "../deps.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, q } from "../errors.ts";
 import { type FileConfig, validateConfig } from "./schema.ts";
 import { userConfigPath } from "./paths.ts";
 import { parsedCachePath, readParsed, writeParsed } from "./parsed_cache.ts";
 import { readSmallFile } from "./small_file.ts";
-import { canonicalPath, dotenvFolders, judgeDiscovered, type TrustBasis } from "./trust.ts";
+import {
+  canonicalPath,
+  dotenvFolders,
+  judgeDiscovered,
+  type TrustBasis,
+  UntrustedConfigError,
+} from "./trust.ts";
+import { visible } from "../ui/text.ts";
 
 export type ConfigOrigin = "flag" | "LMI_CONFIG" | "nearest lmi.toml" | "user config";
 
@@ -28,6 +35,11 @@ export interface LoadedConfig {
   dotenvDirs: string[];
   /** The current folder, when its `.env` files are not read (it is not trusted ground). */
   unreadDotenvDir?: string;
+  /**
+   * The folders among `dotenvDirs` whose `.env` files may hold settings (`LMI_TOKEN_URL`…), not
+   * only the values of variables: those the user trusts as a whole (src/config/trust.ts).
+   */
+  settingDotenvDirs?: string[];
   file: FileConfig;
 }
 
@@ -38,7 +50,20 @@ export function findConfig(
 ): { path: string; origin: ConfigOrigin; required: boolean } | undefined {
   if (flagPath) return { path: resolve(deps.cwd, flagPath), origin: "flag", required: true };
   const envPath = deps.env("LMI_CONFIG");
-  if (envPath) return { path: resolve(deps.cwd, envPath), origin: "LMI_CONFIG", required: true };
+  if (envPath) {
+    // Set once for a shell or a job, a relative path would name a file in every folder lmi runs
+    // in (a stranger's repository included) without the trust a discovered file needs.
+    if (!isAbsolute(envPath)) {
+      throw new ConfigError(
+        "CONFIG_INVALID",
+        `LMI_CONFIG: ${q(visible(envPath))} is not absolute`,
+        {
+          hint: "set LMI_CONFIG to the config's absolute path (or pass --config PATH)",
+        },
+      );
+    }
+    return { path: normalize(envPath), origin: "LMI_CONFIG", required: true };
+  }
   const nearest = findNearest(deps.cwd);
   if (nearest) return { path: nearest, origin: "nearest lmi.toml", required: true };
   const user = userConfigPath(deps);
@@ -83,6 +108,7 @@ export async function loadConfig(
   try {
     file = readSmallFile(found.path);
   } catch (err) {
+    if (found.origin === "nearest lmi.toml") throw unjudged(found.path, errText(err));
     if (err instanceof Deno.errors.NotFound) {
       throw new ConfigError("CONFIG_NOT_FOUND", `config file not found: ${found.path}`, {
         hint: `check the path given by ${how}`,
@@ -99,6 +125,7 @@ export async function loadConfig(
     );
   }
   if ("refused" in file) {
+    if (found.origin === "nearest lmi.toml") throw unjudged(found.path, file.refused);
     throw new ConfigError(
       "CONFIG_UNREADABLE",
       `cannot read config file ${found.path}: ${file.refused}`,
@@ -122,15 +149,29 @@ export async function loadConfig(
   };
 }
 
+/**
+ * A discovered file lmi cannot read cannot be judged either: it counts as untrusted (so the
+ * credential helpers stay silent in such a folder, as for any untrusted file).
+ */
+function unjudged(path: string, why: string): ConfigError {
+  return new UntrustedConfigError(canonicalPath(path), false, {
+    why: `lmi cannot read it: ${why}`,
+    hint: "an lmi.toml is a small regular file you can read; or name your config with --config " +
+      "or LMI_CONFIG",
+  });
+}
+
 function dotenvFor(
   deps: Pick<Deps, "env" | "cwd" | "os">,
   path: string | undefined,
   trust: TrustBasis | undefined,
-): Pick<LoadedConfig, "dotenvDirs" | "unreadDotenvDir"> {
-  const { read, unread } = dotenvFolders(deps, path, trust);
-  return unread === undefined
-    ? { dotenvDirs: read }
-    : { dotenvDirs: read, unreadDotenvDir: unread };
+): Pick<LoadedConfig, "dotenvDirs" | "unreadDotenvDir" | "settingDotenvDirs"> {
+  const { read, unread, settings } = dotenvFolders(deps, path, trust);
+  return {
+    dotenvDirs: read,
+    settingDotenvDirs: settings,
+    ...(unread === undefined ? {} : { unreadDotenvDir: unread }),
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import { ConfigError, q, UsageError } from "../errors.ts";
 import { DURATION_HINT, inRange, parseDuration, rangeHint, TIMEOUT_RANGE } from "./duration.ts";
 import type { LoadedConfig } from "./load.ts";
 import type { SsoConfig } from "./sso.ts";
-import { loadVarLookup, type Source, type VarLookup } from "./dotenv.ts";
+import { loadVarLookup, type Source, unreadDotenvNote, type VarLookup } from "./dotenv.ts";
 import {
   AUTH_TYPES,
   type AuthType,
@@ -187,11 +187,14 @@ export function selectEnvName(
   return picked;
 }
 
-/** Whether the process environment defines an env through `LMI_*` variables. */
+/**
+ * Whether the environment defines an env through `LMI_*` variables (the process's, or a .env in
+ * a folder the user trusts as a whole: {@link VarLookup.setting}).
+ */
 export function envConfigPresent(lookup: VarLookup): boolean {
   return ["LMI_ISSUER", "LMI_TOKEN_URL", "LMI_CLIENT_ID", "LMI_BASE_URL", "LMI_AUTH_TYPE"].some((
     v,
-  ) => lookup.get(v) !== undefined);
+  ) => lookup.setting(v) !== undefined);
 }
 
 /**
@@ -203,7 +206,13 @@ export function varLookupFor(
   config: LoadedConfig,
   envName: string,
 ): VarLookup {
-  return loadVarLookup(deps, config.dotenvDirs, envName, config.unreadDotenvDir);
+  return loadVarLookup(
+    deps,
+    config.dotenvDirs,
+    envName,
+    config.unreadDotenvDir,
+    config.settingDotenvDirs,
+  );
 }
 
 /** Resolve the env selected by flag/env var/default. */
@@ -229,10 +238,28 @@ export function resolveNamedEnv(
   const fileEnv = Object.hasOwn(config.file.envs, name) ? config.file.envs[name] : undefined;
   if (fileEnv) return fromFile(name, nameSource, fileEnv, config, lookup);
   if (envConfigPresent(lookup)) return fromVariables(name, nameSource, lookup, deps.cwd);
-  throw unknownEnv(name, nameSource, config);
+  throw unknownEnv(name, nameSource, config, lookup);
 }
 
-function unknownEnv(name: string, nameSource: Source, config: LoadedConfig): ConfigError {
+const DEFINING_VARS = ["LMI_ISSUER", "LMI_TOKEN_URL", "LMI_CLIENT_ID", "LMI_BASE_URL"];
+
+/** Why `.env` files that would define the env did not: not read, or not trusted for settings. */
+function dotenvNote(lookup: VarLookup): string {
+  const unread = unreadDotenvNote(lookup.unread());
+  if (unread) return unread;
+  const ignored = DEFINING_VARS.map((v) => lookup.get(v)).find((f) => f?.source.kind === "dotenv");
+  return ignored
+    ? `; ${ignored.source.detail} does not define an env: only a .env in a folder listed in ` +
+      "LMI_TRUSTED_PATHS (or beside the user config) may say where lmi sends secrets"
+    : "";
+}
+
+function unknownEnv(
+  name: string,
+  nameSource: Source,
+  config: LoadedConfig,
+  lookup: VarLookup,
+): ConfigError {
   const names = Object.keys(config.file.envs);
   if (nameSource.kind === "default" && names.length > 0) {
     return new ConfigError("ENV_NOT_SELECTED", "no env selected", {
@@ -247,7 +274,7 @@ function unknownEnv(name: string, nameSource: Source, config: LoadedConfig): Con
     : "no config file found";
   return new ConfigError("ENV_UNKNOWN", `unknown env ${q(name)}`, {
     hint: `${near ? `did you mean ${q(near)}? ` : ""}${where}; or define it with LMI_ISSUER (or ` +
-      "LMI_TOKEN_URL) and LMI_CLIENT_ID",
+      `LMI_TOKEN_URL) and LMI_CLIENT_ID${dotenvNote(lookup)}`,
   });
 }
 
@@ -482,7 +509,7 @@ function fromVariables(
   const sources: Record<string, Source> = { name: nameSource };
   const dflt: Source = { kind: "default" };
   const read = (variable: string, key: string): string | undefined => {
-    const found = lookup.get(variable);
+    const found = lookup.setting(variable);
     if (found === undefined || found.value === "") return undefined;
     sources[key] = found.source;
     return found.value;

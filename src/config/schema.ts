@@ -423,6 +423,14 @@ class Validator {
           if (url.protocol !== "https:" && url.protocol !== "http:") {
             this.fail(path, `unsupported URL scheme ${quote(url.protocol)}`, "use an https:// URL");
           }
+          // "https://api.corp.example@evil.example/" goes to evil.example: never what one meant.
+          if (url.username !== "" || url.password !== "") {
+            this.fail(
+              path,
+              `a URL with a user name or password: ${quote(raw)} (its host is ${url.host})`,
+              "write the URL without user@ (secrets go in *_env variables)",
+            );
+          }
         }
         return raw;
       }

@@ -22,6 +22,7 @@ import { ConfigError, q } from "../errors.ts";
 import { dirname, isAbsolute, normalize } from "../util/path.ts";
 import { readPrivateFileSync } from "../util/private_files.ts";
 import { sha256Hex } from "../util/sha256.ts";
+import { visible } from "../ui/text.ts";
 import { trustFilePath } from "./paths.ts";
 
 type TrustDeps = Pick<Deps, "env" | "os">;
@@ -55,15 +56,41 @@ export class UntrustedConfigError extends ConfigError {
   readonly path: string;
   /** Whether it was trusted with other contents. */
   readonly changed: boolean;
-  constructor(path: string, changed: boolean, why?: string) {
+  constructor(path: string, changed: boolean, options: { why?: string; hint: string }) {
+    const shown = visible(path);
     super(
       changed ? "CONFIG_CHANGED" : "CONFIG_UNTRUSTED",
-      changed ? `${path} changed since you trusted it` : `${path} is not trusted${why ?? ""}`,
-      { hint: "review it, then run lmi trust" },
+      changed
+        ? `${shown} changed since you trusted it`
+        : `${shown} is not trusted${options.why ? ` (${options.why})` : ""}`,
+      { hint: options.hint },
     );
     this.path = path;
     this.changed = changed;
   }
+}
+
+/**
+ * The hint for an untrusted file: review and trust it, or name the config to use instead (in CI,
+ * where nobody runs `lmi trust`, the job's own settings); or what keeps the trust records from
+ * being read.
+ */
+function untrustedHint(deps: TrustDeps, problem: TrustProblem | undefined): string {
+  if (problem?.kind === "no data folder") {
+    return `review it, then run lmi trust (after setting ${
+      deps.os === "windows" ? "APPDATA" : "HOME"
+    }), or name the config with --config or LMI_CONFIG`;
+  }
+  if (problem?.kind === "unsafe") {
+    return `review it, then run lmi trust, which replaces ${problem.path}; or, if that file is ` +
+      `as you left it, chmod 600 ${problem.path}`;
+  }
+  if ((deps.env("CI") ?? "") !== "") {
+    return "review it, then run lmi trust, or name it in the job with LMI_CONFIG or list its " +
+      "folder in LMI_TRUSTED_PATHS";
+  }
+  return "review it, then run lmi trust (lmi trust --show shows what it lets lmi do), or name " +
+    "your config with --config or LMI_CONFIG";
 }
 
 /** Paths compare without regard to case where the file system usually does (Windows, macOS). */
@@ -92,15 +119,19 @@ export function canonicalPath(path: string): string {
  * Empty entries are skipped, as are folders that do not exist (nothing lies below them); a
  * relative entry is a ConfigError, since it would trust a different folder in every directory.
  */
-export function trustedPaths(deps: TrustDeps): string[] {
+export function trustedPaths(deps: TrustDeps, { strict = true } = {}): string[] {
   const list = deps.env("LMI_TRUSTED_PATHS") ?? "";
   const out: string[] = [];
   for (const entry of list.split(deps.os === "windows" ? ";" : ":")) {
     if (entry === "") continue;
     if (!isAbsolute(entry)) {
-      throw new ConfigError("CONFIG_INVALID", `LMI_TRUSTED_PATHS: ${q(entry)} is not absolute`, {
-        hint: `list absolute folders, separated by ${q(deps.os === "windows" ? ";" : ":")}`,
-      });
+      // An error only where it decides something (a discovered file); it never trusts anything.
+      if (!strict) continue;
+      throw new ConfigError(
+        "CONFIG_INVALID",
+        `LMI_TRUSTED_PATHS: ${q(visible(entry))} is not absolute`,
+        { hint: `list absolute folders, separated by ${q(deps.os === "windows" ? ";" : ":")}` },
+      );
     }
     try {
       out.push(Deno.realPathSync(entry));
@@ -111,24 +142,43 @@ export function trustedPaths(deps: TrustDeps): string[] {
   return out;
 }
 
+/** Why the trust records cannot be used. */
+export interface TrustProblem {
+  kind: "no data folder" | "unsafe" | "unreadable";
+  /** The trust file, when there is a data folder. */
+  path?: string;
+  /** In words, for a message. */
+  text: string;
+}
+
 /** The records in `<data>/lmi/trust.json`, or why there are none to use. */
-export function readTrustRecords(deps: TrustDeps): { records: TrustRecord[]; problem?: string } {
+export function readTrustRecords(
+  deps: TrustDeps,
+): { records: TrustRecord[]; problem?: TrustProblem } {
   const path = trustFilePath(deps);
-  if (!path) return { records: [], problem: "no data folder (HOME is not set)" };
+  if (!path) {
+    const variable = deps.os === "windows" ? "APPDATA" : "HOME";
+    return {
+      records: [],
+      problem: { kind: "no data folder", text: `no data folder: ${variable} is not set` },
+    };
+  }
+  const problem = (kind: TrustProblem["kind"], why: string) => ({
+    records: [],
+    problem: { kind, path, text: `ignoring ${path}: ${why}` },
+  });
   const read = readPrivateFileSync(path);
   if (read.state === "missing") return { records: [] };
-  if (read.state === "unsafe") return { records: [], problem: `ignoring ${path}: ${read.why}` };
-  if (read.state === "error") {
-    return { records: [], problem: `cannot read ${path}: ${read.reason}` };
-  }
+  if (read.state === "unsafe") return problem("unsafe", read.why);
+  if (read.state === "error") return problem("unreadable", read.reason);
   try {
     const data = JSON.parse(read.text) as { version?: unknown; files?: unknown };
     if (data?.version !== TRUST_FORMAT || !Array.isArray(data.files)) {
-      return { records: [], problem: `ignoring ${path}: not a trust file lmi wrote` };
+      return problem("unreadable", "not a trust file lmi wrote");
     }
     return { records: data.files.filter(isRecord) };
   } catch {
-    return { records: [], problem: `ignoring ${path}: not valid JSON` };
+    return problem("unreadable", "not valid JSON");
   }
 }
 
@@ -165,28 +215,41 @@ export function judgeDiscovered(deps: TrustDeps, path: string, bytes: Uint8Array
   if (record && record.sha256 === configDigest(bytes)) {
     return { kind: "recorded", at: record.trusted_at };
   }
-  throw new UntrustedConfigError(path, record !== undefined, problem ? ` (${problem})` : "");
+  throw new UntrustedConfigError(path, record !== undefined, {
+    ...(problem ? { why: problem.text } : {}),
+    hint: untrustedHint(deps, problem),
+  });
+}
+
+/** The folder in `LMI_TRUSTED_PATHS` at or above `path` (canonical), if any. */
+export function trustedPathFor(deps: TrustDeps, path: string): string | undefined {
+  return trustedPaths(deps, { strict: false }).find((folder) => isWithin(path, folder, deps.os));
 }
 
 /**
  * The folders whose `.env` files may be read, strongest first: the config file's (it is one lmi
- * may use), and the current folder when it is trusted ground: at or below a folder in
- * `LMI_TRUSTED_PATHS`, or at or below the folder of a discovered file the user trusted. A
- * stranger's repository is neither, so its `.env` cannot define an env (`LMI_TOKEN_URL`…) or
- * fill in a variable the config reads.
+ * may use), and the current folder when it is trusted ground: in `LMI_TRUSTED_PATHS`. A
+ * stranger's repository is not, even below a trusted project, so its `.env` cannot fill in a
+ * variable the config reads. `settings`: the folders whose `.env` files may also hold settings
+ * that define an env (`LMI_TOKEN_URL`, `LMI_SUBJECT_TOKEN_FILE`…, src/config/dotenv.ts): only
+ * those in `LMI_TRUSTED_PATHS` and the user config's. A `.env` beside a trusted `lmi.toml` is
+ * not part of what was trusted (a `git pull` changes it without a new `lmi trust`), so it
+ * supplies values, never where they go.
  */
 export function dotenvFolders(
   deps: Pick<Deps, "env" | "os" | "cwd">,
   configPath: string | undefined,
   trust: TrustBasis | undefined,
-): { read: string[]; unread?: string } {
+): { read: string[]; unread?: string; settings: string[] } {
   const read = configPath ? [dirname(configPath)] : [];
+  const settings = read.filter((dir) =>
+    (trust?.kind === "named" && trust.by === "user config") ||
+    trustedPathFor(deps, dir) !== undefined
+  );
   const cwd = canonicalPath(deps.cwd);
-  if (read.some((dir) => key(dir, deps.os) === key(cwd, deps.os))) return { read };
-  const discovered = trust !== undefined && trust.kind !== "named" && configPath !== undefined;
-  const trusted = (discovered && isWithin(cwd, dirname(configPath), deps.os)) ||
-    trustedPaths(deps).some((folder) => isWithin(cwd, folder, deps.os));
-  return trusted ? { read: [...read, cwd] } : { read, unread: cwd };
+  if (read.some((dir) => key(dir, deps.os) === key(cwd, deps.os))) return { read, settings };
+  if (trustedPathFor(deps, cwd) === undefined) return { read, unread: cwd, settings };
+  return { read: [...read, cwd], settings: [...settings, cwd] };
 }
 
 /** `records` with `path` trusted as having `digest`, recorded at `at`. */

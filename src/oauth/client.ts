@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { unreadDotenvNote } from "../config/dotenv.ts";
 import type { Deps } from "../context.ts";
 import { loadOpenidClient, type OpenidClient } from "../deps.ts";
 import { ConfigError } from "../errors.ts";
@@ -52,11 +53,7 @@ export interface ConnectOptions {
 export function requireSecret(ref: SecretRef | undefined, what: string, envName: string): string {
   if (ref?.value) return ref.value;
   const variable = ref?.variable ?? "?";
-  const unread = ref?.unreadDotenv?.length
-    ? `; ${ref.unreadDotenv.join(" and ")} ${
-      ref.unreadDotenv.length > 1 ? "were" : "was"
-    } not read: the current folder is not trusted (add it to LMI_TRUSTED_PATHS)`
-    : "";
+  const unread = unreadDotenvNote(ref?.unreadDotenv ?? []);
   throw new ConfigError(
     "SECRET_MISSING",
     `${what} variable ${variable} is not set or empty (env ${JSON.stringify(envName)})`,

@@ -174,7 +174,12 @@ async function acquireOnce(
         "./command.ts",
         import.meta.url,
       );
-      return await commandToken(env, { log: ctx.log, now: ctx.deps.now, os: ctx.deps.os });
+      return await commandToken(env, {
+        log: ctx.log,
+        now: ctx.deps.now,
+        os: ctx.deps.os,
+        env: ctx.deps.env,
+      });
     }
     case "none":
       throw new ConfigError(

@@ -8,6 +8,8 @@
  *
  * @module
  */
+import { dirname, isAbsolute, resolve } from "../util/path.ts";
+import { findOnPath } from "../util/find_program.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { AuthError, ConfigError, NetworkError, q } from "../errors.ts";
 import { formatDuration } from "../config/duration.ts";
@@ -17,9 +19,40 @@ import { runHelper } from "./helper_process.ts";
 import type { TokenOutcome } from "./service.ts";
 import { jwtExpiry } from "./token_set.ts";
 
+/**
+ * The program `auth.command` names, as lmi runs it: a path (`bin/get-token`, `./x`) relative to
+ * the config file's folder, never the current one (git runs lmi in whatever repository the user
+ * is in, and that repository must not supply the program); a bare name from PATH's absolute
+ * folders (src/util/find_program.ts).
+ */
+export function commandPath(
+  env: Pick<ResolvedEnv, "configPath" | "name">,
+  program: string,
+  deps: { env(name: string): string | undefined; os: typeof Deno.build.os },
+): string {
+  if (/[\\/]/.test(program)) {
+    return isAbsolute(program) ? program : resolve(dirname(env.configPath ?? "/"), program);
+  }
+  const found = findOnPath(deps, program);
+  if (found) return found;
+  throw new ConfigError(
+    "COMMAND_NOT_FOUND",
+    `cannot run auth.command ${q(program)}: not found on PATH (env ${q(env.name)})`,
+    {
+      hint: "install it, or give its path in command (relative paths start at the config " +
+        "file's folder); PATH entries that are not absolute are not searched",
+    },
+  );
+}
+
 export async function commandToken(
   env: ResolvedEnv,
-  ctx: { log: Logger; now(): number; os: typeof Deno.build.os },
+  ctx: {
+    log: Logger;
+    now(): number;
+    os: typeof Deno.build.os;
+    env(name: string): string | undefined;
+  },
 ): Promise<TokenOutcome> {
   const [program, ...args] = env.auth.command ?? [];
   if (!program) {
@@ -31,7 +64,10 @@ export async function commandToken(
       },
     );
   }
-  const run = await runHelper(program, args, { timeoutMs: env.timeoutMs, os: ctx.os });
+  const run = await runHelper(commandPath(env, program, ctx), args, {
+    timeoutMs: env.timeoutMs,
+    os: ctx.os,
+  });
   if (run.kind === "not-started") {
     const err = run.error;
     throw new ConfigError(

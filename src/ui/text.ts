@@ -47,3 +47,24 @@ export function safeText(text: string, max: number): string {
   if (flat.length <= max) return flat;
   return `${Array.from(flat.slice(0, max + 1)).slice(0, max).join("")}…`;
 }
+
+/**
+ * Characters that act on a terminal or hide in it: controls (but line feed and tab), format
+ * characters (zero-width spaces and joiners, bidirectional marks and overrides) and the Unicode
+ * line and paragraph separators.
+ */
+const HIDDEN = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * `text` with every character that could act on a terminal or hide there written as a `\u{…}`
+ * escape, so what people read is what is there: for paths and values that come from files lmi
+ * did not write (a cloned repository's folder names, a config's strings).
+ *
+ * @example
+ * ```ts
+ * visible("/tmp/x\x1b[31m/lmi.toml"); // "/tmp/x\\u{1b}[31m/lmi.toml"
+ * ```
+ */
+export function visible(text: string): string {
+  return text.replace(HIDDEN, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}

@@ -124,7 +124,9 @@ client_secret_env = "MY_DEPLOY_KEY"
     assertEquals(kube.stdout, "");
     assertEquals(
       kube.stderr,
-      `lmi: error: ${join(repo, "lmi.toml")} is not trusted\nhint: review it, then run lmi trust\n`,
+      `lmi: error: ${join(repo, "lmi.toml")} is not trusted\nhint: review it, then run lmi ` +
+        "trust (lmi trust --show shows what it lets lmi do), or name your config with --config " +
+        "or LMI_CONFIG\n",
     );
     assert(!await exists(marker));
     assertEquals(server.tokenRequests, []);
@@ -132,8 +134,8 @@ client_secret_env = "MY_DEPLOY_KEY"
   await t.step("trusted: the same steps use the file (the test sees an attack)", async () => {
     const trusted = await box.run(["trust"], { cwd: repo });
     assertEquals(trusted.code, 0, trusted.stderr);
-    assertMatch(trusted.stderr, /runs {14}"sh" "-c" "touch /);
-    assertMatch(trusted.stderr, /reads variables {3}"MY_DEPLOY_KEY"/);
+    assertMatch(trusted.stderr, /runs {16}"sh" "-c" "touch /);
+    assertMatch(trusted.stderr, /reads variables {5}"MY_DEPLOY_KEY"/);
     await git("fetch", "origin");
     assert(await exists(marker), "the command ran once trusted");
     assertEquals(server.authorizations[0], `Basic ${btoa("oauth2:planted-token")}`);
@@ -150,7 +152,7 @@ client_secret_env = "MY_DEPLOY_KEY"
       assertEquals((await box.run(["untrust"], { cwd: repo })).code, 0);
       const r = await box.run(["auth", "token", "--env", "deploy"], { cwd: repo });
       assertEquals([r.code, r.stdout], [3, ""]);
-      assertMatch(r.stderr, /is not trusted\nhint: review it, then run lmi trust\n$/);
+      assertMatch(r.stderr, /is not trusted\nhint: review it, then run lmi trust /);
     },
   );
 });

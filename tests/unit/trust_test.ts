@@ -4,13 +4,23 @@
  * trust, canonical paths, which `.env` files are read, and the credential helpers' silence.
  */
 import { join } from "../../src/util/path.ts";
-import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotIncludes,
+  assertStringIncludes,
+} from "../helpers/assert.ts";
 import { failed, IDP, serviceEnv, world } from "../helpers/in_process.ts";
 import { isWithin } from "../../src/config/trust.ts";
 import { shown } from "../../src/config/trust_review.ts";
 import { exists } from "../helpers/files.ts";
 
 /** An env that runs a command: what a stranger's repository would commit. */
+/** The hint for an untrusted file, outside CI. */
+const HINT = "review it, then run lmi trust (lmi trust --show shows what it lets lmi do), or " +
+  "name your config with --config or LMI_CONFIG";
+
 const COMMAND_ENV = `[envs.git]
 base_url = "https://git.example.com/org"
 [envs.git.auth]
@@ -32,7 +42,7 @@ Deno.test("a discovered lmi.toml is used only once trusted", async (t) => {
   await t.step("untrusted: exit 3, the path and the hint; no request leaves", async () => {
     assertEquals(
       await w.lmi("auth", "token", "--env", "dev"),
-      failed(3, `${config} is not trusted`, "review it, then run lmi trust"),
+      failed(3, `${config} is not trusted`, HINT),
     );
     assertEquals(w.tokenRequests, 0);
     assertEquals((await w.lmi("env", "list")).code, 3);
@@ -44,10 +54,17 @@ Deno.test("a discovered lmi.toml is used only once trusted", async (t) => {
     assertEquals(r.code, 0, r.stderr);
     assertEquals(r.stdout, "");
     assertMatch(r.stderr, /env "dev" \(client_credentials\)/);
-    assertMatch(r.stderr, /gets tokens from {2}"https:\/\/idp\.example\/token"/);
-    assertMatch(r.stderr, /sends them to {5}"https:\/\/api\.example"/);
-    assertMatch(r.stderr, /reads variables {3}"SVC_SECRET"/);
-    assertMatch(r.stderr, /Trusted ".*lmi\.toml": lmi uses it while its content stays as shown/);
+    assertStringIncludes(
+      r.stderr,
+      '    gets tokens from    host "idp.example" ("https://idp.example/token"), sending ' +
+        '"SVC_SECRET"\n',
+    );
+    assertStringIncludes(
+      r.stderr,
+      '    sends its tokens to host "api.example" ("https://api.example/")\n',
+    );
+    assertMatch(r.stderr, /reads variables {5}"SVC_SECRET"/);
+    assertMatch(r.stderr, /Trusted ".*lmi\.toml": lmi uses it until its content changes/);
     const file = dataFile(w.dir);
     if (Deno.build.os !== "windows") assertEquals((await Deno.stat(file)).mode! & 0o777, 0o600);
     const records = JSON.parse(await Deno.readTextFile(file));
@@ -73,7 +90,7 @@ Deno.test("a discovered lmi.toml is used only once trusted", async (t) => {
     await Deno.writeTextFile(config, text.replace("api.read", "api.rea2"));
     assertEquals(
       await w.lmi("auth", "token", "--env", "dev", "--force"),
-      failed(3, `${config} changed since you trusted it`, "review it, then run lmi trust"),
+      failed(3, `${config} changed since you trusted it`, HINT),
     );
     assertEquals(w.tokenRequests, 1);
   });
@@ -93,10 +110,10 @@ Deno.test("a discovered lmi.toml is used only once trusted", async (t) => {
     assertEquals(r.code, 0);
     assertMatch(r.stderr, /^No longer trusted: /);
     assertEquals((await w.lmi("auth", "token", "--env", "dev")).code, 3);
-    assertMatch((await w.lmi("untrust", config)).stderr, /was not trusted/);
+    assertMatch((await w.lmi("untrust", config)).stderr, /was not trusted by lmi trust/);
     assertEquals(
       (await w.lmi("trust", "--list")).stderr,
-      "No trusted files (lmi trust PATH records one).\n",
+      "No trusted files (lmi trust PATH records one) and no LMI_TRUSTED_PATHS.\n",
     );
   });
 
@@ -237,7 +254,7 @@ Deno.test("the credential helpers answer nothing for an untrusted file, and say 
     const r = await w.lmi("auth", "token", "--env", "git", "--format", "exec-credential");
     assertEquals(r.code, 3);
     assertEquals(r.stdout, "");
-    assertMatch(r.stderr, /is not trusted\nhint: review it, then run lmi trust\n$/);
+    assertStringIncludes(r.stderr, `is not trusted\nhint: ${HINT}\n`);
   });
   await t.step("nothing ran", async () => {
     assert(!await exists(pwned), "the command must not have run");
@@ -253,8 +270,11 @@ Deno.test("lmi trust shows a hostile file's values quoted, never as terminal con
   assertEquals(r.code, 0, r.stderr);
   assertNotIncludes(r.stderr, "\x1b");
   assertNotIncludes(r.stderr, "\u202e");
-  assertMatch(r.stderr, /runs {14}"sh" "-c" "echo tok\\u001b\[2K\\r\\u202e"/);
-  assertEquals(shown("a\u0085b"), '"a\\u0085b"');
+  assertStringIncludes(
+    r.stderr,
+    '    runs                "sh" "-c" "echo tok\\u001b[2K\\r\\u{202e}"\n',
+  );
+  assertEquals(shown("a\u0085b\u200b"), '"a\\u{85}b\\u{200b}"');
 });
 
 Deno.test("isWithin: whole path segments, case as the OS compares it", () => {
