@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { dirname, resolve } from "../util/path.ts";
+import { dirname, isAbsolute, resolve } from "../util/path.ts";
+import { canonicalPath, isWithin } from "./trust.ts";
 import type { Deps } from "../context.ts";
 import { ConfigError, q, UsageError } from "../errors.ts";
 import { DURATION_HINT, inRange, parseDuration, rangeHint, TIMEOUT_RANGE } from "./duration.ts";
@@ -278,6 +279,27 @@ function unknownEnv(
   });
 }
 
+/**
+ * A file a config names, relative to the config's folder. For a discovered config (one trusted
+ * by content) a relative path must stay inside that folder, links resolved: the files beside it
+ * are not part of what was trusted, and a `git pull` must not turn `token.jwt` into a link to
+ * `~/.ssh/id_ed25519` that lmi then reads and sends. An absolute path is the config's own word.
+ */
+function configFile(config: LoadedConfig, value: string, key: string): string {
+  const dir = dirname(config.path!);
+  const path = resolve(dir, value);
+  if (isAbsolute(value) || config.trust === undefined || config.trust.kind === "named") return path;
+  const real = canonicalPath(path);
+  // Both canonical (links resolved by the OS): compared as they are.
+  if (isWithin(real, dir, "as written")) return real;
+  throw new ConfigError(
+    "CONFIG_INVALID",
+    `${key} ${q(value)} leads outside ${dir} (to ${real}); a discovered config's relative paths ` +
+      "must stay in its folder",
+    { hint: `write the absolute path in ${config.path} if that file is meant, then lmi trust` },
+  );
+}
+
 function defaultVar(env: string, what: string): string {
   return `LMI_${env.toUpperCase().replace(/-/g, "_")}_${what}`;
 }
@@ -371,7 +393,7 @@ function fromFile(
     if (!a.subject_token_source) sources["auth.subject_token_source"] = dflt;
     const path = a.subject_token_file;
     auth.subjectToken = subjectTokenSource(subjectKind, lookup, {
-      ...(path ? { file: resolve(dirname(config.path!), path) } : {}),
+      ...(path ? { file: configFile(config, path, "subject_token_file") } : {}),
       ...(a.subject_token_env ? { variable: a.subject_token_env } : {}),
       ...(a.subject_token_audience ? { audience: a.subject_token_audience } : {}),
     }, `the env's [auth] table in ${config.path}`);
@@ -384,7 +406,7 @@ function fromFile(
     auth.dpop = true;
     sources["auth.dpop"] = file;
   }
-  const clientCert = clientCertRef(a, config.path!, lookup);
+  const clientCert = clientCertRef(a, config, lookup);
   if (clientCert) {
     auth.clientCert = clientCert;
     for (const key of CLIENT_CERT_KEYS) if (a[key] !== undefined) sources[`auth.${key}`] = file;
@@ -409,7 +431,7 @@ function fromFile(
     sources.base_url = file;
   }
   if (env.ca_file !== undefined) {
-    out.caFile = resolve(dirname(config.path!), env.ca_file);
+    out.caFile = configFile(config, env.ca_file, "ca_file");
     sources.ca_file = file;
   }
   return out;
@@ -429,9 +451,10 @@ const CLIENT_CERT_KEYS = ["client_cert_file", "client_key_file", "client_key_env
 /** The env's client certificate settings, checked for consistency (the files are read later). */
 function clientCertRef(
   a: FileAuth,
-  configPath: string,
+  config: LoadedConfig,
   lookup: VarLookup,
 ): ClientCertRef | undefined {
+  const configPath = config.path!;
   const where = `the env's [auth] table in ${configPath}`;
   if (a.client_key_file !== undefined && a.client_key_env !== undefined) {
     throw new ConfigError("CONFIG_INVALID", "both client_key_file and client_key_env are set", {
@@ -453,10 +476,11 @@ function clientCertRef(
     }
     return undefined;
   }
-  const dir = dirname(configPath);
   return {
-    certFile: resolve(dir, a.client_cert_file),
-    ...(a.client_key_file !== undefined ? { keyFile: resolve(dir, a.client_key_file) } : {}),
+    certFile: configFile(config, a.client_cert_file, "client_cert_file"),
+    ...(a.client_key_file !== undefined
+      ? { keyFile: configFile(config, a.client_key_file, "client_key_file") }
+      : {}),
     ...(a.client_key_env !== undefined ? { key: secretRef(lookup, a.client_key_env) } : {}),
   };
 }

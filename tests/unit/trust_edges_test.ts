@@ -181,3 +181,37 @@ Deno.test("lmi trust --show, --list, a named config, untrust and logout --all", 
     assertEquals(w.revoked, []);
   });
 });
+
+Deno.test({
+  name: "a discovered config's relative files stay in its folder, links resolved",
+  ignore: !POSIX,
+}, async (t) => {
+  await using w = await world(
+    '[envs.ci]\nbase_url = "https://api.example"\n[envs.ci.auth]\ntype = "jwt_bearer"\n' +
+      'token_url = "https://idp.example/token"\nclient_id = "x"\nsubject_token_file = "token.jwt"\n',
+  );
+  const secret = join(`${w.dir}-outside`, "id_ed25519");
+  await Deno.mkdir(join(secret, ".."), { recursive: true });
+  await Deno.writeTextFile(secret, "PRIVATE KEY MATERIAL\n");
+  try {
+    await t.step("a file in the folder is used", async () => {
+      await Deno.writeTextFile(join(w.dir, "token.jwt"), "a.b.c\n");
+      const r = await w.lmi("env", "show", "ci", "--json");
+      assertEquals(r.code, 0, r.stderr);
+    });
+    await t.step("a link that leads outside (a pull can plant one) is refused", async () => {
+      await Deno.remove(join(w.dir, "token.jwt"));
+      await Deno.symlink(secret, join(w.dir, "token.jwt"));
+      const r = await w.lmi("auth", "token", "--env", "ci");
+      assertEquals(r.code, 3);
+      assertMatch(r.stderr, /subject_token_file "token\.jwt" leads outside .* \(to .*id_ed25519\)/);
+      assertEquals(w.tokenRequests, 0);
+    });
+    await t.step("a named config's paths are its own word", async () => {
+      const r = await w.lmi("env", "show", "ci", "--json", "--config", join(w.dir, "lmi.toml"));
+      assertEquals(r.code, 0, r.stderr);
+    });
+  } finally {
+    await Deno.remove(`${w.dir}-outside`, { recursive: true });
+  }
+});
