@@ -102,8 +102,6 @@ export async function createWorld(): Promise<World> {
     home,
     vars: {
       LMI_CACHE_DIR: cacheDir,
-      // The config written here is the bench's own (a discovered file needs trust).
-      LMI_TRUSTED_PATHS: home,
       SVC_SECRET: site.idp.clients.basic.secret,
       NO_COLOR: "1",
     },
@@ -134,6 +132,12 @@ export async function createWorld(): Promise<World> {
       })(),
   };
   try {
+    // As a user would: the discovered config trusted with lmi trust, so every measured run
+    // checks it against the trust record (src/config/trust.ts).
+    ok(
+      await run({ ...lmiCommand(["trust"]), env, cwd: home, stdout: "piped" }),
+      "lmi trust",
+    );
     const first = ok(
       await run({ ...lmiCommand(["auth", "token"]), env, cwd: home, stdout: "piped" }),
       "the first lmi auth token",

@@ -16,6 +16,7 @@ import { parsedCachePath, readParsed, writeParsed } from "./parsed_cache.ts";
 import { readSmallFile } from "./small_file.ts";
 import {
   canonicalPath,
+  configDigest,
   dotenvFolders,
   judgeDiscovered,
   type TrustBasis,
@@ -132,21 +133,27 @@ export async function loadConfig(
       { hint: `give a TOML file (path from ${how})` },
     );
   }
-  let path = found.path;
-  let trust: TrustBasis;
-  if (found.origin === "nearest lmi.toml") {
-    path = canonicalPath(found.path);
-    trust = judgeDiscovered(deps, path, file.bytes);
-  } else {
-    trust = { kind: "named", by: found.origin === "flag" ? "--config" : found.origin };
+  const discovered = found.origin === "nearest lmi.toml";
+  const path = discovered ? canonicalPath(found.path) : found.path;
+  // Read before trust is judged, used only after: a hit carries the digest of the bytes it was
+  // parsed from, so the warm path does not hash the file (src/config/parsed_cache.ts).
+  const cachePath = parsedCachePath(deps);
+  const cached = cachePath
+    ? readParsed(cachePath, path, file.text, deps.cacheKey.read())
+    : undefined;
+  let digest = cached?.sha256;
+  const bytes = file.bytes;
+  const digestNow = () => digest ??= configDigest(bytes);
+  const trust: TrustBasis = found.origin === "nearest lmi.toml"
+    ? judgeDiscovered(deps, path, digestNow)
+    : { kind: "named", by: found.origin === "flag" ? "--config" : found.origin };
+  let config = cached?.config;
+  if (!config) {
+    config = await parseConfigText(file.text, path);
+    const key = cachePath ? await deps.cacheKey.readOrCreate(warn) : undefined;
+    if (key) await writeParsed(cachePath!, path, file.text, digestNow(), config, key);
   }
-  return {
-    path,
-    origin: found.origin,
-    trust,
-    ...dotenvFor(deps, path, trust),
-    file: await parseCached(deps, path, file.text, warn),
-  };
+  return { path, origin: found.origin, trust, ...dotenvFor(deps, path, trust), file: config };
 }
 
 /**
@@ -172,26 +179,6 @@ function dotenvFor(
     settingDotenvDirs: settings,
     ...(unread === undefined ? {} : { unreadDotenvDir: unread }),
   };
-}
-
-/**
- * Parse and validate, or take the parse remembered for this file and text (parsed_cache.ts)
- * under the user's cache key; a parse is remembered under the key, which is made on first use.
- */
-async function parseCached(
-  deps: Pick<Deps, "env" | "os" | "cacheKey">,
-  path: string,
-  text: string,
-  warn: ((message: string) => void) | undefined,
-): Promise<FileConfig> {
-  const cachePath = parsedCachePath(deps);
-  if (!cachePath) return await parseConfigText(text, path);
-  const remembered = readParsed(cachePath, path, text, deps.cacheKey.read());
-  if (remembered) return remembered;
-  const parsed = await parseConfigText(text, path);
-  const key = await deps.cacheKey.readOrCreate(warn);
-  if (key) await writeParsed(cachePath, path, text, parsed, key);
-  return parsed;
 }
 
 /** Parse and validate config source text. */

@@ -8,7 +8,9 @@
  * run anyway; comparing its text costs nothing, and unlike size and mtime it cannot miss an edit
  * made within the clock's resolution or a file restored with an old mtime), written by the same
  * lmi version in the same cache format, with a MAC that verifies, and only when what it holds is
- * a config `validateConfig` could have made (`isFileConfig`).
+ * a config `validateConfig` could have made (`isFileConfig`). An entry also holds the SHA-256 of
+ * the file's bytes when it was parsed: a discovered file's trust is judged by that digest
+ * (src/config/trust.ts), and a hit gives it without hashing the file again on the warm path.
  *
  * The MAC: HMAC-SHA-256 of the entry (path, text, version, format and parse) under the per-user
  * key in `<data>/lmi/` (src/util/cache_key.ts), outside the cache folder. A parse decides what lmi
@@ -40,7 +42,7 @@ import { type FileConfig, isFileConfig } from "./schema.ts";
  * The cache's format. Bump it when what `validateConfig` returns for a given file changes shape
  * or meaning without a change of lmi's version (entries of another format are misses).
  */
-export const PARSED_CACHE_FORMAT = 2;
+export const PARSED_CACHE_FORMAT = 3;
 
 /** At most this many config files are remembered (the most recently parsed first). */
 export const MAX_PARSED_ENTRIES = 8;
@@ -51,6 +53,8 @@ export interface ParsedEntry {
   path: string;
   /** The file's text, as parsed. */
   text: string;
+  /** SHA-256 (hex) of the file's bytes, as read for that parse. */
+  sha256: string;
   /** lmi's version and the cache format that wrote it. */
   lmi: string;
   format: number;
@@ -65,15 +69,18 @@ export interface ParsedEntry {
  * that no other MAC made with the key passes for it.
  */
 export function entryMac(key: Uint8Array, entry: Omit<ParsedEntry, "mac">): string {
-  const { path, text, lmi, format, config } = entry;
-  return hmacSha256Hex(key, JSON.stringify(["lmi parsed config", path, text, lmi, format, config]));
+  const { path, text, sha256, lmi, format, config } = entry;
+  return hmacSha256Hex(
+    key,
+    JSON.stringify(["lmi parsed config", path, text, sha256, lmi, format, config]),
+  );
 }
 
 /** Whether `e` is a whole entry whose MAC verifies under `key`. */
 function isSealed(e: unknown, key: Uint8Array): e is ParsedEntry {
   const x = e as Partial<ParsedEntry> | null;
   return typeof x === "object" && x !== null && typeof x.path === "string" &&
-    typeof x.text === "string" && typeof x.mac === "string" &&
+    typeof x.text === "string" && typeof x.sha256 === "string" && typeof x.mac === "string" &&
     sameMac(x.mac, entryMac(key, x as ParsedEntry));
 }
 
@@ -101,25 +108,27 @@ function isEntryFor(e: unknown, path: string): e is ParsedEntry {
 }
 
 /**
- * The cached parse of the config file at `path` whose text is `text`, or undefined (a miss);
- * `key`: the user's cache key (without one, every entry is a miss).
+ * The cached parse of the config file at `path` whose text is `text`, with the digest of the bytes
+ * it was parsed from, or undefined (a miss); `key`: the user's cache key (without one, every entry
+ * is a miss).
  */
 export function readParsed(
   cachePath: string,
   path: string,
   text: string,
   key: Uint8Array | undefined,
-): FileConfig | undefined {
+): { config: FileConfig; sha256: string } | undefined {
   if (!key) return undefined;
   const entry = readEntries(cachePath).find((e) => isEntryFor(e, path));
   if (!entry || entry.text !== text) return undefined;
   if (entry.lmi !== VERSION || entry.format !== PARSED_CACHE_FORMAT) return undefined;
   if (!isSealed(entry, key)) return undefined;
-  return isFileConfig(entry.config) ? entry.config : undefined;
+  return isFileConfig(entry.config) ? { config: entry.config, sha256: entry.sha256 } : undefined;
 }
 
 /**
- * Remember `config` as the parse of `path` with `text`, MACed under `key`; the other entries kept
+ * Remember `config` as the parse of `path` with `text` (bytes with the digest `sha256`), MACed
+ * under `key`; the other entries kept
  * are those that verify under it. Best effort: a config that JSON cannot carry exactly is not
  * stored, and a folder or file lmi cannot use is left alone (no error).
  */
@@ -127,12 +136,13 @@ export async function writeParsed(
   cachePath: string,
   path: string,
   text: string,
+  sha256: string,
   config: FileConfig,
   key: Uint8Array,
 ): Promise<void> {
   if (!jsonExact(config)) return;
   try {
-    const fields = { path, text, lmi: VERSION, format: PARSED_CACHE_FORMAT, config };
+    const fields = { path, text, sha256, lmi: VERSION, format: PARSED_CACHE_FORMAT, config };
     const entry: ParsedEntry = { ...fields, mac: entryMac(key, fields) };
     await ensurePrivateDir(dirname(cachePath));
     const others = readEntries(cachePath).filter((e) => isSealed(e, key) && e.path !== path);

@@ -203,16 +203,21 @@ export function findRecord(
 }
 
 /**
- * Why lmi may use the discovered config at `path` (canonical) whose bytes are `bytes`; throws
+ * Why lmi may use the discovered config at `path` (canonical) whose bytes have the SHA-256
+ * `digest()` ({@link configDigest}; asked only when a trust record is consulted); throws
  * {@link UntrustedConfigError} when it may not.
  */
-export function judgeDiscovered(deps: TrustDeps, path: string, bytes: Uint8Array): TrustBasis {
+export function judgeDiscovered(
+  deps: TrustDeps,
+  path: string,
+  digest: () => string,
+): TrustBasis {
   for (const folder of trustedPaths(deps)) {
     if (isWithin(path, folder, deps.os)) return { kind: "trusted path", folder };
   }
   const { records, problem } = readTrustRecords(deps);
   const record = findRecord(records, path, deps.os);
-  if (record && record.sha256 === configDigest(bytes)) {
+  if (record && record.sha256 === digest()) {
     return { kind: "recorded", at: record.trusted_at };
   }
   throw new UntrustedConfigError(path, record !== undefined, {

@@ -4,6 +4,7 @@
  * tampered with, not lmi's or made under another key (or with no key) is a miss; a private file;
  * and never a secret in it.
  */
+import { sha256Hex } from "../../src/util/sha256.ts";
 import {
   assert,
   assertEquals,
@@ -60,7 +61,7 @@ async function setup() {
     /** The user's cache key (loadConfig makes it on its first write). */
     key: () => deps.cacheKey.read(),
     /** The cached parse of lmi.toml's text, read as a run with this user's key reads it. */
-    parsed: (text = TOML) => readParsed(cachePath, config, text, deps.cacheKey.read()),
+    parsed: (text = TOML) => readParsed(cachePath, config, text, deps.cacheKey.read())?.config,
     /** The cache file as JSON. */
     read: async () => JSON.parse(await Deno.readTextFile(cachePath)),
     write: (data: unknown) => Deno.writeTextFile(cachePath, JSON.stringify(data), { mode: 0o600 }),
@@ -91,7 +92,7 @@ Deno.test("parsed-config cache: what hits and what misses", async (t) => {
     // Proof by a planted parse: write one for this file and text, then load.
     const planted = { ...parsed, default_env: "planted" };
     await Deno.remove(s.cachePath);
-    await writeParsed(s.cachePath, s.config, TOML, planted, s.key()!);
+    await writeParsed(s.cachePath, s.config, TOML, sha256Hex(TOML), planted, s.key()!);
     assertEquals((await loadConfig(s.deps, undefined)).file.default_env, "planted");
     await Deno.remove(s.cachePath);
     await loadConfig(s.deps, undefined);
@@ -161,7 +162,7 @@ Deno.test("parsed-config cache: an entry without this user's MAC is a miss", asy
     const other = crypto.getRandomValues(new Uint8Array(32));
     const fields = { ...entry, config: planted };
     await s.write({ entries: [{ ...fields, mac: entryMac(other, fields) }] });
-    assertEquals(readParsed(s.cachePath, s.config, TOML, other)?.default_env, "planted");
+    assertEquals(readParsed(s.cachePath, s.config, TOML, other)?.config.default_env, "planted");
     await rebuilt();
   });
   await t.step("the entries of another key are dropped when the file is written", async () => {
@@ -318,7 +319,14 @@ Deno.test("parsed-config cache: a private file, bounded, and no secret in it", a
   );
   await t.step(`at most ${MAX_PARSED_ENTRIES} config files, the latest first`, async () => {
     for (let i = 0; i < MAX_PARSED_ENTRIES + 3; i++) {
-      await writeParsed(s.cachePath, join(s.dir, `c${i}.toml`), TOML, { envs: {} }, s.key()!);
+      await writeParsed(
+        s.cachePath,
+        join(s.dir, `c${i}.toml`),
+        TOML,
+        sha256Hex(TOML),
+        { envs: {} },
+        s.key()!,
+      );
     }
     const paths = (await s.read()).entries.map((e: { path: string }) => e.path);
     assertEquals(paths.length, MAX_PARSED_ENTRIES);
