@@ -9,11 +9,13 @@
  * by content, as direnv's: an edited file must be trusted again). A file the user named
  * (`--config`, `LMI_CONFIG`) and the user config file need no step.
  *
- * The same question decides which `.env` files are read: those beside a file lmi may use, and the
- * current folder's only when that folder is trusted ground (see {@link dotenvFolders}).
+ * The same question decides which `.env` files are read, and for what: those beside a file lmi
+ * may use and the current folder's when it lies in `LMI_TRUSTED_PATHS` give values; only a folder
+ * the user trusts as a whole gives settings that say where lmi goes ({@link dotenvFolders}).
  *
  * Everything here is synchronous and reads a few small files: it runs on the warm `auth token`
- * path, before the parsed-config cache is consulted.
+ * path, before anything from the parsed-config cache is used (a cache hit only saves hashing the
+ * file: src/config/load.ts).
  *
  * @module
  */
