@@ -213,7 +213,36 @@ export const TRUST_OPTIONS = {
   },
 } as const satisfies Options;
 
+export const INIT_OPTIONS = {
+  issuer: {
+    type: "string",
+    arg: "URL",
+    desc: "the IdP's issuer; its discovery document is read",
+  },
+  "client-id": { type: "string", arg: "ID", desc: "the client registered at the IdP" },
+  type: {
+    type: "string",
+    arg: "TYPE",
+    desc: "client_credentials | password | sso | token_exchange | jwt_bearer",
+  },
+} as const satisfies Options;
+
 export const COMMANDS: CommandSpec[] = [
+  command({
+    path: ["init"],
+    summary: "write a starter lmi.toml from the IdP's discovery document",
+    usage: "lmi init [--issuer URL] [--client-id ID] [--type TYPE] [--env NAME]",
+    description:
+      "Reads the issuer's discovery document, checks that the IdP offers the grant and a client\n" +
+      "authentication lmi can use, and writes the env named by --env (default: dev) to ./lmi.toml\n" +
+      "or the file --config names, appending to one you trust. lmi trusts the file as written.\n" +
+      "Secrets never go in it, only the names of their variables (LMI_DEV_CLIENT_SECRET…).\n" +
+      "In a terminal it asks for what the flags do not give; elsewhere --issuer, --client-id and\n" +
+      "--type are needed. Then it says the next command to run.",
+    options: INIT_OPTIONS,
+    positionals: { min: 0, max: 0 },
+    load: () => lazyImport<typeof import("./init.ts")>("./init.ts", import.meta.url),
+  }),
   command({
     path: ["login"],
     summary: "acquire and cache the env's token now (checks config and secrets)",

@@ -300,7 +300,11 @@ function configFile(config: LoadedConfig, value: string, key: string): string {
   );
 }
 
-function defaultVar(env: string, what: string): string {
+/**
+ * The variable an env's secret is read from when its `*_env` key is not set
+ * (`LMI_DEV_CLIENT_SECRET` for env "dev" and "CLIENT_SECRET").
+ */
+export function defaultVar(env: string, what: string): string {
   return `LMI_${env.toUpperCase().replace(/-/g, "_")}_${what}`;
 }
 

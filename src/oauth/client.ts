@@ -8,7 +8,7 @@
 import { unreadDotenvNote } from "../config/dotenv.ts";
 import type { Deps } from "../context.ts";
 import { loadOpenidClient, type OpenidClient } from "../deps.ts";
-import { ConfigError } from "../errors.ts";
+import { AuthError, ConfigError } from "../errors.ts";
 import type { ResolvedAuth, SecretRef } from "../config/resolve.ts";
 import { assertSecureEndpoint, createTransport, type Transport } from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
@@ -23,6 +23,7 @@ import {
 import type { ClientAuth } from "../config/schema.ts";
 import { lazyImport } from "../util/lazy.ts";
 import { sameIssuer } from "../util/issuer.ts";
+import { safeText } from "../ui/text.ts";
 
 /** The server's endpoints, as plain data. */
 export interface ServerInfo {
@@ -223,6 +224,51 @@ export function withMtlsAliases(
   return out;
 }
 
+/** What an IdP's discovery document says, as plain data (the fields lmi reads besides endpoints). */
+export interface IdpMetadata {
+  /** The issuer as the IdP spells it (the same as the one asked for, but for a trailing slash). */
+  issuer: string;
+  token_endpoint?: string;
+  authorization_endpoint?: string;
+  device_authorization_endpoint?: string;
+  grant_types_supported?: string[];
+  token_endpoint_auth_methods_supported?: string[];
+  scopes_supported?: string[];
+}
+
+/**
+ * The discovery document of `issuer` (OpenID Connect discovery, then RFC 8414 metadata when the
+ * former is not found), fetched as every command does: lmi's transport (timeout, -vv logging),
+ * plain http refused but for loopback. Lists that are not lists of strings are left out.
+ */
+export async function discoverIssuer(
+  issuer: string,
+  options: ConnectOptions,
+): Promise<IdpMetadata> {
+  const { deps, log, timeoutMs } = options;
+  assertSecureEndpoint(issuer, "issuer");
+  const lib = await loadOpenidClient();
+  const transport = createTransport(deps, { timeoutMs, log });
+  const customFetch =
+    ((url: string, init: RequestInit) => transport.fetch(url, init)) as OpenidClient.CustomFetch;
+  const metadata = await discover(lib, issuer, customFetch, transport, timeoutMs, log);
+  const m = metadata as Record<string, unknown>;
+  const text = (key: string) => typeof m[key] === "string" ? { [key]: m[key] } : {};
+  const list = (key: string) =>
+    Array.isArray(m[key]) && (m[key] as unknown[]).every((x) => typeof x === "string")
+      ? { [key]: m[key] }
+      : {};
+  return {
+    issuer: metadata.issuer,
+    ...text("token_endpoint"),
+    ...text("authorization_endpoint"),
+    ...text("device_authorization_endpoint"),
+    ...list("grant_types_supported"),
+    ...list("token_endpoint_auth_methods_supported"),
+    ...list("scopes_supported"),
+  } as IdpMetadata;
+}
+
 async function discover(
   lib: typeof OpenidClient,
   issuer: string,
@@ -263,7 +309,8 @@ async function discover(
  * The discovered metadata when openid-client refused it only because its issuer differs from
  * the configured one by a trailing slash (`https://h/realm/` for `https://h/realm`; a bare
  * origin gets one from URL parsing, so openid-client already takes that either way): the same
- * issuer to lmi (DESIGN.md → Tokens). Undefined for any other error.
+ * issuer to lmi (DESIGN.md → Tokens). Undefined for any other error; an AuthError naming the
+ * IdP's issuer when the document names another one.
  */
 function issuerSpelledOtherwise(
   lib: typeof OpenidClient,
@@ -277,7 +324,16 @@ function issuerSpelledOtherwise(
   const cause = err.cause as { attribute?: unknown; body?: unknown } | undefined;
   const body = cause?.body as Record<string, unknown> | undefined;
   if (cause?.attribute !== "issuer" || typeof body?.issuer !== "string") return undefined;
-  return sameIssuer(body.issuer, issuer) ? body as OpenidClient.ServerMetadata : undefined;
+  if (sameIssuer(body.issuer, issuer)) return body as OpenidClient.ServerMetadata;
+  const named = safeText(body.issuer, 200);
+  throw new AuthError(
+    "ISSUER_MISMATCH",
+    `the discovery document of ${issuer} names another issuer: ${JSON.stringify(named)}`,
+    {
+      hint: `the issuer is the URL the IdP names; if ${named} is the IdP you mean, use that`,
+      cause: err,
+    },
+  );
 }
 
 function discoveryError(err: unknown, transport: Transport) {

@@ -4,7 +4,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { main } from "../../src/cli/main.ts";
-import { fakeDeps, homeVars } from "./fakes.ts";
+import { captured, fakeDeps, homeVars } from "./fakes.ts";
 
 export interface Result {
   code: number;
@@ -66,6 +66,14 @@ export interface World {
   stdin: string;
   /** The folder lmi runs in (default: `dir`, which holds the lmi.toml). */
   cwd: string;
+  /**
+   * Whether the runs have a terminal on stdin and stdout (default: no), and the lines typed at it
+   * for `deps.readLine` (each run takes from the front; then end of input).
+   */
+  terminal: boolean;
+  typed: string[];
+  /** More answers of the fake network, by URL, consulted first (a new IdP for a test). */
+  answers: Map<string, (request: Request) => Response | Promise<Response>>;
   /** Run lmi in this process; each run gets fresh stdout / stderr buffers. */
   lmi(...args: string[]): Promise<Result>;
   writeConfig(toml: string): Promise<void>;
@@ -97,9 +105,17 @@ export async function world(toml: string): Promise<World> {
     revoked: [],
     stdin: "",
     cwd: dir,
+    terminal: false,
+    typed: [],
+    answers: new Map(),
     async lmi(...args) {
       const deps = fakeDeps({ env: w.env, cwd: w.cwd, fetch });
       deps.readStdin = () => Promise.resolve(new TextEncoder().encode(w.stdin));
+      if (w.terminal) {
+        deps.stdinIsTerminal = true;
+        deps.stdout = captured(true);
+      }
+      deps.readLine = () => Promise.resolve(w.typed.shift() ?? null);
       const code = await main(args, deps);
       return { code, stdout: deps.stdout.text(), stderr: deps.stderr.text() };
     },
@@ -108,6 +124,8 @@ export async function world(toml: string): Promise<World> {
   };
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const request = new Request(input, init);
+    const answer = w.answers.get(request.url);
+    if (answer) return await answer(request);
     if (request.url === IDP.tokenUrl) {
       if (!await hasSecret(request)) {
         return Response.json({ error: "invalid_client", error_description: "bad secret" }, {

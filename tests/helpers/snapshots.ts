@@ -12,6 +12,7 @@ export const SNAPSHOT_CASES: ReadonlyArray<readonly [name: string, args: string[
   ["request-help", ["request", "--help"]],
   ["auth-help", ["auth"]],
   ["trust-help", ["trust", "--help"]],
+  ["init-help", ["init", "--help"]],
   ["unknown-flag", ["auth", "token", "--frce"]],
 ];
 
