@@ -65,7 +65,8 @@ scopes = ["api.read", "api.write"]
     console.log(bold(`lmi demo: dev IdP at ${idp.issuer}, protected API at ${idp.apiUrl}`));
     console.log(dim(`config: ${join(dir, "lmi.toml")} (secrets in .env beside it)\n`));
 
-    const steps: Array<[note: string, expect: number, args: string[]]> = [
+    // [what the step shows, its exit code, lmi's arguments, what its stderr must say]
+    const steps: Array<[note: string, expect: number, args: string[], says?: RegExp]> = [
       ["lmi found ./lmi.toml, but uses a discovered file only once you trust it: exit 3", 3, [
         "env",
         "list",
@@ -102,23 +103,20 @@ scopes = ["api.read", "api.write"]
         'echo "child sees LMI_ENV=$LMI_ENV and a ${#LMI_TOKEN}-character LMI_TOKEN"',
       ]],
       ["password grant", 0, ["auth", "token", "--env", "tools", "--format", "json"]],
-      ["renewed with the refresh token", 0, [
-        "auth",
-        "token",
-        "--env",
-        "tools",
-        "--min-ttl",
-        "30m",
-        "--force",
-        "-v",
-      ]],
+      [
+        "valid for 2h, more than the cached token has left: renewed with the refresh token " +
+        "(-v says so); the IdP's tokens live 1h, so lmi warns",
+        0,
+        ["auth", "token", "--env", "tools", "--min-ttl", "2h", "-v"],
+        /refreshing the token for env "tools"/,
+      ],
       ["every env's token state", 0, ["auth", "status"]],
       ["an unknown env: exit 3 with a hint", 3, ["auth", "token", "--env", "nope"]],
       ["delete the cached tokens", 0, ["logout", "--all"]],
       ["signed out again", 1, ["auth", "status", "--env", "dev"]],
     ];
     let failures = 0;
-    for (const [note, expect, args] of steps) {
+    for (const [note, expect, args, says] of steps) {
       console.log(dim(`# ${note}`));
       console.log(bold(`$ lmi ${args.map((a) => (/[\s"'$]/.test(a) ? `'${a}'` : a)).join(" ")}`));
       const r = await runLmi(args, env, { cwd: dir });
@@ -132,6 +130,9 @@ scopes = ["api.read", "api.write"]
       if (r.code !== expect) {
         failures++;
         console.error(`demo: expected exit ${expect} from "lmi ${args.join(" ")}", got ${r.code}`);
+      } else if (says && !says.test(r.stderr)) {
+        failures++;
+        console.error(`demo: "lmi ${args.join(" ")}" did not say ${says} on stderr`);
       }
     }
     console.log(

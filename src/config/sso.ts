@@ -82,7 +82,7 @@ export function ssoNotConfigured(configPath: string | undefined, envName?: strin
     envName === undefined
       ? `no [sso] table in ${where}`
       : `env "${envName}" needs SSO, but there is no [sso] table in ${where}`,
-    { hint: 'add [sso] with issuer and client_id to lmi.toml (see "SSO setup" in the README)' },
+    { hint: "add [sso] with issuer and client_id to lmi.toml (see docs/sso.md)" },
   );
 }
 

@@ -181,7 +181,7 @@ Deno.test("login sso and logout sso in process (no browser)", async (t) => {
   const noSso = failed(
     3,
     `no [sso] table in ${join(w.dir, "lmi.toml")}`,
-    'add [sso] with issuer and client_id to lmi.toml (see "SSO setup" in the README)',
+    "add [sso] with issuer and client_id to lmi.toml (see docs/sso.md)",
   );
 
   await t.step("login sso and logout sso without [sso]: exit 3", async () => {
