@@ -7,6 +7,7 @@
  */
 import { join } from "../src/util/path.ts";
 import { startDevIdp } from "./dev_idp/mod.ts";
+import { configSource, lmiConfigFiles, writeLmiConfig } from "./dev_idp/lmi_config.ts";
 import { childEnv } from "./child_env.ts";
 import { runLmi } from "./run_lmi.ts";
 
@@ -19,36 +20,8 @@ async function main(): Promise<number> {
   const idp = await startDevIdp();
   const dir = await Deno.makeTempDir({ prefix: "lmi-demo-" });
   try {
-    await Deno.writeTextFile(
-      join(dir, "lmi.toml"),
-      `# Throwaway config written by the lmi demo
-default_env = "dev"
-
-[envs.dev]
-base_url = "${idp.apiUrl}"
-
-[envs.dev.auth]
-type = "client_credentials"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.basic.id}"
-scopes = ["api.read"]
-audience = "${idp.resource}"
-
-[envs.tools]
-base_url = "${idp.apiUrl}"
-
-[envs.tools.auth]
-type = "password"
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.password.id}"
-scopes = ["api.read", "api.write"]
-`,
-    );
-    await Deno.writeTextFile(
-      join(dir, ".env"),
-      `LMI_DEV_CLIENT_SECRET=${idp.clients.basic.secret}\nLMI_TOOLS_CLIENT_SECRET=${idp.clients.password.secret}\n` +
-        `LMI_TOOLS_USERNAME=${idp.users.alice.username}\nLMI_TOOLS_PASSWORD=${idp.users.alice.password}\n`,
-    );
+    // The config `deno task dev-idp --write-config` writes: the demo and the tutorial share it.
+    await writeLmiConfig(dir, lmiConfigFiles(configSource(idp)));
     const bin = join(dir, "bin");
     await Deno.mkdir(bin);
     await Deno.writeTextFile(
@@ -102,15 +75,24 @@ scopes = ["api.read", "api.write"]
         "-c",
         'echo "child sees LMI_ENV=$LMI_ENV and a ${#LMI_TOKEN}-character LMI_TOKEN"',
       ]],
-      ["password grant", 0, ["auth", "token", "--env", "tools", "--format", "json"]],
+      ["password grant", 0, ["auth", "token", "--env", "password", "--format", "json"]],
       [
         "valid for 2h, more than the cached token has left: renewed with the refresh token " +
         "(-v says so); the IdP's tokens live 1h, so lmi warns",
         0,
-        ["auth", "token", "--env", "tools", "--min-ttl", "2h", "-v"],
-        /refreshing the token for env "tools"/,
+        ["auth", "token", "--env", "password", "--min-ttl", "2h", "-v"],
+        /refreshing the token for env "password"/,
       ],
-      ["every env's token state", 0, ["auth", "status"]],
+      ["a CI job's OIDC token (here from the dev IdP's CI issuer) exchanged for one", 0, [
+        "request",
+        "/whoami",
+        "--env",
+        "exchange",
+      ]],
+      ["every env's token state; exit 1: [sso] is set up and nobody signed in", 1, [
+        "auth",
+        "status",
+      ]],
       ["an unknown env: exit 3 with a hint", 3, ["auth", "token", "--env", "nope"]],
       ["delete the cached tokens", 0, ["logout", "--all"]],
       ["signed out again", 1, ["auth", "status", "--env", "dev"]],

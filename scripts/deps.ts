@@ -8,7 +8,12 @@
  *
  * @module
  */
-export { default as Provider, errors as oidcErrors } from "npm:oidc-provider@9.13.3";
+/**
+ * oidc-provider, loaded on demand: evaluating it prints a runtime warning under Deno, so only
+ * scripts/dev_idp/oidc_provider.ts loads it, with that warning filtered.
+ */
+export const loadOidcProvider = (): Promise<typeof import("npm:oidc-provider@9.13.3")> =>
+  import("npm:oidc-provider@9.13.3");
 export * as jose from "npm:jose@6.2.17";
 
 /** Drives Debian's Chromium in the browser-login tests (no browser download of its own). */

@@ -18,13 +18,16 @@ export interface ApiHandle {
   close(): Promise<void>;
 }
 
-/** Starts the API; `closing` aborting cuts short its slow answers and byte streams. */
-export async function startApi(closing: AbortSignal): Promise<ApiHandle> {
+/**
+ * Starts the API on `port` (0: a free one); `closing` aborting cuts short its slow answers and
+ * byte streams.
+ */
+export async function startApi(closing: AbortSignal, port = 0): Promise<ApiHandle> {
   const state: ApiState = { requests: [], fail401: 0, dpopNonce: null };
   const listening = Promise.withResolvers<number>();
   const server = Deno.serve({
     hostname: "127.0.0.1",
-    port: 0,
+    port,
     onListen: ({ port }) => listening.resolve(port),
   }, async (req) => {
     try {
@@ -33,9 +36,8 @@ export async function startApi(closing: AbortSignal): Promise<ApiHandle> {
       return json({ error: "server_error", error_description: String(err) }, 500);
     }
   });
-  const port = await listening.promise;
   return {
-    port,
+    port: await listening.promise,
     controls: {
       requests: state.requests,
       fail401(times = 1) {

@@ -25,8 +25,8 @@ export interface CiIssuerHandle {
   close(): Promise<void>;
 }
 
-/** Starts the CI issuer's GitHub-style endpoint on a free loopback port. */
-export async function startCiIssuer(): Promise<CiIssuerHandle> {
+/** Starts the CI issuer's GitHub-style endpoint on loopback `port` (0: a free one). */
+export async function startCiIssuer(port = 0): Promise<CiIssuerHandle> {
   const { publicKey, privateKey } = await jose.generateKeyPair(SIGNING_ALG);
   const requests: GithubTokenRequest[] = [];
   let fault: { status: number; remaining: number } | null = null;
@@ -49,7 +49,7 @@ export async function startCiIssuer(): Promise<CiIssuerHandle> {
 
   const server = Deno.serve({
     hostname: "127.0.0.1",
-    port: 0,
+    port,
     onListen: ({ port }) => listening.resolve(port),
   }, async (req) => {
     const url = new URL(req.url);
@@ -75,8 +75,7 @@ export async function startCiIssuer(): Promise<CiIssuerHandle> {
     }
     return Response.json({ count: 1, value: await mint({ aud: audience ?? DEFAULT_AUDIENCE }) });
   });
-  const port = await listening.promise;
-  issuer = `http://127.0.0.1:${port}`;
+  issuer = `http://127.0.0.1:${await listening.promise}`;
 
   return {
     controls: {

@@ -20,10 +20,9 @@ export const CLIENTS = {
    * in by the federated assertion check (workload.ts), never handed out.
    */
   federated: { id: "svc-federated", secret: "dev-idp-internal-federated-2c9a7e41b05d" },
+  /** private_key_jwt for client_credentials; its fixed key pair is in keys.ts. */
+  jwt: { id: "svc-jwt" },
 } as const;
-
-/** The private_key_jwt client; its key pair is made anew by every IdP. */
-const JWT_CLIENT_ID = "svc-jwt";
 
 /** The clients' metadata for oidc-provider; `jwtClientKey` is the public JWK of `svc-jwt`. */
 export function clientMetadata(jwtClientKey: Record<string, unknown>): Record<string, unknown>[] {
@@ -47,7 +46,7 @@ export function clientMetadata(jwtClientKey: Record<string, unknown>): Record<st
       token_endpoint_auth_method: "client_secret_post",
     },
     {
-      client_id: JWT_CLIENT_ID,
+      client_id: CLIENTS.jwt.id,
       client_name: "Service client (private_key_jwt)",
       grant_types: ["client_credentials"],
       response_types: [],
@@ -107,6 +106,6 @@ export function devIdpClients(jwtPrivateKeyPem: string): DevIdp["clients"] {
     public: { ...CLIENTS.public },
     workload: { ...CLIENTS.workload },
     federated: { id: CLIENTS.federated.id },
-    jwt: { id: JWT_CLIENT_ID, privateKeyPem: jwtPrivateKeyPem },
+    jwt: { id: CLIENTS.jwt.id, privateKeyPem: jwtPrivateKeyPem },
   };
 }

@@ -19,12 +19,28 @@ export async function signingJwk(): Promise<jose.JWK> {
   return jwk;
 }
 
-/** A key pair for the private_key_jwt client: the public JWK registered, the PEM handed out. */
+/**
+ * The private key of the private_key_jwt client `svc-jwt`. It is fixed, as the client secrets are
+ * (not a secret: this IdP only ever runs on loopback), so that a config written for one run of the
+ * IdP (`deno task dev-idp --write-config`) works with the next.
+ */
+const CLIENT_PRIVATE_JWK: jose.JWK = {
+  kty: "EC",
+  crv: "P-256",
+  x: "5Day6KqludakfyIpNaVC3zU2wpqcdY1UsRp7-c7jPUE",
+  y: "K0zwvOq--S29_u0x9V8D6UeyAK-muEmcZfwpBZyifHM",
+  d: "s4cSB6RWAy7Di9iim2jIeih_Zpi2ff9QlO2Y1n3suLk",
+};
+
+/** The private_key_jwt client's key pair: the public JWK registered, the PEM handed out. */
 export async function clientKeyPair(): Promise<
   { publicJwk: Record<string, unknown>; privateKeyPem: string }
 > {
-  const { publicKey, privateKey } = await jose.generateKeyPair(SIGNING_ALG, { extractable: true });
-  const publicJwk = { ...await jose.exportJWK(publicKey), alg: SIGNING_ALG, use: "sig" };
+  const { kty, crv, x, y } = CLIENT_PRIVATE_JWK;
+  const privateKey = await jose.importJWK(CLIENT_PRIVATE_JWK, SIGNING_ALG, {
+    extractable: true,
+  }) as CryptoKey;
+  const publicJwk = { kty, crv, x, y, alg: SIGNING_ALG, use: "sig" };
   return { publicJwk, privateKeyPem: await jose.exportPKCS8(privateKey) };
 }
 

@@ -16,8 +16,8 @@ export interface NodeServer {
   close(): Promise<void>;
 }
 
-/** A server listening on a free loopback port. */
-export async function listenNodeServer(): Promise<NodeServer> {
+/** A server listening on loopback `port` (0: a free one). */
+export async function listenNodeServer(port = 0): Promise<NodeServer> {
   const late: { handler?: Handler } = {};
   const server = http.createServer((req, res) => {
     if (late.handler) return late.handler(req, res);
@@ -26,7 +26,7 @@ export async function listenNodeServer(): Promise<NodeServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, "127.0.0.1", () => {
       server.off("error", reject);
       resolve();
     });

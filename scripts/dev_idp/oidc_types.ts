@@ -1,16 +1,17 @@
 /**
  * The small part of oidc-provider's API the development IdP uses, typed here: the package ships
- * no TypeScript types, so its exports are untyped (scripts/deps.ts).
+ * no TypeScript types, so its exports are untyped (oidc_provider.ts).
  *
  * @module
  */
 import type * as http from "node:http";
-import { oidcErrors } from "../deps.ts";
+import { oidcErrors } from "./oidc_provider.ts";
 
 type Params = Record<string, string | undefined>;
 
 export interface OidcClient {
   clientId: string;
+  clientName?: string;
   scope?: string;
   grantTypeAllowed(grantType: string): boolean;
 }
@@ -27,8 +28,13 @@ export interface OidcContext {
 export interface KoaContext {
   method: string;
   path: string;
+  /** The Host header's host and port. */
+  host: string;
   req: http.IncomingMessage;
   res: http.ServerResponse;
+  /** Koa's request and response, which read the node request from here. */
+  request: { req: http.IncomingMessage };
+  response: { req: http.IncomingMessage };
   status: number;
   body: unknown;
   type: string;

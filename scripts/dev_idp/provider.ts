@@ -6,10 +6,17 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Provider } from "../deps.ts";
+import { Provider } from "./oidc_provider.ts";
 import { clientMetadata } from "./clients.ts";
+import { providerPages } from "./pages.ts";
 import { SIGNING_ALG, signingJwk } from "./keys.ts";
-import type { KoaContext, OidcClient, OidcProvider, TokenModel } from "./oidc_types.ts";
+import {
+  errors,
+  type KoaContext,
+  type OidcClient,
+  type OidcProvider,
+  type TokenModel,
+} from "./oidc_types.ts";
 import { registerPasswordGrant } from "./password_grant.ts";
 import type { CiIssuerHandle } from "./ci_issuer.ts";
 import { registerWorkloadGrants } from "./workload.ts";
@@ -83,8 +90,22 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
         ) =>
           Promise.resolve(client.clientAuthMethod !== "none" || token.clientId === client.clientId),
       },
-      revocation: { enabled: true },
-      deviceFlow: { enabled: true },
+      revocation: {
+        enabled: true,
+        // oidc-provider's default rule, given here so that it prints no notice when used: a
+        // client revokes only its own tokens; a confidential one asking for another's is an error.
+        allowedPolicy: (
+          _ctx: unknown,
+          client: { clientId: string; clientAuthMethod: string },
+          token: { clientId?: string },
+        ) => {
+          if (token.clientId === client.clientId) return Promise.resolve(true);
+          if (client.clientAuthMethod === "none") return Promise.resolve(false);
+          throw new errors.InvalidRequest("client is not authorized to revoke the presented token");
+        },
+      },
+      deviceFlow: { enabled: true, ...providerPages.deviceFlow },
+      rpInitiatedLogout: { enabled: true, ...providerPages.rpInitiatedLogout },
       resourceIndicators: {
         enabled: true,
         defaultResource: (ctx: KoaContext, _client: unknown, oneOf?: string[]) =>
@@ -115,6 +136,7 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
     expiresWithSession: (_ctx: unknown, source: GrantSource) =>
       Promise.resolve(source.kind === "AuthorizationCode" && !source.scopes.has("offline_access")),
     clientBasedCORS: () => true,
+    renderError: providerPages.renderError,
     ttl: {
       AccessToken: tokenTtl,
       ClientCredentials: tokenTtl,

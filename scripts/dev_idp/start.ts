@@ -1,11 +1,12 @@
 /**
  * Start and stop: `startDevIdp` brings up the protected API, then the IdP on its own port with
  * the tests' hooks (counters, faults, discovery mode, login pages) in front of oidc-provider,
- * and returns the `DevIdp` handle whose close() stops both.
+ * and the CI issuer, and returns the `DevIdp` handle whose close() stops them all. A port given
+ * and taken is a PortInUseError (ports.ts), with nothing left running.
  *
  * @module
  */
-import { startApi } from "./api.ts";
+import { type ApiHandle, startApi } from "./api.ts";
 import { devIdpClients } from "./clients.ts";
 import { tokenEndpointHooks } from "./faults.ts";
 import { interaction } from "./interaction.ts";
@@ -14,10 +15,12 @@ import { clientKeyPair, jwtVerifier } from "./keys.ts";
 import { federatedClientAssertion } from "./workload.ts";
 import { listenNodeServer, type NodeServer } from "./node_server.ts";
 import type { OidcProvider } from "./oidc_types.ts";
+import { devIdpPorts, listenOn } from "./ports.ts";
 import { createProvider } from "./provider.ts";
 import { OPAQUE_RESOURCE } from "./resources.ts";
 import type { DevIdp, DevIdpOptions } from "./types.ts";
 import { devIdpUsers } from "./users.ts";
+import { readNodeBody, replaceBody } from "./util.ts";
 
 export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> {
   const accessTokenTtl = positiveInt(options.accessTokenTtl ?? 3600, "accessTokenTtl");
@@ -25,38 +28,39 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   if (discovery !== "oidc" && discovery !== "oauth") {
     throw new RangeError(`discovery must be "oidc" or "oauth", got ${String(discovery)}`);
   }
+  const ports = devIdpPorts(options.port ?? 0);
 
   const closing = new AbortController();
   const hooks = tokenEndpointHooks(closing.signal);
+  const started: Array<() => Promise<void>> = [];
+  const stopStarted = async () => {
+    closing.abort();
+    await Promise.all(started.map((close) => close()));
+  };
 
-  // 1. The protected API first: its origin names the resource the IdP issues tokens for.
-  const api = await startApi(closing.signal);
-  const apiUrl = `http://127.0.0.1:${api.port}`;
-  const resource = `${apiUrl}/`;
-
-  // 2. The IdP's HTTP server, listening before the provider exists (the issuer needs the port).
+  let api: ApiHandle;
   let server: NodeServer;
-  try {
-    server = await listenNodeServer();
-  } catch (err) {
-    await api.close();
-    throw err;
-  }
-  const issuer = `http://127.0.0.1:${server.port}`;
-  const jwtClient = await clientKeyPair();
   let ci: CiIssuerHandle;
-  try {
-    ci = await startCiIssuer();
-  } catch (err) {
-    await server.close();
-    await api.close();
-    throw err;
-  }
-  const jwksUri = `${issuer}/jwks`;
-  api.verifyWith(jwtVerifier(issuer, jwksUri, resource));
-
   let provider: OidcProvider;
+  let issuer: string;
+  let apiUrl: string;
+  let resource: string;
+  const jwtClient = await clientKeyPair();
   try {
+    // 1. The protected API first: its origin names the resource the IdP issues tokens for.
+    api = await listenOn(ports.api, (port) => startApi(closing.signal, port));
+    started.push(api.close);
+    apiUrl = `http://127.0.0.1:${api.port}`;
+    resource = `${apiUrl}/`;
+
+    // 2. The IdP's HTTP server, listening before the provider exists (the issuer needs the port).
+    server = await listenOn(ports.idp, listenNodeServer);
+    started.push(server.close);
+    issuer = `http://127.0.0.1:${server.port}`;
+    ci = await listenOn(ports.ci, startCiIssuer);
+    started.push(ci.close);
+    api.verifyWith(jwtVerifier(issuer, `${issuer}/jwks`, resource));
+
     provider = await createProvider({
       issuer,
       resource,
@@ -67,16 +71,22 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       ...(options.dpop ? { dpop: options.dpop } : {}),
     });
   } catch (err) {
-    await server.close();
-    await api.close();
-    await ci.close();
+    await stopStarted();
     throw err;
   }
+  const jwksUri = `${issuer}/jwks`;
 
   // 3. What the tests need around it: counters, faults, discovery mode, the login page.
   provider.use(async (ctx, next) => {
     if (ctx.method === "POST" && ctx.path === "/token") {
-      if (await federatedClientAssertion(ctx, ci, issuer)) await hooks.handle(ctx, next);
+      const checked = await federatedClientAssertion(await readNodeBody(ctx.req), ci, issuer);
+      if ("refused" in checked) {
+        ctx.status = 401;
+        ctx.body = { error: "invalid_client", error_description: checked.refused };
+        return;
+      }
+      replaceBody(ctx, checked.body);
+      await hooks.handle(ctx, next);
       return;
     }
     if (discovery === "oauth" && ctx.path === "/.well-known/openid-configuration") {
@@ -93,13 +103,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   server.serve(provider.callback());
 
   let closed: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closed ??= (async () => {
-      closing.abort();
-      await Promise.all([server.close(), api.close(), ci.close()]);
-    })();
-    return closed;
-  };
+  const close = (): Promise<void> => closed ??= stopStarted();
 
   return {
     issuer,

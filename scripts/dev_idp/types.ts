@@ -6,6 +6,11 @@
  */
 
 export interface DevIdpOptions {
+  /**
+   * The IdP's port on 127.0.0.1; the protected API listens on `port + 1` and the CI issuer's
+   * endpoint on `port + 2`. Default 0: three free ports. A taken one is a PortInUseError.
+   */
+  port?: number;
   /** Lifetime in seconds of access tokens, JWT and opaque alike (default 3600). */
   accessTokenTtl?: number;
   /** Lifetime in seconds of device codes (default 600). */
@@ -144,7 +149,7 @@ export interface DevIdp {
     /** Forget recorded requests and pending forced 401s. */
     reset(): void;
   };
-  /** Stops both servers; nothing of the IdP keeps running afterwards. Safe to call twice. */
+  /** Stops its servers; nothing of the IdP keeps running afterwards. Safe to call twice. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -14,7 +14,6 @@ import { CLIENTS } from "./clients.ts";
 import { issueTokens } from "./issue.ts";
 import { errors, type KoaContext, type OidcContext, type OidcProvider } from "./oidc_types.ts";
 import type { Resources } from "./resources.ts";
-import { readNodeBody } from "./util.ts";
 
 export const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -96,44 +95,38 @@ export function registerWorkloadGrants(
 }
 
 /**
- * In front of POST /token: a client assertion from the CI issuer for `svc-federated` is checked
- * here and, when good, replaced by that client's own (IdP-internal) secret before oidc-provider
- * reads the body; a bad one is answered 401 invalid_client. Returns false when it answered.
+ * In front of POST /token, the request body `text`: a client assertion from the CI issuer for
+ * `svc-federated` is checked here and, when good, replaced by that client's own (IdP-internal)
+ * secret, for oidc-provider to read; a bad one is refused (answered 401 invalid_client, with
+ * `refused` as its description). Any other body comes back as it is.
  */
 export async function federatedClientAssertion(
-  ctx: KoaContext,
+  text: string,
   ci: CiIssuerHandle,
   issuer: string,
-): Promise<boolean> {
-  const req = ctx.req as typeof ctx.req & { body?: unknown };
-  const text = await readNodeBody(req);
-  req.body = text; // oidc-provider reads an already-read body from here
+): Promise<{ body: string } | { refused: string }> {
   const form = new URLSearchParams(text);
   const assertion = form.get("client_assertion");
-  if (form.get("client_assertion_type") !== CLIENT_ASSERTION_TYPE || !assertion) return true;
-  if (unverifiedIssuer(assertion) !== ci.controls.issuer) return true;
-  const reject = (description: string) => {
-    ctx.status = 401;
-    ctx.body = { error: "invalid_client", error_description: description };
-    return false;
-  };
+  if (form.get("client_assertion_type") !== CLIENT_ASSERTION_TYPE || !assertion) {
+    return { body: text };
+  }
+  if (unverifiedIssuer(assertion) !== ci.controls.issuer) return { body: text };
   const clientId = form.get("client_id") ?? CLIENTS.federated.id;
   if (clientId !== CLIENTS.federated.id) {
-    return reject(`client ${clientId} has no federated credential for this issuer`);
+    return { refused: `client ${clientId} has no federated credential for this issuer` };
   }
   let sub: string | undefined;
   try {
     sub = (await ci.verify(assertion, [issuer, `${issuer}/token`])).sub;
   } catch (err) {
-    return reject(`the client assertion was not accepted: ${(err as Error).message}`);
+    return { refused: `the client assertion was not accepted: ${(err as Error).message}` };
   }
-  if (sub !== CI_SUBJECT) return reject(`no federated credential for subject ${sub}`);
+  if (sub !== CI_SUBJECT) return { refused: `no federated credential for subject ${sub}` };
   form.delete("client_assertion");
   form.delete("client_assertion_type");
   form.set("client_id", CLIENTS.federated.id);
   form.set("client_secret", CLIENTS.federated.secret);
-  req.body = form.toString();
-  return true;
+  return { body: form.toString() };
 }
 
 function unverifiedIssuer(jwt: string): unknown {
