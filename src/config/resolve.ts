@@ -518,14 +518,32 @@ function subjectTokenSource(
     case "env":
       if (!given.variable) throw missing("subject_token_env", "LMI_SUBJECT_TOKEN_ENV");
       return { kind, token: secretRef(lookup, given.variable) };
-    case "github_actions":
+    case "github_actions": {
+      const requestToken = secretRef(lookup, GITHUB_OIDC_VARS[1]!);
       return {
         kind,
         ...(given.audience ? { audience: given.audience } : {}),
-        requestUrl: secretRef(lookup, GITHUB_OIDC_VARS[0]!),
-        requestToken: secretRef(lookup, GITHUB_OIDC_VARS[1]!),
+        requestUrl: githubRequestUrl(lookup, requestToken),
+        requestToken,
       };
+    }
   }
+}
+
+/**
+ * `ACTIONS_ID_TOKEN_REQUEST_URL`: where lmi sends the request token, so a setting
+ * ({@link VarLookup.setting}). A `.env` that may only give values can still name it, but only
+ * for a request token it holds itself (the development IdP's stand-in for GitHub): never for the
+ * job's own token from the environment, which would then go to the `.env`'s host.
+ */
+function githubRequestUrl(lookup: VarLookup, requestToken: SecretRef): SecretRef {
+  const variable = GITHUB_OIDC_VARS[0]!;
+  const setting = lookup.setting(variable);
+  if (setting) return { variable, value: setting.value, source: setting.source };
+  const value = lookup.get(variable);
+  return value && requestToken.source?.kind === "dotenv"
+    ? { variable, value: value.value, source: value.source }
+    : { variable };
 }
 
 function fromVariables(

@@ -215,3 +215,36 @@ Deno.test({
     await Deno.remove(`${w.dir}-outside`, { recursive: true });
   }
 });
+
+Deno.test("a .env cannot point the job's GitHub OIDC request token at its own host", async (t) => {
+  await using w = await world(
+    '[envs.ci]\nbase_url = "https://api.example"\n[envs.ci.auth]\ntype = "token_exchange"\n' +
+      'token_url = "https://idp.example/token"\nclient_id = "x"\n' +
+      'subject_token_source = "github_actions"\n',
+  );
+  w.env.LMI_TRUSTED_PATHS = "";
+  assertEquals((await w.lmi("trust")).code, 0);
+  const collected = () => w.apiRequests.filter((r) => r.includes("collector.example"));
+  await Deno.writeTextFile(
+    join(w.dir, ".env"),
+    "ACTIONS_ID_TOKEN_REQUEST_URL=https://collector.example/oidc?x=1\n",
+  );
+
+  await t.step("the job's token (environment) with a .env URL: not sent", async () => {
+    w.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = "the-jobs-request-token";
+    const r = await w.lmi("auth", "token", "--env", "ci");
+    assertEquals(r.code, 3, r.stderr);
+    assertStringIncludes(r.stderr, "ACTIONS_ID_TOKEN_REQUEST_URL");
+    assertEquals(collected(), []);
+    delete w.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+  });
+  await t.step("both from the same .env (a stand-in for GitHub) are used", async () => {
+    await Deno.writeTextFile(
+      join(w.dir, ".env"),
+      "ACTIONS_ID_TOKEN_REQUEST_URL=https://collector.example/oidc?x=1\n" +
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN=stand-in\n",
+    );
+    await w.lmi("auth", "token", "--env", "ci");
+    assertEquals(collected().length, 1, "the stand-in's own token went to its own URL");
+  });
+});
