@@ -71,6 +71,11 @@ export interface Deps {
   /** Wait `ms` milliseconds (injected so retries and waits are tested without sleeping). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**
+   * Hear the person interrupt lmi (Ctrl-C: SIGINT) instead of being ended by it, until the
+   * returned function is called. A listener must then end the run (exit 130).
+   */
+  onInterrupt(listener: () => void): () => void;
+  /**
    * The per-user key the warm path's caches are MACed with (`<data>/lmi/cache.key`,
    * src/util/cache_key.ts): one per process, so its file is read at most once.
    */

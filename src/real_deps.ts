@@ -50,6 +50,10 @@ export function realDeps(cacheKey?: CacheKey): Deps {
       return n === null ? null : new TextDecoder().decode(buf.subarray(0, n)).split(/\r?\n/)[0]!;
     },
     sleep: realSleep,
+    onInterrupt(listener) {
+      Deno.addSignalListener("SIGINT", listener);
+      return () => Deno.removeSignalListener("SIGINT", listener);
+    },
     cacheKey: cacheKey ?? userCacheKey(dataDir({ env, os })),
   };
 }

@@ -6,11 +6,15 @@
  *
  * @module
  */
+import type { LoadedConfig } from "../config/load.ts";
+import { noConfigFound } from "../config/no_config.ts";
 import { listEnvNames, resolveNamedEnv } from "../config/resolve.ts";
+import { ConfigError } from "../errors.ts";
 import { ssoConfig } from "../config/sso.ts";
 import { formatDuration } from "../config/duration.ts";
 import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
 import type { SsoStatus } from "../sso/sso.ts";
+import type { SecretStore } from "../sso/store.ts";
 import { configFor, envFor, writeJson } from "./common.ts";
 import type { CommandContext, NoOptions } from "./spec.ts";
 
@@ -22,23 +26,37 @@ export interface EnvStatus {
   token: TokenState;
 }
 
-function describeSso(s: SsoStatus): string {
-  if (!s.signed_in) return `SSO ${s.issuer}: not signed in (run lmi login sso)`;
+/** The SSO session's line and the line naming its store (and why a file, when it is one). */
+function describeSso(s: SsoStatus, store: SecretStore): string[] {
+  const kept = `SSO session store: the ${store.label}${
+    store.reason ? `, because ${store.reason}` : ""
+  }`;
+  if (!s.signed_in) return [`SSO ${s.issuer}: not signed in (run lmi login sso)`, kept];
   const who = s.user?.email ?? s.user?.name ?? s.user?.sub ?? "?";
   const left = s.expires_in_s ?? 0;
   const expiry = left > 0
     ? `access token expires in ${formatDuration(left * 1000)} (${s.expires_at})`
     : "access token expired, renewed on next use";
-  return `SSO ${s.issuer}: signed in as ${who}, ${expiry}; stored in the ${s.store}`;
+  return [`SSO ${s.issuer}: signed in as ${who}, ${expiry}`, kept];
+}
+
+/** No env and no [sso]: nothing to show the status of is a configuration error (exit 3). */
+function nothingConfigured(config: LoadedConfig): ConfigError {
+  if (!config.path) return noConfigFound(config.searched, undefined);
+  return new ConfigError("NOTHING_CONFIGURED", `${config.path} defines no envs and no [sso]`, {
+    hint: "add an [envs.NAME] table or an [sso] table to it (lmi init writes a starter config)",
+  });
 }
 
 export async function run(_options: NoOptions, ctx: CommandContext): Promise<number> {
   const config = await configFor(ctx);
   const sso = ssoConfig(ctx.deps, config);
   let ssoState: SsoStatus | undefined;
+  let store: SecretStore | undefined;
   if (sso) {
-    const { ssoStatus } = await import("../sso/sso.ts");
-    ssoState = await ssoStatus(sso, ctx);
+    const { ssoStatus, storeFor } = await import("../sso/sso.ts");
+    store = await storeFor(ctx);
+    ssoState = await ssoStatus(sso, ctx, store);
   }
   const stateOf = async (env: ReturnType<typeof resolveNamedEnv>): Promise<TokenState> => {
     if (env.auth.type !== "sso") return await inspectServiceToken(env, ctx);
@@ -57,22 +75,23 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
     statuses = [{ name: env.name, auth_type: env.auth.type, token: await stateOf(env) }];
   } else {
     statuses = [];
-    for (const name of listEnvNames(ctx.deps, config)) {
+    const names = listEnvNames(ctx.deps, config);
+    if (names.length === 0 && !sso) throw nothingConfigured(config);
+    for (const name of names) {
       const env = resolveNamedEnv(ctx.deps, config, name);
       statuses.push({ name, auth_type: env.auth.type, token: await stateOf(env) });
     }
   }
   if (ctx.globals.json) await writeJson(ctx, { sso: ssoState ?? null, envs: statuses });
   else {
-    const lines = ssoState ? [describeSso(ssoState)] : [];
+    const lines = ssoState ? describeSso(ssoState, store!) : [];
     for (const s of statuses) {
       const state = s.auth_type === "sso" && s.token.state === "valid"
         ? "uses the SSO session"
         : describeState(s.token);
       lines.push(`env ${s.name} (${s.auth_type}): ${state}`);
     }
-    if (lines.length === 0) ctx.log.say("No environments configured (see lmi env list)");
-    else await ctx.deps.stdout.write(lines.map((l) => `${l}\n`).join(""));
+    await ctx.deps.stdout.write(lines.map((l) => `${l}\n`).join(""));
   }
   if (ctx.globals.env !== undefined) return statuses[0]!.token.state === "valid" ? 0 : 1;
   return ssoState && !ssoState.signed_in ? 1 : 0;

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { whereLooked } from "../config/no_config.ts";
 import { listEnvNames, resolveNamedEnv, selectEnvName } from "../config/resolve.ts";
 import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
 import { configFor, writeJson } from "./common.ts";
@@ -41,9 +42,10 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
   if (rows.length === 0) {
     ctx.log.say(
       `No environments: ${
-        config.path ? `${config.path} defines none` : "no config file found"
+        config.path ? `${config.path} defines none` : whereLooked(config.searched)
       }.\n` +
-        "Define one in lmi.toml ([envs.NAME]) or with LMI_ISSUER / LMI_TOKEN_URL and LMI_CLIENT_ID.",
+        "Define one in lmi.toml ([envs.NAME]; lmi init writes a starter one) or with LMI_ISSUER / " +
+        "LMI_TOKEN_URL and LMI_CLIENT_ID.",
     );
     return 0;
   }

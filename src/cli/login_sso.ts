@@ -39,6 +39,6 @@ export async function run(options: LoginSsoOptions, ctx: CommandContext): Promis
   const session = await signIn(sso, ctx, options);
   const store = await storeFor(ctx);
   const who = session.user.email ?? session.user.name ?? session.user.sub;
-  ctx.log.say(`Signed in to ${sso.issuer} as ${who} (session kept in the ${store.name})`);
+  ctx.log.say(`Signed in to ${sso.issuer} as ${who} (session kept in the ${store.label})`);
   return 0;
 }

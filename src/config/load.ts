@@ -42,6 +42,18 @@ export interface LoadedConfig {
    */
   settingDotenvDirs?: string[];
   file: FileConfig;
+  /** The file's text as read (for the line of a key a message names: src/config/setting.ts). */
+  text?: string;
+  /** When no file was found: where lmi looked, for the message that says so. */
+  searched?: ConfigSearch;
+}
+
+/** Where lmi looked for a config when it found none (`LMI_CONFIG` and `--config` were not set). */
+export interface ConfigSearch {
+  /** The folder whose `lmi.toml`, or its parents', lmi looked for. */
+  cwd: string;
+  /** The user config file's path; undefined when there is none on this system (no HOME). */
+  userConfig: string | undefined;
 }
 
 /** Locate the config file without reading it. */
@@ -103,7 +115,10 @@ export async function loadConfig(
   warn?: (message: string) => void,
 ): Promise<LoadedConfig> {
   const found = findConfig(deps, flagPath);
-  if (!found) return { ...dotenvFor(deps, undefined, undefined), file: { envs: {} } };
+  if (!found) {
+    const searched = { cwd: deps.cwd, userConfig: userConfigPath(deps) };
+    return { ...dotenvFor(deps, undefined, undefined), file: { envs: {} }, searched };
+  }
   const how = found.origin === "flag" ? "--config" : found.origin;
   let file;
   try {
@@ -153,7 +168,14 @@ export async function loadConfig(
     const key = cachePath ? await deps.cacheKey.readOrCreate(warn) : undefined;
     if (key) await writeParsed(cachePath!, path, file.text, digestNow(), config, key);
   }
-  return { path, origin: found.origin, trust, ...dotenvFor(deps, path, trust), file: config };
+  return {
+    path,
+    origin: found.origin,
+    trust,
+    ...dotenvFor(deps, path, trust),
+    file: config,
+    text: file.text,
+  };
 }
 
 /**

@@ -10,6 +10,8 @@ import type { Deps } from "../context.ts";
 import { ConfigError, q, UsageError } from "../errors.ts";
 import { DURATION_HINT, inRange, parseDuration, rangeHint, TIMEOUT_RANGE } from "./duration.ts";
 import type { LoadedConfig } from "./load.ts";
+import { noConfigFound } from "./no_config.ts";
+import type { SettingRef } from "./setting.ts";
 import type { SsoConfig } from "./sso.ts";
 import { loadVarLookup, type Source, unreadDotenvNote, type VarLookup } from "./dotenv.ts";
 import {
@@ -71,6 +73,8 @@ export const WORKLOAD_TYPES: readonly AuthType[] = ["token_exchange", "jwt_beare
 export interface ResolvedAuth {
   type: AuthType;
   issuer?: string;
+  /** Where `issuer` was set (a key and its file, or a variable), for messages about it. */
+  issuerSetting?: SettingRef;
   tokenUrl?: string;
   /** `revocation_url`: the RFC 7009 endpoint where discovery gives none (or instead of its own). */
   revocationUrl?: string;
@@ -262,20 +266,29 @@ function unknownEnv(
   lookup: VarLookup,
 ): ConfigError {
   const names = Object.keys(config.file.envs);
-  if (nameSource.kind === "default" && names.length > 0) {
+  // "default" is lmi's name for the env nobody selected: never named to a user who did not.
+  const selected = nameSource.kind === "default" ? undefined : name;
+  if (selected === undefined && names.length > 0) {
     return new ConfigError("ENV_NOT_SELECTED", "no env selected", {
       hint: `pass --env NAME, set LMI_ENV, or set default_env in ${config.path}; envs: ${
         names.join(", ")
       }`,
     });
   }
+  if (!config.path) return noConfigFound(config.searched, selected, dotenvNote(lookup));
+  const orVariables = `define an env with LMI_ISSUER (or LMI_TOKEN_URL) and LMI_CLIENT_ID${
+    dotenvNote(lookup)
+  }`;
+  if (selected === undefined) {
+    return new ConfigError("NO_ENVS", `${config.path} defines no envs`, {
+      hint: `add an [envs.NAME] table to it, or ${orVariables}`,
+    });
+  }
   const near = nearest(name, names);
-  const where = config.path
-    ? `envs in ${config.path}: ${names.join(", ") || "(none)"}`
-    : "no config file found";
   return new ConfigError("ENV_UNKNOWN", `unknown env ${q(name)}`, {
-    hint: `${near ? `did you mean ${q(near)}? ` : ""}${where}; or define it with LMI_ISSUER (or ` +
-      `LMI_TOKEN_URL) and LMI_CLIENT_ID${dotenvNote(lookup)}`,
+    hint: `${near ? `did you mean ${q(near)}? ` : ""}envs in ${config.path}: ${
+      names.join(", ") || "(none)"
+    }; or ${orVariables}`,
   });
 }
 
@@ -363,6 +376,13 @@ function fromFile(
       auth[prop] = value;
       sources[`auth.${key}`] = file;
     }
+  }
+  if (auth.issuer !== undefined) {
+    auth.issuerSetting = {
+      file: config.path!,
+      key: ["envs", name, "auth", "issuer"],
+      text: config.text,
+    };
   }
   if (a.command) {
     auth.command = a.command;
@@ -608,7 +628,13 @@ function fromVariables(
   const tokenUrl = url("LMI_TOKEN_URL", "auth.token_url");
   const audience = read("LMI_AUDIENCE", "auth.audience");
   const revocationUrl = url("LMI_REVOCATION_URL", "auth.revocation_url");
-  if (issuer) auth.issuer = issuer;
+  if (issuer) {
+    auth.issuer = issuer;
+    const from = sources["auth.issuer"];
+    auth.issuerSetting = from?.kind === "dotenv" && from.detail
+      ? { variable: "LMI_ISSUER", dotenv: from.detail.replace(/^LMI_ISSUER in /, "") }
+      : { variable: "LMI_ISSUER" };
+  }
   if (tokenUrl) auth.tokenUrl = tokenUrl;
   if (revocationUrl) auth.revocationUrl = revocationUrl;
   if (clientId) auth.clientId = clientId;

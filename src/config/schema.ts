@@ -340,11 +340,12 @@ class Validator {
         `name an environment variable instead: ${secretKey} = "MY_VAR" (it may be set in .env)`,
       );
     }
+    // A likely typo gets its correction alone; without one, every key that would be valid.
     const near = nearest(key, valid);
     this.fail(
       [...parent, key],
       "unknown key",
-      `${near ? `did you mean ${quote(near)}? ` : ""}valid keys: ${valid.join(", ")}`,
+      near ? `did you mean ${quote(near)}?` : `valid keys: ${valid.join(", ")}`,
     );
   }
 

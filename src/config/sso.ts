@@ -7,11 +7,15 @@
 import type { Deps } from "../context.ts";
 import { ConfigError } from "../errors.ts";
 import type { LoadedConfig } from "./load.ts";
+import { noConfigForSso } from "./no_config.ts";
+import type { SettingRef } from "./setting.ts";
 import type { ResolvedEnv, SecretRef, Source } from "./resolve.ts";
 import { varLookupFor } from "./resolve.ts";
 
 export interface SsoConfig {
   issuer: string;
+  /** Where `issuer` was set, for messages about it. */
+  issuerSetting?: SettingRef;
   clientId: string;
   clientSecret?: SecretRef;
   scopes: string[];
@@ -57,6 +61,7 @@ export function ssoConfig(
   }
   const out: SsoConfig = {
     issuer: sso.issuer,
+    issuerSetting: { file: config.path!, key: ["sso", "issuer"], text: config.text },
     clientId: sso.client_id,
     scopes: sso.scopes ?? DEFAULT_SSO_SCOPES,
     redirectPort: sso.redirect_port ?? 0,
@@ -89,7 +94,7 @@ export function ssoNotConfigured(configPath: string | undefined, envName?: strin
 /** The [sso] settings, or a ConfigError saying how to add them. */
 export function requireSsoConfig(deps: Pick<Deps, "env" | "cwd">, config: LoadedConfig): SsoConfig {
   const sso = ssoConfig(deps, config);
-  if (!sso) throw ssoNotConfigured(config.path);
+  if (!sso) throw config.path ? ssoNotConfigured(config.path) : noConfigForSso(config.searched);
   return sso;
 }
 

@@ -241,6 +241,11 @@ export function networkError(err: unknown, url: string, timeoutMs?: number): Net
       { hint: "check the network or raise the env's timeout", cause: err },
     );
   }
+  // rustls's words for a first answer that is not a TLS record: a plain-http server (or another
+  // protocol) on that port.
+  if (/InvalidContentType|corrupt message/i.test(message) && URL.canParse(url)) {
+    return notTls(new URL(url), err);
+  }
   if (/certificate|tls|ssl|handshake/i.test(message)) {
     return new NetworkError("TLS", `TLS failure talking to ${url}: ${firstLine(message)}`, {
       hint: "if the server uses a private CA, add it with ca_file in the env's config",
@@ -250,6 +255,28 @@ export function networkError(err: unknown, url: string, timeoutMs?: number): Net
   return new NetworkError("UNREACHABLE", `cannot reach ${url}: ${firstLine(message)}`, {
     hint: "check the URL, your network and any proxy settings (HTTPS_PROXY)",
     cause: err,
+  });
+}
+
+/**
+ * An https:// URL whose server answered without TLS. On loopback that is a local server without
+ * TLS, reached with http://; elsewhere lmi sends credentials only over TLS, so the URL is wrong.
+ */
+function notTls(url: URL, cause: unknown): NetworkError {
+  const message = `the server at ${url.host} does not speak TLS (requesting ${url.href})`;
+  if (isLoopback(url)) {
+    // The same port: an https:// URL without one meant 443, which http:// would not.
+    const plain = `http://${url.hostname}:${url.port || "443"}`;
+    return new NetworkError("NOT_TLS", message, {
+      hint: `a local server without TLS is reached with http://: write ${plain} instead of ` +
+        url.origin,
+      cause,
+    });
+  }
+  return new NetworkError("NOT_TLS", message, {
+    hint: `${url.origin} answers, but not with TLS: check the URL's host and port (lmi sends ` +
+      "credentials to hosts other than this machine only over https)",
+    cause,
   });
 }
 

@@ -8,11 +8,18 @@
 import { unreadDotenvNote } from "../config/dotenv.ts";
 import type { Deps } from "../context.ts";
 import { loadOpenidClient, type OpenidClient } from "../deps.ts";
-import { AuthError, ConfigError } from "../errors.ts";
+import { ConfigError, LmiError, q } from "../errors.ts";
 import type { ResolvedAuth, SecretRef } from "../config/resolve.ts";
-import { assertSecureEndpoint, createTransport, type Transport } from "../http/transport.ts";
+import {
+  assertSecureEndpoint,
+  createTransport,
+  type Exchange,
+  type Transport,
+} from "../http/transport.ts";
 import type { Logger } from "../ui/log.ts";
-import { toLmiError } from "./errors.ts";
+import { MAX_QUOTED_CHARS, toLmiError } from "./errors.ts";
+import { describeSetting } from "../config/setting.ts";
+import { safeText } from "../ui/text.ts";
 import {
   type ClientAuthPlan,
   clientSecretBasic,
@@ -23,7 +30,6 @@ import {
 import type { ClientAuth } from "../config/schema.ts";
 import { lazyImport } from "../util/lazy.ts";
 import { sameIssuer } from "../util/issuer.ts";
-import { safeText } from "../ui/text.ts";
 
 /** The server's endpoints, as plain data. */
 export interface ServerInfo {
@@ -101,7 +107,7 @@ export async function resolveServer(
     ((url: string, init: RequestInit) => transport.fetch(url, init)) as OpenidClient.CustomFetch;
   let metadata: OpenidClient.ServerMetadata;
   if (auth.issuer) {
-    metadata = await discover(lib, auth.issuer, customFetch, transport, timeoutMs, log);
+    metadata = await discover(lib, auth, customFetch, transport, timeoutMs, log);
     if (metadata.issuer !== auth.issuer) {
       log.info(
         `the IdP names its issuer ${metadata.issuer} (the config: ${auth.issuer}); tokens are checked against the IdP's`,
@@ -251,7 +257,9 @@ export async function discoverIssuer(
   const transport = createTransport(deps, { timeoutMs, log });
   const customFetch =
     ((url: string, init: RequestInit) => transport.fetch(url, init)) as OpenidClient.CustomFetch;
-  const metadata = await discover(lib, issuer, customFetch, transport, timeoutMs, log);
+  // No config names it: the flag (--issuer) does, so no key or variable to point at.
+  const target: DiscoveryTarget = { issuer, type: "sso" };
+  const metadata = await discover(lib, target, customFetch, transport, timeoutMs, log);
   const m = metadata as Record<string, unknown>;
   const text = (key: string) => typeof m[key] === "string" ? { [key]: m[key] } : {};
   const list = (key: string) =>
@@ -269,22 +277,33 @@ export async function discoverIssuer(
   } as IdpMetadata;
 }
 
+/** What discovery needs of an env's auth (or of `lmi init`'s flags): the issuer and where it was set. */
+type DiscoveryTarget = Pick<ResolvedAuth, "issuer" | "issuerSetting" | "type">;
+
 async function discover(
   lib: typeof OpenidClient,
-  issuer: string,
+  auth: DiscoveryTarget,
   customFetch: OpenidClient.CustomFetch,
   transport: Transport,
   timeoutMs: number,
   log: Logger,
 ): Promise<OpenidClient.ServerMetadata> {
+  const issuer = auth.issuer!;
   const url = new URL(issuer);
   const execute = url.protocol === "http:" ? [lib.allowInsecureRequests] : [];
+  /** The URL of the attempt's request, as openid-client built it (before any redirect). */
+  let requested: string | undefined;
+  const recording: OpenidClient.CustomFetch = (input, init) => {
+    requested = input;
+    return customFetch(input, init);
+  };
   const attempt = async (algorithm: "oidc" | "oauth2") => {
+    requested = undefined;
     try {
       const c = await lib.discovery(url, "lmi", undefined, lib.None(), {
         algorithm,
         execute,
-        [lib.customFetch]: customFetch,
+        [lib.customFetch]: recording,
         timeout: Math.ceil(timeoutMs / 1000),
       });
       return c.serverMetadata();
@@ -292,17 +311,102 @@ async function discover(
       return issuerSpelledOtherwise(lib, err, issuer) ?? Promise.reject(err);
     }
   };
-  try {
-    return { ...await attempt("oidc") };
-  } catch (err) {
-    if (transport.last()?.status !== 404) throw discoveryError(err, transport);
-    log.info(`no OpenID Connect discovery document at ${issuer}; trying RFC 8414 metadata`);
+  // OpenID Connect discovery, then RFC 8414 metadata when the first answer is no document.
+  const tried: Tried[] = [];
+  for (const algorithm of ["oidc", "oauth2"] as const) {
+    try {
+      return { ...await attempt(algorithm) };
+    } catch (err) {
+      const reported = reportedIssuer(lib, err);
+      if (reported !== undefined) throw issuerMismatch(auth, reported);
+      const answer = requested === undefined
+        ? undefined
+        : notADocument(err, requested, transport.last());
+      if (!answer) throw discoveryError(err, transport);
+      tried.push(answer);
+      if (algorithm === "oidc") {
+        log.info(`no OpenID Connect discovery document at ${issuer}; trying RFC 8414 metadata`);
+      }
+    }
   }
-  try {
-    return { ...await attempt("oauth2") };
-  } catch (err) {
-    throw discoveryError(err, transport);
+  throw noDiscoveryDocument(auth, tried);
+}
+
+/** A discovery URL that answered with something other than a discovery document. */
+interface Tried {
+  url: string;
+  /** "answered HTTP 404", "answered HTTP 200 with an HTML page"… */
+  answer: string;
+  /** What the answer suggests the issuer URL points at instead of an IdP. */
+  looksLike?: "an API" | "a web site";
+}
+
+/**
+ * How a discovery request was answered when the answer is not a discovery document (an error
+ * status, HTML, JSON without an `issuer`); undefined for any other failure (the network, a
+ * server error, a document openid-client refused for another reason), which is reported as is.
+ */
+function notADocument(err: unknown, url: string, last: Exchange | undefined): Tried | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (!last || findsLmiError(err)) return undefined;
+  const status = `answered HTTP ${last.status}`;
+  switch (code) {
+    case "OAUTH_RESPONSE_IS_NOT_CONFORM":
+      // A server error is the IdP's trouble, not a wrong URL.
+      return last.status >= 500 ? undefined : { url, answer: status };
+    case "OAUTH_RESPONSE_IS_NOT_JSON":
+      return /^text\/html\b/i.test(last.contentType) || /^\s*</.test(last.body)
+        ? { url, answer: `${status} with an HTML page`, looksLike: "a web site" }
+        : {
+          url,
+          answer: `${status} with ${
+            last.contentType ? safeText(last.contentType.split(";")[0]!, 60) : "no content type"
+          }, not JSON`,
+        };
+    case "OAUTH_PARSE_ERROR":
+      return { url, answer: `${status} with content that is not JSON` };
+    case "OAUTH_INVALID_RESPONSE":
+      return {
+        url,
+        answer: `${status} with JSON that is not a discovery document`,
+        looksLike: "an API",
+      };
+    default:
+      return undefined;
   }
+}
+
+function findsLmiError(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof LmiError) return true;
+  }
+  return false;
+}
+
+/** Where the issuer was set, for a hint: `envs.dev.auth.issuer at /p/lmi.toml:5`, `LMI_ISSUER`. */
+function issuerWhere(auth: DiscoveryTarget): string {
+  return auth.issuerSetting ? describeSetting(auth.issuerSetting) : "the issuer";
+}
+
+/** No discovery document at any of the URLs tried: exit 3, each URL with what it answered. */
+function noDiscoveryDocument(auth: DiscoveryTarget, tried: Tried[]): ConfigError {
+  const looks = tried.every((t) => t.looksLike !== undefined) ? tried[0]!.looksLike : undefined;
+  const what = looks
+    ? `the issuer ${auth.issuer} answers like ${looks}, not an IdP`
+    : `no discovery document at the issuer ${auth.issuer}`;
+  const instead = auth.type === "sso"
+    ? ""
+    : auth.issuerSetting && "variable" in auth.issuerSetting
+    ? "; or set LMI_TOKEN_URL instead"
+    : "; or set token_url instead";
+  return new ConfigError(
+    "NO_DISCOVERY_DOCUMENT",
+    `${what}: ${tried.map((t) => `${t.url} ${t.answer}`).join(", ")}`,
+    {
+      hint: `check ${issuerWhere(auth)}: it must be the issuer the IdP names in its discovery ` +
+        `document${instead}`,
+    },
+  );
 }
 
 /**
@@ -317,21 +421,35 @@ function issuerSpelledOtherwise(
   err: unknown,
   issuer: string,
 ): OpenidClient.ServerMetadata | undefined {
-  // oauth4webapi's JSON_ATTRIBUTE_COMPARISON code (openid-client does not re-export it).
+  const reported = reportedIssuer(lib, err);
+  if (reported === undefined || !sameIssuer(reported, issuer)) return undefined;
+  return (err as { cause: { body: OpenidClient.ServerMetadata } }).cause.body;
+}
+
+/**
+ * The issuer a discovery document named when openid-client refused it for not being the
+ * configured one (after {@link issuerSpelledOtherwise} let a trailing slash pass); undefined for
+ * any other error.
+ */
+function reportedIssuer(lib: typeof OpenidClient, err: unknown): string | undefined {
   if (!(err instanceof lib.ClientError) || err.code !== "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") {
     return undefined;
   }
   const cause = err.cause as { attribute?: unknown; body?: unknown } | undefined;
   const body = cause?.body as Record<string, unknown> | undefined;
   if (cause?.attribute !== "issuer" || typeof body?.issuer !== "string") return undefined;
-  if (sameIssuer(body.issuer, issuer)) return body as OpenidClient.ServerMetadata;
-  const named = safeText(body.issuer, 200);
-  throw new AuthError(
+  return body.issuer;
+}
+
+/** The IdP names another issuer than the configured one: exit 3, with the one to write. */
+function issuerMismatch(auth: DiscoveryTarget, reported: string): ConfigError {
+  const named = q(safeText(reported, MAX_QUOTED_CHARS));
+  return new ConfigError(
     "ISSUER_MISMATCH",
-    `the discovery document of ${issuer} names another issuer: ${JSON.stringify(named)}`,
+    `the IdP at ${auth.issuer} says its issuer is ${named}, not ${q(auth.issuer)}`,
     {
-      hint: `the issuer is the URL the IdP names; if ${named} is the IdP you mean, use that`,
-      cause: err,
+      hint: `set ${issuerWhere(auth)}${auth.issuerSetting ? " to" : ""} ${named}, the issuer ` +
+        "the IdP names (tokens are checked against it)",
     },
   );
 }

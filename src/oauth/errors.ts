@@ -93,6 +93,16 @@ export function toLmiError(err: unknown, ctx: ErrorContext): LmiError {
     });
   }
   const last = ctx.last;
+  // A token endpoint that refuses the client without an OAuth error (401/403, empty or HTML):
+  // the same refusal as invalid_client, with the same hint (it names the secret's variable).
+  const refusedClient = ctx.hints?.invalid_client;
+  if (last && (last.status === 401 || last.status === 403) && refusedClient) {
+    return new AuthError("IDP_REJECTED", `the IdP rejected the ${ctx.what} (HTTP ${last.status})`, {
+      hint: refusedClient,
+      cause: err,
+      status: last.status,
+    });
+  }
   const where = last ? ` (HTTP ${last.status} from ${last.url})` : "";
   const body = last ? `: ${snippet(last.body)}` : "";
   const cause = (err as { cause?: unknown })?.cause;

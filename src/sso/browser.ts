@@ -14,14 +14,18 @@ export function isWsl(deps: BrowserDeps): boolean {
     (deps.env("WSL_DISTRO_NAME") !== undefined || deps.env("WSL_INTEROP") !== undefined);
 }
 
-/** Why no browser can be opened here, or undefined when one can. */
+/**
+ * Why no browser can be opened here, or undefined when one can: `no display (DISPLAY/
+ * WAYLAND_DISPLAY unset, SSH session)`, naming each thing that says so.
+ */
 export function noBrowserReason(deps: BrowserDeps): string | undefined {
   if (deps.env("BROWSER")) return undefined;
-  if (deps.env("SSH_CONNECTION") || deps.env("SSH_TTY")) return "this is an SSH session";
+  const why: string[] = [];
   if (deps.os === "linux" && !isWsl(deps) && !deps.env("DISPLAY") && !deps.env("WAYLAND_DISPLAY")) {
-    return "there is no display (DISPLAY / WAYLAND_DISPLAY)";
+    why.push("DISPLAY/WAYLAND_DISPLAY unset");
   }
-  return undefined;
+  if (deps.env("SSH_CONNECTION") || deps.env("SSH_TTY")) why.push("SSH session");
+  return why.length > 0 ? `no display (${why.join(", ")})` : undefined;
 }
 
 /** The command that opens `url`. */

@@ -34,6 +34,7 @@ export function chunked(store: SecretStore, maxBytes: number): SecretStore {
   };
   return {
     name: store.name,
+    label: store.label,
     kind: store.kind,
     async get(account) {
       const head = await store.get(account);

@@ -21,6 +21,7 @@ export function secretServiceStore(
   const call = (args: string[], stdin?: string) => keychainCall(run, tool, args, stdin);
   const raw: SecretStore = {
     name: "keychain (Secret Service)",
+    label: "Secret Service keychain",
     kind: "keychain",
     async get(account) {
       const r = await call(["lookup", "service", SERVICE, "account", account]);

@@ -28,6 +28,7 @@ export function macosKeychainStore(
   const call = (args: string[], stdin?: string) => keychainCall(run, tool, args, stdin);
   const raw: SecretStore = {
     name: "keychain (macOS Keychain)",
+    label: "macOS Keychain",
     kind: "keychain",
     async get(account) {
       const r = await call(["find-generic-password", "-s", SERVICE, "-a", account, "-w"]);

@@ -78,6 +78,7 @@ export function windowsCredentialStore(
     `[Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('${b64(value)}'))`;
   const raw: SecretStore = {
     name: "keychain (Windows Credential Manager)",
+    label: "Windows Credential Manager",
     kind: "keychain",
     async get(account) {
       const out = await script(

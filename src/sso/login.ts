@@ -25,11 +25,12 @@ import {
 } from "../oauth/user_grants.ts";
 import { type GrantConnection, type TokenResponse, withDpop } from "../oauth/grants.ts";
 import { showWaiting } from "../ui/progress.ts";
+import { ungrantedScopesWarning } from "../oauth/granted_scopes.ts";
 import { printable, safeText } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
 
 export interface LoginContext {
-  deps: Pick<Deps, "fetch" | "now" | "env" | "os" | "sleep" | "stderr">;
+  deps: Pick<Deps, "fetch" | "now" | "env" | "os" | "sleep" | "stderr" | "onInterrupt">;
   log: Logger;
 }
 
@@ -130,6 +131,19 @@ export async function sessionFrom(
   if (refresh) session.refresh_token = refresh;
   if (idToken) session.id_token = idToken;
   if (response.scope) session.scope = response.scope;
+  // What was asked: the configured scopes at a sign-in; at a refresh (which asks for no scope),
+  // what the session had, so a scope missing since the sign-in is not said again.
+  const requested = previous?.scope?.split(" ").filter(Boolean) ?? sso.scopes;
+  const ungranted = ungrantedScopesWarning(
+    requested,
+    {
+      ...(response.scope !== undefined ? { scope: response.scope } : {}),
+      ...(refresh !== undefined ? { refresh_token: refresh } : {}),
+      ...(idToken !== undefined ? { id_token: idToken } : {}),
+    },
+    "the SSO session",
+  );
+  if (ungranted) ctx.log.warn(ungranted);
   if (dpopJwk) {
     session.dpop_jwk = dpopJwk;
     if (session.token_type.toLowerCase() !== "dpop") {
@@ -190,18 +204,19 @@ export async function browserLogin(
         ), options.timeoutMs);
     });
     let result;
-    const stopWaiting = showWaiting({
+    const waiting = showWaiting({
       log,
       now: ctx.deps.now,
       terminal: ctx.deps.stderr.isTerminal,
       deadline: ctx.deps.now() + options.timeoutMs,
       what: "waiting for the sign-in",
+      onInterrupt: ctx.deps.onInterrupt,
     });
     try {
-      result = await Promise.race([loopback.result, timeout]);
+      result = await Promise.race([loopback.result, timeout, waiting.interrupted]);
     } finally {
       clearTimeout(timer);
-      stopWaiting();
+      waiting.stop();
     }
     if (result.kind === "error") {
       // What the IdP put in the callback is its text: capped and cleaned before it is shown.
@@ -291,17 +306,22 @@ export async function deviceLogin(
   // --timeout bounds the wait when it ends before the device code expires.
   const stopAt = Math.min(deadline, ctx.deps.now() + options.timeoutMs);
   const stopped = AbortSignal.timeout(Math.max(0, stopAt - ctx.deps.now()));
-  const stopWaiting = showWaiting({
+  const waiting = showWaiting({
     log,
     now: ctx.deps.now,
     terminal: ctx.deps.stderr.isTerminal,
     deadline: stopAt,
     what: "waiting for the sign-in",
+    onInterrupt: ctx.deps.onInterrupt,
   });
   try {
-    const tokens = await pollDeviceAuthorization(tokenConn, device, stopped);
+    const tokens = await Promise.race([
+      pollDeviceAuthorization(tokenConn, device, AbortSignal.any([stopped, waiting.signal])),
+      waiting.interrupted,
+    ]);
     return await sessionFrom(tokens, sso, conn, ctx, undefined, dpopJwk);
   } catch (err) {
+    if (waiting.signal.aborted) throw waiting.signal.reason;
     if (stopped.aborted && stopAt < deadline) {
       throw new AuthError(
         "LOGIN_TIMEOUT",
@@ -335,7 +355,7 @@ export async function deviceLogin(
     }
     throw e;
   } finally {
-    stopWaiting();
+    waiting.stop();
   }
 }
 

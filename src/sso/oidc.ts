@@ -34,6 +34,7 @@ export function ssoAuth(sso: SsoConfig): ResolvedAuth {
     verifyAccessToken: "auto",
   };
   if (sso.clientSecret) auth.clientSecret = sso.clientSecret;
+  if (sso.issuerSetting) auth.issuerSetting = sso.issuerSetting;
   return auth;
 }
 

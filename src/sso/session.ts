@@ -66,7 +66,7 @@ export async function loadSession(
     return s;
   } catch {
     log.warn(
-      `the stored SSO session for ${issuer} in the ${store.name} cannot be read; treating it as signed out`,
+      `the stored SSO session for ${issuer} in the ${store.label} cannot be read; treating it as signed out`,
     );
     return undefined;
   }

@@ -71,7 +71,12 @@ export async function signIn(
       const { ssoConnection } = await import("./oidc.ts");
       const offersDevice =
         (await ssoConnection(sso, ctx)).server.device_authorization_endpoint !== undefined;
-      ctx.log.info(`${reason}: ${offersDevice ? "using the device flow" : "printing the URL"}`);
+      // Said at every verbosity: the person expected a browser to open.
+      ctx.log.say(
+        `${reason[0]!.toUpperCase()}${reason.slice(1)}: ${
+          offersDevice ? "using the device flow" : "printing the URL to open in a browser"
+        }`,
+      );
       if (offersDevice) device = true;
       else openBrowser = false;
     }

@@ -120,7 +120,16 @@ export async function getSsoSession(
     ) {
       return session;
     }
-    let failure = session ? "the SSO session expired" : "not signed in";
+    // Not expired, yet not usable: it ends within the margin or before --min-ttl, unrenewable.
+    const left = session ? Date.parse(session.expires_at) - ctx.deps.now() : 0;
+    const ending = left > 0
+      ? `the SSO session's token ends in ${formatDuration(left)}${
+        options.minTtlMs && left < options.minTtlMs
+          ? `, before --min-ttl ${formatDuration(options.minTtlMs)}`
+          : ""
+      } and there is no refresh token`
+      : "the SSO session expired";
+    let failure = session ? ending : "not signed in";
     /** The IdP's endpoints, when a refresh found them. */
     let server: ServerInfo | undefined;
     if (session?.refresh_token) {
@@ -141,7 +150,7 @@ export async function getSsoSession(
         return noteShortMargin(ctx, renewed);
       } catch (err) {
         if (!(err instanceof AuthError)) throw err;
-        failure = `the SSO session could not be refreshed (${err.oauthError ?? err.message})`;
+        failure = `the SSO session could not be refreshed: ${err.oauthError ?? err.message}`;
         ctx.log.info(failure);
       }
     }
@@ -153,7 +162,11 @@ export async function getSsoSession(
     const device = await offersDeviceFlow(sso, ctx, server);
     throw new AuthError(
       "SSO_REQUIRED",
-      session ? "session expired: run `lmi login sso`" : "not signed in: run `lmi login sso`",
+      !session
+        ? "not signed in: run `lmi login sso`"
+        : left > 0
+        ? `session ends in ${formatDuration(left)}: run \`lmi login sso\``
+        : "session expired: run `lmi login sso`",
       {
         hint: `${failure}; sign in with lmi login sso${
           device ? " (--device on a machine without a browser)" : ""
@@ -199,6 +212,8 @@ export interface SsoStatus {
   signed_in: boolean;
   issuer: string;
   store: string;
+  /** Why the session is kept in a file rather than a keychain, when it is. */
+  store_reason?: string;
   user?: { sub: string; email?: string; name?: string };
   expires_at?: string;
   expires_in_s?: number;
@@ -206,10 +221,15 @@ export interface SsoStatus {
 }
 
 /** The session as `auth status` shows it; never a token. No network. */
-export async function ssoStatus(sso: SsoConfig, ctx: SsoContext): Promise<SsoStatus> {
-  const store = await storeFor(ctx);
+export async function ssoStatus(
+  sso: SsoConfig,
+  ctx: SsoContext,
+  store?: SecretStore,
+): Promise<SsoStatus> {
+  store ??= await storeFor(ctx);
   const session = await loadSession(store, sso.issuer, ctx.log);
   const status: SsoStatus = { signed_in: false, issuer: sso.issuer, store: store.name };
+  if (store.reason) status.store_reason = store.reason;
   if (!session) return status;
   const left = Date.parse(session.expires_at) - ctx.deps.now();
   status.user = session.user;

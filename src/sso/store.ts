@@ -2,7 +2,8 @@
  * Where SSO sessions are kept: the OS keychain (macOS Keychain, Windows Credential Manager, Linux
  * Secret Service) under service "lmi", account "sso:<issuer>"; or, where no keychain answers
  * (headless Linux, containers, CI) or `LMI_KEYRING=file`, a 0600 file in the user data folder,
- * with a one-time warning. Every keychain call has a 3 s timeout.
+ * with a warning shown once per user (remembered on disk: src/util/notices.ts) and the reason in
+ * `auth status`. Every keychain call has a 3 s timeout.
  *
  * @module
  */
@@ -19,6 +20,7 @@ import {
   writeFileAtomic,
 } from "../tokens/files.ts";
 import type { CommandRunner, RunResult } from "./runner.ts";
+import { firstNotice } from "../util/notices.ts";
 
 export { dataDir };
 
@@ -27,9 +29,13 @@ export const KEYCHAIN_TIMEOUT_MS = 3_000;
 
 /** A place for secrets, by account name. */
 export interface SecretStore {
-  /** "keychain (Secret Service)", "file (/path)"… for `auth status`. */
+  /** "keychain (Secret Service)", "file (/path)"… for `auth status --json`. */
   readonly name: string;
+  /** The same for a sentence: "Secret Service keychain", "file store /path". */
+  readonly label: string;
   readonly kind: "keychain" | "file";
+  /** Why the session is kept in a file rather than a keychain ("no keychain answered"). */
+  readonly reason?: string;
   get(account: string): Promise<string | undefined>;
   set(account: string, value: string): Promise<void>;
   delete(account: string): Promise<boolean>;
@@ -84,6 +90,7 @@ export function fileNameFor(account: string): string {
 export function fileStore(dir: string, warn: (message: string) => void = () => {}): SecretStore {
   return {
     name: `file (${join(dir, "sso")})`,
+    label: `file store ${join(dir, "sso")}`,
     kind: "file",
     async get(account) {
       const path = join(dir, "sso", fileNameFor(account));
@@ -120,22 +127,31 @@ export async function chooseStore(ctx: StoreDeps): Promise<SecretStore> {
     }
     return keychain;
   }
-  const useFile = forced === "file" || (deps.env("CI") ?? "") !== "" || !keychain ||
-    !await keychain.available();
-  if (!useFile) return file ? withFallback(keychain!, file, log, dir!) : keychain!;
+  const reason = forced === "file"
+    ? "LMI_KEYRING=file"
+    : (deps.env("CI") ?? "") !== ""
+    ? "CI is set"
+    : !keychain
+    ? `no keychain support on ${deps.os}`
+    : !await keychain.available()
+    ? "no keychain answered"
+    : undefined;
+  if (reason === undefined) return file ? withFallback(keychain!, file, log, dir!) : keychain!;
   if (!file) {
     const variable = deps.os === "windows" ? "APPDATA" : "HOME";
     throw new ConfigError("NO_DATA_DIR", `no folder for the SSO session (${variable} is not set)`, {
       hint: `set ${variable}`,
     });
   }
-  if (forced !== "file") {
+  // Said once per user, remembered on disk; `auth status` says it whenever asked.
+  if (forced !== "file" && await firstNotice(dir, "file-store")) {
     log.warnOnce(
       "file-store",
-      `no keychain answered; the SSO session is kept in a private file under ${dir} (mode 0600)`,
+      `${reason}; the SSO session is kept in a private file under ${dir} (mode 0600); ` +
+        "this is said once, and lmi auth status shows it",
     );
   }
-  return file;
+  return { ...file, reason };
 }
 
 async function keychainFor(
@@ -179,6 +195,7 @@ function withFallback(
   };
   return {
     name: keychain.name,
+    label: keychain.label,
     kind: keychain.kind,
     async get(account) {
       try {

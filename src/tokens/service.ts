@@ -30,6 +30,7 @@ import {
 } from "./quick.ts";
 import type { ClientAuthFactory, Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
+import { ungrantedScopesWarning } from "../oauth/granted_scopes.ts";
 import { lazyImport } from "../util/lazy.ts";
 
 export interface ServiceContext {
@@ -520,6 +521,13 @@ class Flow {
       });
     }
     if (response.scope !== undefined) token.scope = response.scope;
+    // Said when the token is obtained, never again when it is read from the cache.
+    const ungranted = ungrantedScopesWarning(
+      this.env.auth.scopes,
+      response,
+      `env ${q(this.env.name)}`,
+    );
+    if (ungranted) log.warn(ungranted);
     const refreshToken = response.refresh_token ?? previousRefreshToken;
     if (refreshToken !== undefined) token.refreshToken = refreshToken;
     if (this.dpopKey) {

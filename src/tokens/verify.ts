@@ -144,9 +144,10 @@ export function createVerifier(options: VerifierOptions) {
 
   return {
     /**
-     * Verify `token` when it is a JWT. A token that cannot be verified by this client (no `iss`,
-     * another issuer, a key the issuer does not publish, a signature that does not verify, an
-     * algorithm lmi cannot check) fails under `rules.strict` and is otherwise opaque, with a note.
+     * Verify `token` when it is a JWT. A token that cannot be verified by this client (not a
+     * JWT, no `iss`, another issuer, a key the issuer does not publish, a signature that does not
+     * verify, an algorithm lmi cannot check) fails under `rules.strict` and is otherwise opaque,
+     * with a note.
      * An expired token, or one without the expected audience, always fails.
      *
      * `memo`: the signature memo stored with the token when it verified before; when it matches
@@ -154,9 +155,14 @@ export function createVerifier(options: VerifierOptions) {
      * signature again.
      */
     async verify(token: string, rules: VerifyRules, memo?: string): Promise<Verdict> {
-      if (!looksLikeJwt(token)) return { ok: true, verified: false, note: "not a JWT" };
       const unverifiable = (note: string): Verdict =>
         rules.strict ? { ok: false, reason: note } : { ok: true, verified: false, note };
+      // Strict rules take only what verifies: an opaque token cannot (DESIGN.md → Tokens).
+      if (!looksLikeJwt(token)) {
+        return rules.strict
+          ? { ok: false, reason: "it is not a JWT, so lmi cannot verify it" }
+          : { ok: true, verified: false, note: "not a JWT" };
+      }
       const header = decodePart(token, 0);
       const claims = decodePart(token, 1);
       if (!header || !claims) return unverifiable("its header or claims are not JSON");

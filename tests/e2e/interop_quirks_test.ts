@@ -130,6 +130,46 @@ Deno.test("client authentication against servers that differ", async (t) => {
     );
     assertNotIncludes(r.stderr, QUIRKS_CLIENTS.plain.secret);
   });
+
+  // A wrong secret, said the same way whether client_auth is set or chosen: the hint names the
+  // variable that holds the secret, also where the IdP refuses without an OAuth error.
+  const secretHint = `hint: check the client id "${QUIRKS_CLIENTS.plain.id}" and the secret in ` +
+    "Q_SECRET";
+  await t.step("both refused without an error code: the hint names the variable", async () => {
+    idp.reset();
+    idp.set({ auth: "refuse_all", basicRefusal: "empty_403", postRefusal: "empty_403" });
+    await using box = await world(config(idp));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertEquals(
+      r.stderr,
+      "lmi: error: the IdP rejected the client with both client_secret_basic (HTTP 403) and " +
+        `client_secret_post (HTTP 403)\n${secretHint}; if the IdP wants another method, set ` +
+        "client_auth in the env's [auth] table\n",
+    );
+  });
+  await t.step("client_auth set, refused without an error code: the same hint", async () => {
+    idp.reset();
+    idp.set({ auth: "post_only", basicRefusal: "empty_401" });
+    await using box = await world(config(idp, 'client_auth = "client_secret_basic"'));
+    const r = await box.run(["auth", "token"]);
+    assertEquals(r.code, 4, r.stderr);
+    assertEquals(
+      r.stderr,
+      "lmi: error: the IdP rejected the token request (client_credentials) (HTTP 401)\n" +
+        `${secretHint}\n`,
+    );
+  });
+  await t.step("client_auth set, a wrong secret: the IdP's error and the variable", async () => {
+    idp.reset();
+    await using box = await world(config(idp, 'client_auth = "client_secret_post"'));
+    const r = await box.run(["auth", "token"], { env: { Q_SECRET: "wrong" } });
+    assertEquals(
+      r.stderr,
+      "lmi: error: the IdP rejected the token request (client_credentials) (HTTP 401 " +
+        `invalid_client: client authentication failed)\n${secretHint}\n`,
+    );
+  });
 });
 
 Deno.test("access tokens this client cannot verify", async (t) => {
@@ -163,6 +203,26 @@ Deno.test("access tokens this client cannot verify", async (t) => {
       assertMatch(strict.stderr, why);
     });
   }
+
+  // DESIGN.md → Tokens: "always: a new token that does not verify is exit 4". A token that is not
+  // a JWT cannot verify: auto uses it as opaque, always refuses it (new, or cached under auto).
+  await t.step("an opaque (non-JWT) token: used under auto, exit 4 under always", async () => {
+    idp.reset();
+    idp.set({ token: "opaque" });
+    await using box = await world(config(idp));
+    const r = await box.run(["auth", "token"]);
+    assertEquals([r.code, r.stderr], [0, ""]);
+    assertEquals(entry(box).verified, false);
+    await box.writeConfig(config(idp, 'verify_access_token = "always"'));
+    for (const args of [["auth", "token"], ["auth", "token", "--force"]]) {
+      const strict = await box.run(args);
+      assertEquals(strict.code, 4, strict.stderr);
+      assertMatch(
+        strict.stderr,
+        /^lmi: error: the new access token failed verification: it is not a JWT, so lmi cannot verify it\n/,
+      );
+    }
+  });
 
   await t.step("aud differing from the requested audience: verified, aud not checked", async () => {
     idp.reset();

@@ -33,6 +33,8 @@ export interface FakeDeps extends Deps {
   stdout: Captured;
   stderr: Captured;
   clock: { now: number };
+  /** Interrupt the run as Ctrl-C would (its listeners hear it); false when none listens. */
+  interrupt(): boolean;
 }
 
 export function fakeDeps(options: {
@@ -46,6 +48,7 @@ export function fakeDeps(options: {
   const env = options.env ?? {};
   const clock = { now: options.now ?? Date.parse("2026-01-01T00:00:00Z") };
   const fetch = options.fetch ?? (() => Promise.reject(new Error("no network in this test")));
+  const listeners = new Set<() => void>();
   return {
     fetch,
     now: () => clock.now,
@@ -61,6 +64,16 @@ export function fakeDeps(options: {
     sleep: (ms) => {
       clock.now += ms;
       return Promise.resolve();
+    },
+    onInterrupt(listener) {
+      const own = () => listener();
+      listeners.add(own);
+      return () => listeners.delete(own);
+    },
+    interrupt() {
+      const heard = listeners.size > 0;
+      for (const listener of [...listeners]) listener();
+      return heard;
     },
     cacheKey: options.cacheKey ??
       userCacheKey(dataDir({ env: (name) => env[name], os: Deno.build.os })),

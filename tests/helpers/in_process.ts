@@ -4,7 +4,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { main } from "../../src/cli/main.ts";
-import { captured, fakeDeps, homeVars } from "./fakes.ts";
+import { captured, type FakeDeps, fakeDeps, homeVars } from "./fakes.ts";
 
 export interface Result {
   code: number;
@@ -62,15 +62,22 @@ export interface World {
    * oidc-provider they cannot revoke a JWT (a token starting "eyJ"): unsupported_token_type.
    */
   revoked: string[];
+  /**
+   * What the SSO IdPs' token endpoints answer a refresh with (besides a new access token
+   * `sso-at-N`; no ID token, so the session keeps its user): default a 1 h token, no `scope`.
+   */
+  ssoRefresh: { expires_in: number; scope?: string; refresh_token?: string };
+  /** Refreshes the SSO IdPs answered. */
+  ssoRefreshes: number;
+  /** Whether stdin, stdout and stderr are terminals (an interactive run; default: no). */
+  terminal: boolean;
+  /** The deps of the run under way (or the last one): to interrupt it as Ctrl-C would. */
+  running?: FakeDeps;
   /** What the runs read on stdin (default: nothing). */
   stdin: string;
   /** The folder lmi runs in (default: `dir`, which holds the lmi.toml). */
   cwd: string;
-  /**
-   * Whether the runs have a terminal on stdin and stdout (default: no), and the lines typed at it
-   * for `deps.readLine` (each run takes from the front; then end of input).
-   */
-  terminal: boolean;
+  /** The lines typed at the terminal, for `deps.readLine` (each run takes from the front). */
   typed: string[];
   /** More answers of the fake network, by URL, consulted first (a new IdP for a test). */
   answers: Map<string, (request: Request) => Response | Promise<Response>>;
@@ -103,9 +110,11 @@ export async function world(toml: string): Promise<World> {
     tokenRequests: 0,
     apiRequests: [],
     revoked: [],
+    ssoRefresh: { expires_in: 3600 },
+    ssoRefreshes: 0,
+    terminal: false,
     stdin: "",
     cwd: dir,
-    terminal: false,
     typed: [],
     answers: new Map(),
     async lmi(...args) {
@@ -114,8 +123,10 @@ export async function world(toml: string): Promise<World> {
       if (w.terminal) {
         deps.stdinIsTerminal = true;
         deps.stdout = captured(true);
+        deps.stderr = captured(true);
       }
       deps.readLine = () => Promise.resolve(w.typed.shift() ?? null);
+      w.running = deps;
       const code = await main(args, deps);
       return { code, stdout: deps.stdout.text(), stderr: deps.stderr.text() };
     },
@@ -151,6 +162,24 @@ export async function world(toml: string): Promise<World> {
         ...(issuer === IDP.ssoDeviceIssuer
           ? { device_authorization_endpoint: `${issuer}/device/auth` }
           : {}),
+      });
+    }
+    const ssoIssuers = [IDP.ssoIssuer, IDP.ssoDeviceIssuer, IDP.ssoNoRevocationIssuer];
+    if (ssoIssuers.some((i) => request.url === `${i}/token`)) {
+      const form = new URLSearchParams(await request.text());
+      if (form.get("grant_type") !== "refresh_token") {
+        return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
+      }
+      w.ssoRefreshes++;
+      return Response.json({
+        access_token: `sso-at-${w.ssoRefreshes}`,
+        token_type: "Bearer",
+        ...w.ssoRefresh,
+      });
+    }
+    if (request.url === `${IDP.ssoDeviceIssuer}/device/auth`) {
+      return Response.json({ error: "unauthorized_client", error_description: "not here" }, {
+        status: 400,
       });
     }
     if (

@@ -37,6 +37,9 @@ export type AuthQuirk =
   /** Nothing: every request is refused. */
   | "refuse_all";
 
+/** How a client authentication method is refused: an OAuth error, or a bare status. */
+export type Refusal = "invalid_client_401" | "invalid_client_400" | "empty_403" | "empty_401";
+
 /** How discovery answers. */
 export type DiscoveryQuirk =
   | "direct"
@@ -53,7 +56,9 @@ export interface QuirksSettings {
   token: TokenQuirk;
   auth: AuthQuirk;
   /** How Basic is refused under "post_only" and "refuse_all". */
-  basicRefusal: "invalid_client_401" | "invalid_client_400" | "empty_403" | "empty_401";
+  basicRefusal: Refusal;
+  /** How client_secret_post is refused under "basic_only" and "refuse_all". */
+  postRefusal: Refusal;
   discovery: DiscoveryQuirk;
   /** token_endpoint_auth_methods_supported; undefined leaves it out of the metadata. */
   authMethods?: string[];
@@ -102,6 +107,7 @@ const DEFAULTS: QuirksSettings = {
   token: "verifiable",
   auth: "basic_raw",
   basicRefusal: "invalid_client_401",
+  postRefusal: "invalid_client_401",
   discovery: "direct",
   expiresIn: 3600,
   issuerPath: "/realm",
@@ -180,8 +186,8 @@ export async function startQuirksIdp(
     return `${header}.${payload}.${signature}`;
   }
 
-  function refuseBasic(): Response {
-    switch (settings.basicRefusal) {
+  function refuse(refusal: Refusal): Response {
+    switch (refusal) {
       case "invalid_client_401":
         return Response.json({ error: "invalid_client" }, {
           status: 401,
@@ -229,11 +235,13 @@ export async function startQuirksIdp(
     tokenRequests.push(record);
     let accepted: boolean;
     if (record.method === "basic") {
-      if (settings.auth === "post_only" || settings.auth === "refuse_all") return refuseBasic();
+      if (settings.auth === "post_only" || settings.auth === "refuse_all") {
+        return refuse(settings.basicRefusal);
+      }
       accepted = known(clientFromBasic(record.basicRaw!));
     } else if (record.method === "post") {
       if (settings.auth === "basic_only" || settings.auth === "refuse_all") {
-        return Response.json({ error: "invalid_client" }, { status: 401 });
+        return refuse(settings.postRefusal);
       }
       accepted = known({ id: body.client_id, secret: body.client_secret });
     } else accepted = false;

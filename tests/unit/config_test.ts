@@ -55,6 +55,15 @@ Deno.test("config validation names the file, key, line and what is valid", async
     assertMatch(err.message, /lmi\.toml:2: envs\.dev\.base_ur: unknown key/);
     assertMatch(err.hint!, /did you mean "base_url"/);
   });
+  await t.step("a typo with a near match gets the match alone, not all 28 keys", async () => {
+    const err = await configError('[envs.dev.auth]\nclient_secert_env = "X"\n');
+    assertEquals(err.message, "/cfg/lmi.toml:2: envs.dev.auth.client_secert_env: unknown key");
+    assertEquals(err.hint, 'did you mean "client_secret_env"?');
+  });
+  await t.step("an unknown key without a near match: every valid key", async () => {
+    const err = await configError('[envs.dev.auth]\nwhatever = "X"\n');
+    assertMatch(err.hint!, /^valid keys: type, issuer, token_url, .*, mtls_api$/);
+  });
   await t.step("a literal secret is refused with a *_env hint", async () => {
     const err = await configError('[envs.dev.auth]\nclient_secret = "hunter2"\n');
     assertMatch(

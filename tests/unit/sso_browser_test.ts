@@ -11,11 +11,15 @@ Deno.test("where a browser can open, and how", async (t) => {
   await t.step("SSH and display-less Linux have no browser; BROWSER always wins", () => {
     assertEquals(
       noBrowserReason(deps("linux", { SSH_CONNECTION: "1.2.3.4 5 6.7.8.9 22", DISPLAY: ":0" })),
-      "this is an SSH session",
+      "no display (SSH session)",
     );
     assertEquals(
       noBrowserReason(deps("linux", {})),
-      "there is no display (DISPLAY / WAYLAND_DISPLAY)",
+      "no display (DISPLAY/WAYLAND_DISPLAY unset)",
+    );
+    assertEquals(
+      noBrowserReason(deps("linux", { SSH_TTY: "/dev/pts/1" })),
+      "no display (DISPLAY/WAYLAND_DISPLAY unset, SSH session)",
     );
     assertEquals(noBrowserReason(deps("linux", { WAYLAND_DISPLAY: "wayland-0" })), undefined);
     assertEquals(noBrowserReason(deps("linux", { WSL_DISTRO_NAME: "Ubuntu" })), undefined);

@@ -125,3 +125,19 @@ Deno.test("sign-in hints fit the IdP", async (t) => {
     assertMatch(missing.stderr, /hint: .*--device/);
   });
 });
+
+Deno.test("Ctrl-C while waiting for the sign-in: the progress line ends, exit 130", async () => {
+  await using w = await world(config(""));
+  w.terminal = true;
+  const run = w.lmi("login", "sso", "--no-browser", "--timeout", "3s");
+  // The animated line is drawn each second.
+  for (let i = 0; i < 100 && !w.running?.stderr.text().includes(" left"); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const heard = w.running!.interrupt();
+  const r = await run;
+  assert(heard, "the wait listens for Ctrl-C");
+  assertEquals(r.code, 130, r.stderr);
+  const last = r.stderr.split("\r\x1b[2K").at(-1)!;
+  assertMatch(last, /^waiting for the sign-in… \d+s left\n$/);
+});

@@ -160,15 +160,24 @@ Deno.test("choosing the store", async (t) => {
     const deps = fakeDeps({ env: { ...homeVars(home), LMI_KEYRING: "file" } });
     assertEquals((await chooseStore({ deps, log: testLogger(deps), run: never })).kind, "file");
   });
-  await t.step("no keychain answering: the file store, with a one-time warning", async () => {
-    const deps = fakeDeps({ env: { HOME: home } });
-    deps.os = "linux";
-    const log = testLogger(deps);
-    assertEquals((await chooseStore({ deps, log, run: noKeychain })).kind, "file");
-    await chooseStore({ deps, log, run: noKeychain });
-    await log.flush();
-    assertEquals(deps.stderr.text().match(/no keychain answered/g)?.length, 1);
-  });
+  await t.step(
+    "no keychain answering: the file store, with a warning shown once per user",
+    async () => {
+      const own = join(home, "no-keychain");
+      const run = async () => {
+        const deps = fakeDeps({ env: { HOME: own } });
+        deps.os = "linux";
+        const log = testLogger(deps);
+        const store = await chooseStore({ deps, log, run: noKeychain });
+        assertEquals([store.kind, store.reason], ["file", "no keychain answered"]);
+        await chooseStore({ deps, log, run: noKeychain });
+        await log.flush();
+        return deps.stderr.text();
+      };
+      assertEquals((await run()).match(/no keychain answered/g)?.length, 1);
+      assertEquals(await run(), "", "another process: remembered on disk, not said again");
+    },
+  );
   await t.step("no data folder: exit 3 naming the variable to set on this OS", async () => {
     for (const [os, variable] of [["linux", "HOME"], ["windows", "APPDATA"]] as const) {
       const deps = fakeDeps({ env: { CI: "true" } });

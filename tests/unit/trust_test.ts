@@ -209,7 +209,8 @@ Deno.test("the current folder's .env is read only on trusted ground", async (t) 
     await t.step("no config: the stranger's .env defines no env", async () => {
       const r = await w.lmi("auth", "token");
       assertEquals(r.code, 3);
-      assertMatch(r.stderr, /unknown env "default"/);
+      assertMatch(r.stderr, /^lmi: error: no lmi config found: /);
+      assertMatch(r.stderr, /\.env was not read: the current folder is not trusted/);
       w.stdin = "protocol=https\nhost=git.example.com\n\n";
       assertEquals(await w.lmi("git-credential", "get"), { code: 0, stdout: "", stderr: "" });
     });
