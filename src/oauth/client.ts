@@ -448,8 +448,9 @@ function issuerMismatch(auth: DiscoveryTarget, reported: string): ConfigError {
     "ISSUER_MISMATCH",
     `the IdP at ${auth.issuer} says its issuer is ${named}, not ${q(auth.issuer)}`,
     {
-      hint: `set ${issuerWhere(auth)}${auth.issuerSetting ? " to" : ""} ${named}, the issuer ` +
-        "the IdP names (tokens are checked against it)",
+      hint: `${
+        auth.issuerSetting ? `set ${describeSetting(auth.issuerSetting)} to` : "use"
+      } ${named}, the issuer the IdP names (tokens are checked against it)`,
     },
   );
 }

@@ -17,31 +17,13 @@ import {
 import { sandbox } from "../helpers/cli.ts";
 import { ignoreUnless, POSIX } from "../helpers/components.ts";
 import { NEEDS_CHROMIUM } from "../helpers/browser.ts";
-import { signInWithoutTerminal } from "../helpers/background.ts";
+import { deviceSignInAs, signInWithoutTerminal } from "../helpers/background.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { API_ROUTES, READY } from "../../scripts/dev_idp/summary.ts";
 import { CLIENTS } from "../../scripts/dev_idp/clients.ts";
+import { freePorts } from "../helpers/ports.ts";
 
 const SIGNALS = { os: POSIX, why: "stops the task with SIGTERM" };
-
-/** A port N with N, N + 1 and N + 2 free on 127.0.0.1, as far as can be told before use. */
-function freePorts(): number {
-  const free = (port: number) => {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let tries = 0; tries < 50; tries++) {
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = probe.addr;
-    probe.close();
-    if (port <= 65533 && free(port + 1) && free(port + 2)) return port;
-  }
-  throw new Error("found no three free ports in a row");
-}
 
 interface TaskRun {
   stdout(): string;
@@ -210,13 +192,7 @@ Deno.test({
           ["login", "sso", "--device", "--timeout", "60s"],
           env,
           dir,
-          async (page) => {
-            await page.click("button[type=submit]");
-            await page.waitForSelector("#username");
-            await page.fill("#username", "alice");
-            await page.fill("input[name=password]", "alice-dev-password-4e7a19");
-            await page.click("button[type=submit]");
-          },
+          deviceSignInAs({ username: "alice", password: "alice-dev-password-4e7a19" }),
         );
         assertEquals(await login.status, 0, login.stderr());
         const r = await box.run(["request", "/whoami", "-e", "sso"], { cwd: dir, env });

@@ -10,7 +10,7 @@ import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { NEEDS_CHROMIUM } from "../helpers/browser.ts";
 import { ignoreUnless, POSIX_MODES, SH, SH_SCRIPTS } from "../helpers/components.ts";
-import { signInWithoutTerminal } from "../helpers/background.ts";
+import { deviceSignInAs, signInWithoutTerminal } from "../helpers/background.ts";
 import { fileNameFor } from "../../src/sso/store.ts";
 
 function config(idp: DevIdp): string {
@@ -285,13 +285,7 @@ type = "sso"
       ["login", "sso", "--device", "--timeout", "60s"],
       box.env,
       box.home,
-      async (page) => {
-        await page.click("button[type=submit], input[type=submit]");
-        await page.waitForSelector("#username");
-        await page.fill("#username", idp.users.alice.username);
-        await page.fill("input[name=password]", idp.users.alice.password);
-        await page.click("button[type=submit]");
-      },
+      deviceSignInAs(idp.users.alice),
     );
     assertEquals(await login.status, 0, login.stderr());
 

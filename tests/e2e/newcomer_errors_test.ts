@@ -10,7 +10,7 @@ import { devSandbox, serviceEnv } from "../helpers/dev_world.ts";
 import { serve } from "../helpers/servers.ts";
 import { ignoreUnless } from "../helpers/components.ts";
 import { NEEDS_CHROMIUM } from "../helpers/browser.ts";
-import { signInWithoutTerminal } from "../helpers/background.ts";
+import { deviceSignInAs, signInWithoutTerminal } from "../helpers/background.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 /** One `lmi: error:` line and one `hint:` line, nothing else, and the exit code. */
@@ -191,13 +191,7 @@ client_id = "${idp.clients.public.id}"
       ["login", "sso", "--device", "--timeout", "60s"],
       box.env,
       box.home,
-      async (page) => {
-        await page.click("button[type=submit], input[type=submit]");
-        await page.waitForSelector("#username");
-        await page.fill("#username", idp.users.alice.username);
-        await page.fill("input[name=password]", idp.users.alice.password);
-        await page.click("button[type=submit]");
-      },
+      deviceSignInAs(idp.users.alice),
     );
     assertEquals(await login.status, 0, login.stderr());
     assertMatch(login.stderr(), /Signed in to .* as alice@example\.com/);

@@ -11,42 +11,16 @@
  */
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { ignoreUnless, type Needs, POSIX } from "../helpers/components.ts";
+import { ignoreUnless, POSIX } from "../helpers/components.ts";
+import { freePorts } from "../helpers/ports.ts";
 import { NEEDS_CHROMIUM } from "../helpers/browser.ts";
-import { signInWithoutTerminal } from "../helpers/background.ts";
+import { deviceSignInAs, signInWithoutTerminal } from "../helpers/background.ts";
 import { sandbox } from "../helpers/cli.ts";
 import { expandHome, parseTutorial, type TutorialStep } from "../helpers/tutorial.ts";
 import { REPO } from "../../scripts/run_lmi.ts";
 import { devIdpUsers } from "../../scripts/dev_idp/users.ts";
-import denoJson from "../../deno.json" with { type: "json" };
-
-/** `deno task dev-idp`, the development IdP on its own (DESIGN.md, Layout). */
-const NEEDS_DEV_IDP: Needs = {
-  probe: () =>
-    "dev-idp" in denoJson.tasks
-      ? undefined
-      : "deno.json has no dev-idp task yet (issue 17: this test runs once it lands)",
-};
 
 const readme = await Deno.readTextFile(join(REPO, "README.md"));
-
-/** Two free loopback ports in a row: the IdP's (`--port N`) and its API's (N + 1). */
-function freePortPair(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (first.addr as Deno.NetAddr).port;
-    try {
-      if (port >= 65535) continue;
-      Deno.listen({ hostname: "127.0.0.1", port: port + 1 }).close();
-      return port;
-    } catch {
-      // N + 1 is taken: another pair
-    } finally {
-      first.close();
-    }
-  }
-  throw new Error("no two free ports in a row on 127.0.0.1");
-}
 
 /** The development IdP as `deno task dev-idp` runs it, its output kept for failure messages. */
 function startDevIdpTask(args: string[], env: Record<string, string>) {
@@ -111,15 +85,15 @@ function describe(step: TutorialStep): string {
 }
 
 Deno.test({
-  name: "README tutorial: every command exits as the README says (needs deno task dev-idp)",
-  ignore: ignoreUnless("README tutorial", NEEDS_DEV_IDP, NEEDS_CHROMIUM),
+  name: "README tutorial: every command exits as the README says",
+  ignore: ignoreUnless("README tutorial", NEEDS_CHROMIUM),
   fn: async (t) => {
     const steps = parseTutorial(readme);
     // LMI_TRUSTED_PATHS empty: the tutorial's lmi.toml is trusted only by `lmi trust`.
     // LMI_KEYRING=file: the session in a file of the private home, never the machine's keychain.
     await using box = await sandbox({ LMI_TRUSTED_PATHS: "", LMI_KEYRING: "file" });
     const { alice } = devIdpUsers();
-    const port = freePortPair();
+    const port = freePorts();
     let idp: ReturnType<typeof startDevIdpTask> | undefined;
     let configDir: string | undefined;
     let cwd = box.home;
@@ -144,14 +118,12 @@ Deno.test({
             cwd = expandHome(step.dir, box.home);
             assertEquals(cwd, configDir, "the tutorial goes where the IdP wrote the config");
           } else if (step.args[0] === "login" && step.args.includes("--device")) {
-            const login = await signInWithoutTerminal(step.args, box.env, cwd, async (page) => {
-              // The verification page (its code filled in from the complete URL), then the login.
-              await page.click("button[type=submit], input[type=submit]");
-              await page.waitForSelector("#username");
-              await page.fill("#username", alice.username);
-              await page.fill("input[name=password]", alice.password);
-              await page.click("button[type=submit]");
-            });
+            const login = await signInWithoutTerminal(
+              step.args,
+              box.env,
+              cwd,
+              deviceSignInAs(alice),
+            );
             assertEquals(await login.status, step.exit, login.stderr());
           } else {
             const r = await box.run(step.args, { cwd });

@@ -112,3 +112,19 @@ export async function signInWithoutTerminal(
     await browser.close();
   }
 }
+
+/**
+ * `complete` for {@link signInWithoutTerminal} with `lmi login sso --device` at the dev IdP: the
+ * verification page (its code filled in from the complete URL), then the login form as `user`.
+ */
+export function deviceSignInAs(
+  user: { username: string; password: string },
+): (page: BrowserPage) => Promise<void> {
+  return async (page) => {
+    await page.click("button[type=submit], input[type=submit]");
+    await page.waitForSelector("#username");
+    await page.fill("#username", user.username);
+    await page.fill("input[name=password]", user.password);
+    await page.click("button[type=submit]");
+  };
+}

@@ -37,6 +37,22 @@ export const IDP = {
   ssoNoRevocationIssuer: "https://sso-norevoke.example",
 };
 
+/**
+ * An `[sso]` table at the fake SSO IdP `issuer` (with `extra` lines in it) and an env `app` of
+ * type sso calling the fake API.
+ */
+export function ssoAppConfig(issuer: string = IDP.ssoIssuer, extra = ""): string {
+  return `[sso]
+issuer = "${issuer}"
+client_id = "lmi"
+${extra}
+[envs.app]
+base_url = "${IDP.apiUrl}"
+[envs.app.auth]
+type = "sso"
+`;
+}
+
 /** A client_credentials env `NAME` at the fake IdP, calling the fake API. */
 export function serviceEnv(name: string): string {
   return `[envs.${name}]
@@ -105,6 +121,8 @@ export async function world(toml: string): Promise<World> {
       // The world's lmi.toml is the test's own: trusted as a user's project folder is.
       LMI_TRUSTED_PATHS: dir,
       LMI_KEYRING: "file",
+      // Plain text even when a test makes stderr a terminal (as the subprocess tests have it).
+      NO_COLOR: "1",
       SVC_SECRET: IDP.secret,
     },
     tokenRequests: 0,

@@ -266,17 +266,17 @@ Deno.test("lmi init checks what the IdP offers", async (t) => {
     assertStringIncludes(r.stderr, "hint: pick a type it offers: --type client_credentials\n");
   });
 
-  await t.step("not a discovery document: exit 4 with the URLs tried", async () => {
+  await t.step("not a discovery document: exit 3 with the URLs tried", async () => {
     const issuer = "https://web.example/app";
     const r = await refused(
       issuer,
       "sso",
-      4,
-      `no discovery document for ${issuer}: tried ` +
-        `${issuer}/.well-known/openid-configuration (HTTP 404), ` +
-        "https://web.example/.well-known/oauth-authorization-server/app (HTTP 404)\n",
+      3,
+      `no discovery document at the issuer ${issuer}: ` +
+        `${issuer}/.well-known/openid-configuration answered HTTP 404, ` +
+        "https://web.example/.well-known/oauth-authorization-server/app answered HTTP 404\n",
     );
-    assertStringIncludes(r.stderr, "hint: check the issuer URL");
+    assertStringIncludes(r.stderr, "hint: check --issuer: the IdP's settings name it");
     w.answers.set(
       `${issuer}/.well-known/openid-configuration`,
       () => new Response("<html>welcome</html>", { headers: { "content-type": "text/html" } }),
@@ -284,9 +284,9 @@ Deno.test("lmi init checks what the IdP offers", async (t) => {
     await refused(
       issuer,
       "sso",
-      4,
-      `no discovery document for ${issuer}: tried ${issuer}/.well-known/openid-configuration ` +
-        "(HTTP 200)\n",
+      3,
+      `no discovery document at the issuer ${issuer}: ` +
+        `${issuer}/.well-known/openid-configuration answered HTTP 200 with an HTML page, `,
     );
   });
 
@@ -296,10 +296,10 @@ Deno.test("lmi init checks what the IdP offers", async (t) => {
     const r = await refused(
       issuer,
       "sso",
-      4,
-      `the discovery document of ${issuer} names another issuer: "https://real.example"`,
+      3,
+      `the IdP at ${issuer} says its issuer is "https://real.example", not "${issuer}"`,
     );
-    assertStringIncludes(r.stderr, "use that");
+    assertStringIncludes(r.stderr, 'hint: use "https://real.example", the issuer the IdP names');
   });
 
   await t.step("unreachable: exit 5", async () => {

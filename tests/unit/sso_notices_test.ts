@@ -5,25 +5,13 @@
  * and why a sign-in switched to the device flow.
  */
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
-import { IDP, ok, world } from "../helpers/in_process.ts";
+import { IDP, ok, ssoAppConfig, world } from "../helpers/in_process.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
 import { dataDir } from "../../src/config/paths.ts";
 import { fileStore } from "../../src/sso/store.ts";
 import { saveSession, SESSION_VERSION } from "../../src/sso/session.ts";
 import { join } from "../../src/util/path.ts";
 import { ignoreUnless, LINUX, POSIX_MODES } from "../helpers/components.ts";
-
-function config(issuer = IDP.ssoIssuer, sso = ""): string {
-  return `[sso]
-issuer = "${issuer}"
-client_id = "lmi"
-${sso}
-[envs.app]
-base_url = "${IDP.apiUrl}"
-[envs.app.auth]
-type = "sso"
-`;
-}
 
 /** Store a session at `issuer` for alice, its token valid until 01:00 (the fake clock: 00:00). */
 async function signedIn(
@@ -46,7 +34,7 @@ async function signedIn(
 }
 
 Deno.test("the file store: said once per user, and by auth status with its reason", async (t) => {
-  await using w = await world(config());
+  await using w = await world(ssoAppConfig());
   delete w.env.LMI_KEYRING;
   w.env.CI = "true";
   const data = dataDir(fakeDeps({ env: w.env }))!;
@@ -112,7 +100,9 @@ Deno.test("the file store: said once per user, and by auth status with its reaso
 });
 
 Deno.test("a refresh: scopes not granted are named, --min-ttl past the lifetime warns", async (t) => {
-  await using w = await world(config(IDP.ssoIssuer, 'scopes = ["openid", "email", "groups"]'));
+  await using w = await world(
+    ssoAppConfig(IDP.ssoIssuer, 'scopes = ["openid", "email", "groups"]'),
+  );
   const expired = { expires_at: "2025-12-31T23:00:00.000Z" };
 
   await t.step("a refresh whose scope lacks one the session had: a warning", async () => {
@@ -176,7 +166,7 @@ Deno.test({
   name: NO_DISPLAY,
   ignore: ignoreUnless(NO_DISPLAY, { os: LINUX, why: "the DISPLAY rule is Linux's" }),
   fn: async (t) => {
-    await using w = await world(config(IDP.ssoDeviceIssuer));
+    await using w = await world(ssoAppConfig(IDP.ssoDeviceIssuer));
     w.terminal = true;
     await t.step("no display: the device flow, and why", async () => {
       const r = await w.lmi("login", "sso", "--timeout", "1s");
@@ -196,7 +186,7 @@ Deno.test({
       delete w.env.SSH_CONNECTION;
     });
     await t.step("an IdP without the device flow: the URL to open, and why", async () => {
-      await w.writeConfig(config(IDP.ssoIssuer));
+      await w.writeConfig(ssoAppConfig(IDP.ssoIssuer));
       const r = await w.lmi("login", "sso", "--timeout", "1s");
       assertEquals(r.code, 4, r.stderr);
       assertEquals(

@@ -5,19 +5,7 @@
  * nobody completed names the redirect URI and what an IdP matching it exactly needs).
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { IDP, world } from "../helpers/in_process.ts";
-
-function config(sso: string, issuer = IDP.ssoIssuer): string {
-  return `[sso]
-issuer = "${issuer}"
-client_id = "lmi"
-${sso}
-[envs.app]
-base_url = "${IDP.apiUrl}"
-[envs.app.auth]
-type = "sso"
-`;
-}
+import { IDP, ssoAppConfig, world } from "../helpers/in_process.ts";
 
 /** The authorization URL `lmi login sso --no-browser` printed (it then timed out: exit 4). */
 function printedUrl(stderr: string): URL {
@@ -29,9 +17,9 @@ function printedUrl(stderr: string): URL {
 const LOGIN = ["login", "sso", "--no-browser", "--timeout", "1s"];
 
 Deno.test("the authorization request: prompt=consent for offline access, [sso] prompt", async (t) => {
-  await using w = await world(config(""));
+  await using w = await world(ssoAppConfig());
   const prompt = async (sso: string) => {
-    await w.writeConfig(config(sso));
+    await w.writeConfig(ssoAppConfig(IDP.ssoIssuer, sso));
     const r = await w.lmi(...LOGIN);
     assertEquals(r.code, 4, r.stderr);
     const url = printedUrl(r.stderr);
@@ -61,7 +49,7 @@ Deno.test("the authorization request: prompt=consent for offline access, [sso] p
     "env show: the prompt an sso env signs in with, and where it came from",
     async () => {
       const shown = async (sso: string) => {
-        await w.writeConfig(config(sso));
+        await w.writeConfig(ssoAppConfig(IDP.ssoIssuer, sso));
         return JSON.parse((await w.lmi("env", "show", "app", "--json")).stdout)
           .values["sso.prompt"];
       };
@@ -76,7 +64,7 @@ Deno.test("the authorization request: prompt=consent for offline access, [sso] p
 });
 
 Deno.test("sign-in hints fit the IdP", async (t) => {
-  await using w = await world(config(""));
+  await using w = await world(ssoAppConfig());
 
   await t.step(
     "a sign-in nobody completes names the redirect URI and what exact-match IdPs need",
@@ -114,7 +102,7 @@ Deno.test("sign-in hints fit the IdP", async (t) => {
     assert(!r.stderr.includes("--device"), r.stderr);
   });
 
-  await w.writeConfig(config("", IDP.ssoDeviceIssuer));
+  await w.writeConfig(ssoAppConfig(IDP.ssoDeviceIssuer));
   await t.step("an IdP with the device flow: the hints offer --device", async () => {
     const timedOut = await w.lmi(...LOGIN);
     assertMatch(timedOut.stderr, /hint: .*--device/);
@@ -127,7 +115,7 @@ Deno.test("sign-in hints fit the IdP", async (t) => {
 });
 
 Deno.test("Ctrl-C while waiting for the sign-in: the progress line ends, exit 130", async () => {
-  await using w = await world(config(""));
+  await using w = await world(ssoAppConfig());
   w.terminal = true;
   const run = w.lmi("login", "sso", "--no-browser", "--timeout", "3s");
   // The animated line is drawn each second.
