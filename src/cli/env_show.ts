@@ -183,7 +183,7 @@ export function trustText(trust: TrustBasis): string {
     case "trusted path":
       return `below ${trust.folder}, in LMI_TRUSTED_PATHS`;
     case "recorded":
-      return `trusted with lmi trust at ${trust.at}`;
+      return `trusted at ${trust.at} (lmi trust, or written by lmi init)`;
   }
 }
 

@@ -48,12 +48,16 @@ export interface InitOptions {
   type?: InitType;
   /** The new env's name (`--env`). */
   env?: string;
+  /** The env's `base_url` (`--base-url`); left commented out without it. */
+  baseUrl?: string;
 }
 
 /** The env name when none is given. */
 export const DEFAULT_ENV = "dev";
 
-const USAGE = `lmi init --issuer URL --client-id ID --type ${INIT_TYPES.join("|")} [--env NAME]`;
+const USAGE = `lmi init --issuer URL --client-id ID --type ${
+  INIT_TYPES.join("|")
+} [--base-url URL] [--env NAME]`;
 
 /** Control characters, which no client id holds. */
 // deno-lint-ignore no-control-regex
@@ -110,6 +114,15 @@ export function parseOptions(
       });
     }
     options.type = known;
+  }
+  const baseUrl = flags["base-url"];
+  if (baseUrl !== undefined) {
+    if (!isHttpUrl(baseUrl) || URL.parse(baseUrl)!.username !== "") {
+      throw new UsageError("BAD_FLAG_VALUE", `--base-url: not an http(s) URL: ${q(baseUrl)}`, {
+        hint: "give the API's URL, e.g. --base-url https://api.example.com",
+      });
+    }
+    options.baseUrl = baseUrl;
   }
   if (globals.env !== undefined) {
     if (!ENV_NAME.test(globals.env)) {
@@ -362,6 +375,7 @@ export async function run(options: InitOptions, ctx: CommandContext): Promise<nu
     clientId,
     clientAuth: auth.choice,
     ...(sso ? { sso } : {}),
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     newFile: target.existing === undefined,
   };
   const part = initToml(plan);

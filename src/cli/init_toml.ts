@@ -19,6 +19,8 @@ export interface InitPlan {
   clientAuth: ClientAuthChoice;
   /** For `sso`: the `[sso]` table to write, when the file has none yet. */
   sso?: { scopes: string[] };
+  /** The env's `base_url`; written commented out (to fill in) when not given. */
+  baseUrl?: string;
   /** A file of its own (a header and `default_env`), not tables appended to one. */
   newFile: boolean;
 }
@@ -201,7 +203,9 @@ export function initToml(plan: InitPlan): string {
   if (plan.sso) blocks.push(ssoTable(plan, plan.sso.scopes));
   blocks.push([
     `[envs.${plan.env}]`,
-    offKv("base_url", "https://api.example.com", "the API lmi request and lmi exec call"),
+    plan.baseUrl
+      ? kv("base_url", plan.baseUrl, "the API lmi request and lmi exec call")
+      : offKv("base_url", "https://api.example.com", "the API lmi request and lmi exec call"),
   ]);
   blocks.push(authTable(plan));
   const text = blocks.map((b) => b.join("\n")).join("\n\n") + "\n";

@@ -160,12 +160,24 @@ export async function run(options: RequestOptions, ctx: CommandContext): Promise
       }`,
       {
         hint: response.status === 401 || response.status === 403
-          ? "the API refused the token: check the env's scopes and audience (lmi env show)"
+          ? env.auth.type === "none"
+            ? `env ${JSON.stringify(env.name)} sends no token (auth type "none")`
+            : tokenSent(url, env.baseUrl)
+            ? "the API refused the token: check the env's scopes and audience (lmi env show)"
+            : `lmi sent no token: it sends env ${JSON.stringify(env.name)}'s token only to its ` +
+              `base_url's origin${
+                env.baseUrl ? ` (${new URL(env.baseUrl).origin})` : " (none set)"
+              }`
           : "the body is on stdout",
       },
     );
   }
   return 0;
+}
+
+/** Whether the request to `url` carried the env's token (base_url's origin only). */
+function tokenSent(url: string, baseUrl: string | undefined): boolean {
+  return baseUrl !== undefined && URL.parse(url)?.origin === URL.parse(baseUrl)?.origin;
 }
 
 /** How much of an error body lmi keeps for the message on stderr (the rest goes to stdout only). */

@@ -225,13 +225,18 @@ export const INIT_OPTIONS = {
     arg: "TYPE",
     desc: "client_credentials | password | sso | token_exchange | jwt_bearer",
   },
+  "base-url": {
+    type: "string",
+    arg: "URL",
+    desc: "the API the env's token is for (lmi request PATH goes there)",
+  },
 } as const satisfies Options;
 
 export const COMMANDS: CommandSpec[] = [
   command({
     path: ["init"],
     summary: "write a starter lmi.toml from the IdP's discovery document",
-    usage: "lmi init [--issuer URL] [--client-id ID] [--type TYPE] [--env NAME]",
+    usage: "lmi init [--issuer URL] [--client-id ID] [--type TYPE] [--base-url URL] [--env NAME]",
     description:
       "Reads the issuer's discovery document, checks that the IdP offers the grant and a client\n" +
       "authentication lmi can use, and writes the env named by --env (default: dev) to ./lmi.toml\n" +

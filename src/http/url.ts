@@ -40,7 +40,8 @@ export function resolveTarget(
       "NO_BASE_URL",
       `env ${q(envName)} has no base_url, so ${q(target)} cannot be resolved`,
       {
-        hint: `set base_url in [envs.${envName}] (or LMI_BASE_URL), or give a full URL`,
+        hint: `set base_url in [envs.${envName}] (LMI_BASE_URL for an env defined by LMI_* ` +
+          "variables): lmi sends an env's token only to its base_url's origin",
       },
     );
   }

@@ -39,6 +39,8 @@ export interface ServerInfo {
   jwks_uri?: string;
   revocation_endpoint?: string;
   device_authorization_endpoint?: string;
+  /** The scopes the metadata says the IdP supports (RFC 8414; it may leave some out). */
+  scopes_supported?: string[];
 }
 
 export interface Connection {
@@ -132,6 +134,10 @@ export async function resolveServer(
   const info: ServerInfo = { issuer: metadata.issuer, token_endpoint: metadata.token_endpoint };
   if (metadata.jwks_uri && auth.issuer) info.jwks_uri = metadata.jwks_uri;
   if (metadata.revocation_endpoint) info.revocation_endpoint = metadata.revocation_endpoint;
+  const scopes = (metadata as { scopes_supported?: unknown }).scopes_supported;
+  if (Array.isArray(scopes) && scopes.every((s) => typeof s === "string")) {
+    info.scopes_supported = scopes;
+  }
   if (metadata.device_authorization_endpoint) {
     info.device_authorization_endpoint = metadata.device_authorization_endpoint;
   }

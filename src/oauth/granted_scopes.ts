@@ -32,6 +32,25 @@ export function ungrantedScopes(requested: readonly string[], response: GrantedP
   return [...new Set(requested)].filter((s) => !granted.has(s));
 }
 
+/**
+ * The requested scopes the IdP does not list in its metadata's `scopes_supported`, when its token
+ * response did not say what it granted (then {@link ungrantedScopes} cannot tell): a typo'd scope
+ * there is otherwise silent. RFC 8414 lets an IdP leave scopes out of the list, so this is a
+ * warning for a name to check, never a refusal; the OpenID Connect scopes and `offline_access`
+ * are not judged.
+ */
+export function unlistedScopes(
+  requested: readonly string[],
+  response: GrantedParts,
+  supported: readonly string[] | undefined,
+): string[] {
+  if (!supported || (response.scope ?? "").trim() !== "") return [];
+  const listed = new Set(supported);
+  return [...new Set(requested)].filter((s) =>
+    !listed.has(s) && !OIDC_SCOPES.includes(s) && s !== "offline_access"
+  );
+}
+
 /** The scopes of OpenID Connect Core 1.0 §5.4 that an ID token stands for. */
 const OIDC_SCOPES = ["openid", "profile", "email", "address", "phone"];
 
@@ -53,4 +72,23 @@ export function ungrantedScopesWarning(
     missing.length > 1 ? "s" : ""
   } ${names} for ${forWhat} ` +
     `(requested ${q(requested.join(" "))}, granted ${q(safeText(response.scope ?? "", 200))})`;
+}
+
+/**
+ * The warning for requested scopes the IdP does not list ({@link unlistedScopes}), or undefined:
+ * `the IdP does not list the scope "api.raed" (env "dev") among those it supports, and did not
+ * say which it granted: check the name (it lists "api.read", "api.write")`.
+ */
+export function unlistedScopesWarning(
+  requested: readonly string[],
+  response: GrantedParts,
+  supported: readonly string[] | undefined,
+  forWhat: string,
+): string | undefined {
+  const missing = unlistedScopes(requested, response, supported);
+  if (missing.length === 0) return undefined;
+  const names = missing.map((s) => q(safeText(s, 100))).join(", ");
+  const lists = safeText(supported!.map((s) => q(s)).join(", "), 200);
+  return `the IdP does not list the scope${missing.length > 1 ? "s" : ""} ${names} (${forWhat}) ` +
+    `among those it supports, and did not say which it granted: check the name (it lists ${lists})`;
 }

@@ -30,7 +30,7 @@ import {
 } from "./quick.ts";
 import type { ClientAuthFactory, Connection, Server } from "../oauth/client.ts";
 import type { TokenResponse } from "../oauth/grants.ts";
-import { ungrantedScopesWarning } from "../oauth/granted_scopes.ts";
+import { ungrantedScopesWarning, unlistedScopesWarning } from "../oauth/granted_scopes.ts";
 import { lazyImport } from "../util/lazy.ts";
 
 export interface ServiceContext {
@@ -528,6 +528,13 @@ class Flow {
       `env ${q(this.env.name)}`,
     );
     if (ungranted) log.warn(ungranted);
+    const unlisted = unlistedScopesWarning(
+      this.env.auth.scopes,
+      response,
+      this.#server ? (await this.#server).info.scopes_supported : undefined,
+      `env ${q(this.env.name)}`,
+    );
+    if (unlisted) log.warn(unlisted);
     const refreshToken = response.refresh_token ?? previousRefreshToken;
     if (refreshToken !== undefined) token.refreshToken = refreshToken;
     if (this.dpopKey) {

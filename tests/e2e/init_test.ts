@@ -31,6 +31,8 @@ Deno.test("lmi init against the dev IdP: a config that works without lmi trust",
         idp.clients.basic.id,
         "--type",
         "client_credentials",
+        "--base-url",
+        idp.apiUrl,
         "--env",
         "dev",
       ]);
@@ -54,6 +56,12 @@ Deno.test("lmi init against the dev IdP: a config that works without lmi trust",
       assertMatch(token.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/);
       const status = await run(["auth", "status", "--env", "dev"]);
       assertEquals(status.code, 0, status.stderr);
+      // --base-url: lmi request PATH goes to the API, with the token.
+      const api = await run(["request", "/whoami", "--env", "dev"], {
+        LMI_DEV_CLIENT_SECRET: idp.clients.basic.secret,
+      });
+      assertEquals(api.code, 0, api.stderr);
+      assertMatch(api.stdout, /"client_id":"svc-basic"/);
     },
   );
 

@@ -172,6 +172,16 @@ Deno.test("scopes the IdP did not grant: a warning when the token is obtained", 
     const r = await box.run(["auth", "token", "--force"]);
     assertEquals([r.code, r.stderr], [0, ""]);
   });
+  await t.step("the only scope typo'd: the IdP says nothing, its metadata does", async () => {
+    // oidc-provider leaves `scope` out when it grants none of the requested scopes.
+    await box.writeConfig(config(idp, idp.issuer, 'scopes = ["api.raed"]'));
+    const r = await box.run(["auth", "token", "--force"]);
+    assertEquals(r.code, 0, r.stderr);
+    assertMatch(
+      r.stderr,
+      /^lmi: warning: the IdP does not list the scope "api\.raed" \(env "dev"\) among those it supports, and did not say which it granted: check the name \(it lists .*"api\.read"/,
+    );
+  });
 });
 
 // oidc-provider answers a sign-in with `scope: ""` (its access token is for the API resource, the

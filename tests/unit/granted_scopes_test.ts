@@ -1,6 +1,11 @@
 /** Which requested scopes a token response did not grant (src/oauth/granted_scopes.ts). */
 import { assertEquals } from "../helpers/assert.ts";
-import { ungrantedScopes, ungrantedScopesWarning } from "../../src/oauth/granted_scopes.ts";
+import {
+  ungrantedScopes,
+  ungrantedScopesWarning,
+  unlistedScopes,
+  unlistedScopesWarning,
+} from "../../src/oauth/granted_scopes.ts";
 
 Deno.test("scopes not granted", async (t) => {
   const asked = ["api.read", "api.wirte"];
@@ -45,6 +50,28 @@ Deno.test("scopes not granted", async (t) => {
     assertEquals(
       ungrantedScopesWarning(["a"], { scope: "b\x1b[31m" }, 'env "x"'),
       'the IdP did not grant the scope "a" for env "x" (requested "a", granted "b")',
+    );
+  });
+});
+
+Deno.test("scopes the IdP does not list, when its answer says nothing", async (t) => {
+  const supported = ["openid", "api.read", "api.write"];
+  await t.step("a requested scope missing from scopes_supported: named", () => {
+    assertEquals(unlistedScopes(["api.raed"], {}, supported), ["api.raed"]);
+    assertEquals(unlistedScopes(["api.raed"], { scope: "" }, supported), ["api.raed"]);
+  });
+  await t.step("a response that says what it granted: the other rule decides", () => {
+    assertEquals(unlistedScopes(["api.raed"], { scope: "api.read" }, supported), []);
+  });
+  await t.step("no list, or OIDC scopes and offline_access: nothing", () => {
+    assertEquals(unlistedScopes(["api.raed"], {}, undefined), []);
+    assertEquals(unlistedScopes(["profile", "offline_access", "api.read"], {}, supported), []);
+  });
+  await t.step("the warning", () => {
+    assertEquals(
+      unlistedScopesWarning(["api.raed"], {}, supported, 'env "dev"'),
+      'the IdP does not list the scope "api.raed" (env "dev") among those it supports, and did ' +
+        'not say which it granted: check the name (it lists "openid", "api.read", "api.write")',
     );
   });
 });
