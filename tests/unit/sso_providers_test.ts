@@ -182,6 +182,23 @@ Deno.test("two providers: one session each, hints naming the provider, status, l
       /not interactive[^\n]*\nhint: run lmi login sso lab --device \(or --no-browser\)/,
     );
   });
+  await t.step("lmi login on an env of lab is lab's sign-in", async () => {
+    const r = await w.lmi("login", "-e", "labapp");
+    assertEquals(r.code, 4, r.stderr);
+    assertMatch(r.stderr, /\nhint: run lmi login sso lab --device \(or --no-browser\)/);
+  });
+  await t.step("in a terminal, the offer to sign in names the provider", async () => {
+    w.terminal = true;
+    w.typed.push("n");
+    const r = await w.lmi("auth", "token", "-e", "labapp");
+    w.terminal = false;
+    assertEquals(r.code, 4, r.stderr);
+    assertEquals(
+      r.stderr,
+      `Your SSO session at lab (${LAB}) has expired or is missing. Sign in again now? [Y/n] \n` +
+        "lmi: error: session expired: run `lmi login sso lab`\nhint: sign in with lmi login sso lab\n",
+    );
+  });
   await t.step("a provider the config does not have: exit 3, the providers listed", async () => {
     assertEquals(
       await w.lmi("login", "sso", "lba", "--device"),
