@@ -81,7 +81,10 @@ function minTtlMs(value: string | number | undefined): number | undefined {
 
 /**
  * Create a client for an env, resolved like the `lmi` program does (config lookup, `.env`
- * files, `LMI_*` variables).
+ * files, `LMI_*` variables). An env of `type = "sso"` (or with `requires_sso`) uses the session
+ * of its SSO provider (`sso = "<name>"`, default `[sso]`); the library never signs anyone in:
+ * without a session it throws an {@link AuthError} whose hint is the command to run
+ * (`lmi login sso <name>`).
  *
  * @example
  * ```ts

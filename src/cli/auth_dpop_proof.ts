@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ssoTable } from "../config/sso.ts";
 import { ConfigError, q, UsageError } from "../errors.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
@@ -40,7 +41,7 @@ export async function run(options: DpopProofOptions, ctx: CommandContext): Promi
   if (!env.auth.dpop && !ssoDpop) {
     throw new ConfigError("DPOP_OFF", `env ${q(env.name)} does not use DPoP`, {
       hint: env.auth.type === "sso"
-        ? "set dpop = true in [sso]"
+        ? `set dpop = true in ${ssoTable(env.ssoProvider)}`
         : `set dpop = true in [envs.${env.name}.auth]`,
     });
   }

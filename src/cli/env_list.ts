@@ -1,13 +1,23 @@
 /**
- * `lmi env list [--json]`: environments, their auth type and token state.
+ * `lmi env list [--json]`: environments, their auth type and token state; with --json also the
+ * config's SSO providers (`sso_providers`: name, issuer, client id), which the shell completions
+ * read for `lmi login sso NAME`.
  *
  * @module
  */
 import { whereLooked } from "../config/no_config.ts";
 import { listEnvNames, resolveNamedEnv, selectEnvName } from "../config/resolve.ts";
 import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
+import { ssoProviderNames } from "../config/sso.ts";
 import { configFor, writeJson } from "./common.ts";
 import type { CommandContext, NoOptions } from "./spec.ts";
+
+/** An SSO provider as `env list --json` lists it (read from the file: nothing is checked). */
+interface ProviderRow {
+  name: string;
+  issuer: string | null;
+  client_id: string | null;
+}
 
 interface Row {
   name: string;
@@ -36,7 +46,13 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
     });
   }
   if (ctx.globals.json) {
-    await writeJson(ctx, { config: config.path ?? null, envs: rows });
+    const providers = ssoProviderNames(config).map((name): ProviderRow => ({
+      name,
+      issuer: config.file.sso?.[name]?.issuer ?? null,
+      client_id: config.file.sso?.[name]?.client_id ?? null,
+    }));
+    // sso_providers last: the completion scripts find each list by its first and last line.
+    await writeJson(ctx, { config: config.path ?? null, envs: rows, sso_providers: providers });
     return 0;
   }
   if (rows.length === 0) {

@@ -34,6 +34,8 @@ export function describeEnv(env: ResolvedEnv): Entry[] {
     { key: "name", value: env.name, source: src("name") },
     { key: "base_url", value: env.baseUrl ?? null, source: src("base_url") },
     { key: "requires_sso", value: env.requiresSso, source: src("requires_sso") },
+    // The SSO provider its sso auth and requires_sso use: `sso = "<name>"`, else "default".
+    { key: "sso", value: env.ssoProvider, source: src("sso") },
     { key: "timeout", value: formatDuration(env.timeoutMs), source: src("timeout") },
     { key: "retries", value: env.retries, source: src("retries") },
     { key: "headers", value: env.headers, source: src("headers") },

@@ -12,7 +12,7 @@
  * @module
  */
 import { findConfig, parseConfigText } from "../config/load.ts";
-import { DEFAULT_SSO_SCOPES } from "../config/sso.ts";
+import { DEFAULT_PROVIDER, DEFAULT_SSO_SCOPES } from "../config/sso.ts";
 import { ENV_NAME, ENV_NAME_HINT } from "../config/schema.ts";
 import { canonicalPath } from "../config/trust.ts";
 import { ConfigError, FailedError, q, UsageError } from "../errors.ts";
@@ -219,7 +219,7 @@ function ssoPart(
   metadata: IdpMetadata,
   clientId: string,
 ): InitPlan["sso"] {
-  const have = target.existing?.file.sso;
+  const have = target.existing?.file.sso?.[DEFAULT_PROVIDER];
   if (!have) return { scopes: ssoScopes(metadata) };
   if (have.issuer && sameIssuer(have.issuer, metadata.issuer) && have.client_id === clientId) {
     return undefined;

@@ -5,7 +5,7 @@
  * @module
  */
 import { q } from "../errors.ts";
-import { ssoNotConfigured } from "../config/sso.ts";
+import { ssoLabel, ssoNotConfigured } from "../config/sso.ts";
 import { acquireToken } from "../tokens/acquire.ts";
 import { envFor } from "./common.ts";
 import type { CommandContext, NoOptions } from "./spec.ts";
@@ -15,7 +15,7 @@ export { noOptions as parseOptions } from "./spec.ts";
 export async function run(_options: NoOptions, ctx: CommandContext): Promise<number> {
   const { env } = await envFor(ctx);
   if (env.auth.type === "sso") {
-    if (!env.sso) throw ssoNotConfigured(env.configPath, env.name);
+    if (!env.sso) throw ssoNotConfigured(env.configPath, env.name, env.ssoProvider);
     const { signIn } = await import("../sso/sign_in.ts");
     const session = await signIn(env.sso, ctx, {
       device: false,
@@ -23,7 +23,7 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
       timeoutMs: 5 * 60_000,
     });
     ctx.log.say(
-      `Signed in to ${env.sso.issuer} as ${
+      `Signed in to ${ssoLabel(env.sso)} as ${
         session.user.email ?? session.user.name ?? session.user.sub
       }`,
     );

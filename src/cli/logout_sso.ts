@@ -1,31 +1,63 @@
 /**
- * `lmi logout sso`: revoke the refresh and access tokens at the IdP (RFC 7009) where it offers
- * revocation, then delete the session; what stays valid at the IdP is said. Offline: delete it
- * anyway and say revocation failed.
+ * `lmi logout sso [NAME|--all]`: revoke the provider's refresh and access tokens at its IdP
+ * (RFC 7009) where it offers revocation, then delete the session; what stays valid at the IdP is
+ * said. Offline: delete it anyway and say revocation failed. NAME: the provider (default
+ * "default"); --all: every provider of the config.
  *
  * @module
  */
-import { requireSsoConfig } from "../config/sso.ts";
-import { LmiError } from "../errors.ts";
+import { requireSsoConfig, type SsoConfig, ssoConfigs, ssoLabel } from "../config/sso.ts";
+import { LmiError, UsageError } from "../errors.ts";
 import { deleteSession, loadSession } from "../sso/session.ts";
-import { lockSso, storeFor } from "../sso/sso.ts";
+import { lockSso, type SsoContext, storeFor } from "../sso/sso.ts";
+import type { SecretStore } from "../sso/store.ts";
 import { configFor } from "./common.ts";
 import { sayRevocation } from "./revocation_note.ts";
 import type { Revocation } from "../tokens/revoke.ts";
-import type { CommandContext, NoOptions } from "./spec.ts";
+import type { CommandArgs, CommandContext, Flags, LOGOUT_SSO_OPTIONS } from "./spec.ts";
 
-export { noOptions as parseOptions } from "./spec.ts";
+export interface LogoutSsoOptions {
+  /** The provider named on the command line (none: "default"). */
+  provider?: string;
+  /** Sign out of every provider. */
+  all: boolean;
+}
 
-export async function run(_options: NoOptions, ctx: CommandContext): Promise<number> {
-  const sso = requireSsoConfig(ctx.deps, await configFor(ctx));
+/** The command line → options (no I/O). */
+export function parseOptions(
+  flags: Flags<typeof LOGOUT_SSO_OPTIONS>,
+  { positionals }: Pick<CommandArgs, "positionals">,
+): LogoutSsoOptions {
+  const [provider] = positionals;
+  if (provider !== undefined && flags.all) {
+    throw new UsageError("BAD_ARGUMENTS", "give a provider or --all, not both", {
+      hint: "usage: lmi logout sso [NAME|--all]",
+    });
+  }
+  return provider === undefined ? { all: flags.all } : { provider, all: false };
+}
+
+export async function run(options: LogoutSsoOptions, ctx: CommandContext): Promise<number> {
+  const config = await configFor(ctx);
+  const all = options.all ? ssoConfigs(ctx.deps, config) : [];
+  // Nothing to sign out of, or one provider: the error says how to configure or name one.
+  const providers = all.length > 0
+    ? all
+    : [requireSsoConfig(ctx.deps, config, options.provider, "lmi logout sso")];
   const store = await storeFor(ctx);
-  const lock = await lockSso(ctx, sso.issuer, "signing out");
+  for (const sso of providers) await signOut(sso, store, ctx);
+  return 0;
+}
+
+/** Revoke and delete one provider's session. */
+async function signOut(sso: SsoConfig, store: SecretStore, ctx: SsoContext): Promise<void> {
+  const lock = await lockSso(ctx, sso, "signing out");
   try {
-    const session = await loadSession(store, sso.issuer, ctx.log);
+    const session = await loadSession(store, sso, ctx.log);
     if (!session) {
-      await deleteSession(store, sso.issuer);
-      ctx.log.say(`Not signed in to ${sso.issuer}`);
-      return 0;
+      await deleteSession(store, sso);
+      ctx.log.say(`Not signed in to ${ssoLabel(sso)}`);
+      return;
     }
     try {
       const { ssoConnection } = await import("../sso/oidc.ts");
@@ -49,9 +81,8 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
         : String(err);
       ctx.log.warn(`could not revoke the session at the IdP (${why}); it is deleted here`);
     }
-    await deleteSession(store, sso.issuer);
-    ctx.log.say(`Signed out of ${sso.issuer}`);
-    return 0;
+    await deleteSession(store, sso);
+    ctx.log.say(`Signed out of ${ssoLabel(sso)}`);
   } finally {
     lock?.release();
   }

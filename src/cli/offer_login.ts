@@ -5,17 +5,20 @@
  * @module
  */
 import { AuthError } from "../errors.ts";
+import { DEFAULT_PROVIDER, ssoLabel, ssoLoginCommand } from "../config/sso.ts";
 import type { OfferLogin } from "../sso/sign_in.ts";
 import { isInteractive } from "../sso/sso.ts";
 
 export const offerLoginInTerminal: OfferLogin = async (sso, ctx) => {
   if (!isInteractive(ctx.deps)) return undefined;
-  ctx.log.say("Your SSO session has expired or is missing. Sign in again now? [Y/n] ");
+  const which = sso.name === DEFAULT_PROVIDER ? "" : ` at ${ssoLabel(sso)}`;
+  ctx.log.say(`Your SSO session${which} has expired or is missing. Sign in again now? [Y/n] `);
   await ctx.log.flush();
   const answer = (await ctx.deps.readLine())?.trim().toLowerCase() ?? "n";
   if (answer !== "" && answer !== "y" && answer !== "yes") {
-    throw new AuthError("SSO_REQUIRED", "session expired: run `lmi login sso`", {
-      hint: "sign in with lmi login sso",
+    const login = ssoLoginCommand(sso);
+    throw new AuthError("SSO_REQUIRED", `session expired: run \`${login}\``, {
+      hint: `sign in with ${login}`,
     });
   }
   const { signIn } = await import("../sso/sign_in.ts");

@@ -136,7 +136,7 @@ export const LOGIN_SSO_OPTIONS = {
   port: {
     type: "string",
     arg: "N",
-    desc: "loopback port for the redirect (default [sso].redirect_port, 0 = any)",
+    desc: "loopback port for the redirect (default: redirect_port, 0 = any)",
   },
   timeout: {
     type: "string",
@@ -147,6 +147,10 @@ export const LOGIN_SSO_OPTIONS = {
 
 export const LOGOUT_OPTIONS = {
   all: { type: "boolean", desc: "delete the cached tokens of every env" },
+} as const satisfies Options;
+
+export const LOGOUT_SSO_OPTIONS = {
+  all: { type: "boolean", desc: "sign out of every SSO provider" },
 } as const satisfies Options;
 
 export const AUTH_TOKEN_OPTIONS = {
@@ -258,14 +262,15 @@ export const COMMANDS: CommandSpec[] = [
   }),
   command({
     path: ["login", "sso"],
-    summary: "sign in to the company identity provider ([sso]) in the browser",
-    usage: "lmi login sso [--device] [--no-browser] [--port N] [--timeout DURATION]",
+    summary: "sign in to an SSO identity provider ([sso], [sso.NAME]) in the browser",
+    usage: "lmi login sso [NAME] [--device] [--no-browser] [--port N] [--timeout DURATION]",
     description:
+      'NAME is the provider: [sso.NAME] in the config; without it, "default" ([sso] itself).\n' +
       "Authorization code with PKCE through the browser and a loopback redirect on 127.0.0.1;\n" +
       "--device: the device authorization grant (a code to enter on another device).\n" +
       "Over SSH or without a display, the device flow is used when the IdP offers it.",
     options: LOGIN_SSO_OPTIONS,
-    positionals: { min: 0, max: 0 },
+    positionals: { min: 0, max: 1, names: "NAME" },
     load: () => lazyImport<typeof import("./login_sso.ts")>("./login_sso.ts", import.meta.url),
   }),
   command({
@@ -278,10 +283,12 @@ export const COMMANDS: CommandSpec[] = [
   }),
   command({
     path: ["logout", "sso"],
-    summary: "revoke the SSO session at the IdP and delete it",
-    usage: "lmi logout sso",
-    options: {},
-    positionals: { min: 0, max: 0 },
+    summary: "revoke an SSO provider's session at its IdP and delete it",
+    usage: "lmi logout sso [NAME|--all]",
+    description: 'NAME is the provider ([sso.NAME]; default: "default", [sso] itself);\n' +
+      "--all: every provider in the config.",
+    options: LOGOUT_SSO_OPTIONS,
+    positionals: { min: 0, max: 1, names: "NAME" },
     load: () => lazyImport<typeof import("./logout_sso.ts")>("./logout_sso.ts", import.meta.url),
   }),
   command({
@@ -312,7 +319,7 @@ export const COMMANDS: CommandSpec[] = [
   }),
   command({
     path: ["auth", "status"],
-    summary: "show the SSO session and each env's token state (never a token)",
+    summary: "show the SSO sessions and each env's token state (never a token)",
     usage: "lmi auth status [--env NAME] [--json]",
     description: "With --env: exit 1 when that env has no valid token.",
     options: {},
@@ -342,10 +349,12 @@ export const COMMANDS: CommandSpec[] = [
   }),
   command({
     path: ["completions"],
-    summary: "print a shell completion script (bash, zsh or fish)",
-    usage: "lmi completions bash|zsh|fish",
+    summary: "print a shell completion script (bash, zsh, fish or PowerShell)",
+    usage: "lmi completions bash|zsh|fish|powershell",
     description: "bash: source <(lmi completions bash)   zsh: source <(lmi completions zsh)\n" +
-      "fish: lmi completions fish | source",
+      "fish: lmi completions fish | source\n" +
+      "PowerShell: lmi completions powershell | Out-String | Invoke-Expression\n" +
+      "They complete commands, flags, env names and SSO provider names (from lmi env list --json).",
     options: {},
     positionals: { min: 1, max: 1, names: "SHELL" },
     load: () => lazyImport<typeof import("./completions.ts")>("./completions.ts", import.meta.url),

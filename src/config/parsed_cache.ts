@@ -42,7 +42,7 @@ import { type FileConfig, isFileConfig } from "./schema.ts";
  * The cache's format. Bump it when what `validateConfig` returns for a given file changes shape
  * or meaning without a change of lmi's version (entries of another format are misses).
  */
-export const PARSED_CACHE_FORMAT = 3;
+export const PARSED_CACHE_FORMAT = 4;
 
 /** At most this many config files are remembered (the most recently parsed first). */
 export const MAX_PARSED_ENTRIES = 8;

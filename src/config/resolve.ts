@@ -19,6 +19,7 @@ import {
   type AuthType,
   CLIENT_AUTHS,
   type ClientAuth,
+  DEFAULT_PROVIDER,
   ENV_NAME,
   ENV_NAME_HINT,
   type FileAuth,
@@ -123,7 +124,9 @@ export interface ResolvedEnv {
   auth: ResolvedAuth;
   /** Where each value came from, by key (`name`, `base_url`, `auth.client_id`, …). */
   sources: Record<string, Source>;
-  /** The config's [sso] settings, for `requires_sso` and `auth.type = "sso"` envs. */
+  /** The SSO provider its sso auth and `requires_sso` use (`sso`; default "default"). */
+  ssoProvider: string;
+  /** That provider's settings, for `requires_sso` and `auth.type = "sso"` envs. */
   sso?: SsoConfig;
 }
 
@@ -443,6 +446,7 @@ function fromFile(
     name,
     configPath: config.path!,
     definedBy: "file",
+    ssoProvider: pick("sso", env.sso, DEFAULT_PROVIDER),
     requiresSso: pick("requires_sso", env.requires_sso, false),
     timeoutMs: pick("timeout", env.timeout, DEFAULTS.timeoutMs),
     retries: pick("retries", env.retries, DEFAULTS.retries),
@@ -683,12 +687,14 @@ function fromVariables(
   const out: ResolvedEnv = {
     name,
     definedBy: "environment",
+    ssoProvider: DEFAULT_PROVIDER,
     requiresSso: false,
     timeoutMs,
     retries: DEFAULTS.retries,
     headers: {},
     auth,
     sources: {
+      sso: dflt,
       requires_sso: dflt,
       timeout: dflt,
       retries: dflt,

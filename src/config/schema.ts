@@ -16,6 +16,7 @@ import {
   TIMEOUT_RANGE,
 } from "./duration.ts";
 import { findKeyLine } from "./key_line.ts";
+import { sameIssuer } from "../util/issuer.ts";
 
 export const AUTH_TYPES = [
   "client_credentials",
@@ -45,6 +46,10 @@ export const SUBJECT_TOKEN_SOURCES = ["github_actions", "file", "env"] as const;
 export type SubjectTokenSourceKind = typeof SUBJECT_TOKEN_SOURCES[number];
 
 export const ENV_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+/** SSO provider names (`[sso.<name>]`), as env names. */
+export const PROVIDER_NAME = ENV_NAME;
+/** The provider whose keys stand directly in `[sso]`. */
+export const DEFAULT_PROVIDER = "default";
 
 export interface FileAuth {
   type?: AuthType;
@@ -85,6 +90,8 @@ export interface FileAuth {
 
 export interface FileEnv {
   base_url?: string;
+  /** The SSO provider its sso auth and requires_sso use (default "default"). */
+  sso?: string;
   requires_sso?: boolean;
   timeout?: number; // ms
   retries?: number;
@@ -111,7 +118,11 @@ export interface FileSso {
 
 export interface FileConfig {
   default_env?: string;
-  sso?: FileSso;
+  /**
+   * The SSO providers by name: the keys directly in `[sso]` are the provider "default", each
+   * `[sso.<name>]` table another one. Absent: no `[sso]` table.
+   */
+  sso?: Record<string, FileSso>;
   envs: Record<string, FileEnv>;
 }
 
@@ -137,6 +148,7 @@ interface KeySpec {
 
 const ENV_KEYS: Record<string, KeySpec> = {
   base_url: { kind: "url" },
+  sso: { kind: "string" },
   requires_sso: { kind: "boolean" },
   timeout: { kind: "duration", range: TIMEOUT_RANGE },
   retries: { kind: "integer", min: 0, max: 10 },
@@ -216,9 +228,7 @@ export function validateConfig(
     }
     out.default_env = name;
   }
-  if (doc.sso !== undefined) {
-    out.sso = v.table(["sso"], doc.sso, SSO_KEYS) as FileSso;
-  }
+  if (doc.sso !== undefined) out.sso = v.providers(doc.sso);
   if (doc.envs !== undefined) {
     const envs = v.value(["envs"], doc.envs, { kind: "table" }) as Record<string, unknown>;
     for (const [name, raw] of Object.entries(envs)) {
@@ -237,6 +247,7 @@ export function validateConfig(
         }
         env.auth = auth;
       }
+      if (env.sso !== undefined) v.providerRef(["envs", name, "sso"], env.sso, out.sso);
       out.envs[name] = env as FileEnv;
     }
   }
@@ -255,13 +266,21 @@ export function isFileConfig(value: unknown): value is FileConfig {
     if (key === "default_env") {
       if (typeof v !== "string" || !ENV_NAME.test(v)) return false;
     } else if (key === "sso") {
-      if (!tableIs(v, SSO_KEYS)) return false;
+      if (
+        !isPlainObject(v) ||
+        !Object.entries(v).every(([name, p]) => PROVIDER_NAME.test(name) && tableIs(p, SSO_KEYS))
+      ) {
+        return false;
+      }
     } else if (key !== "envs") return false;
   }
+  const providers = isPlainObject(value.sso) ? value.sso : {};
   return Object.entries(value.envs).every(([name, env]) =>
     ENV_NAME.test(name) &&
     tableIs(env, ENV_KEYS, (key, v) =>
-      key === "auth"
+      key === "sso"
+        ? Object.hasOwn(providers, v as string)
+        : key === "auth"
         ? tableIs(v, AUTH_KEYS, (k, p) =>
           k === "extra_params" ? isStringTable(p) : undefined)
         : key === "headers"
@@ -319,6 +338,19 @@ function isOfKind(v: unknown, spec: KeySpec): boolean {
 
 export const ENV_NAME_HINT =
   "env names are lower-case letters, digits, '_' and '-', starting with a letter or digit";
+export const PROVIDER_NAME_HINT =
+  "SSO provider names are lower-case letters, digits, '_' and '-', starting with a letter or digit";
+
+/** How a provider's table is written: `[sso]` for the default one, `[sso.lab]` for "lab". */
+export function providerTable(name: string): string {
+  return name === DEFAULT_PROVIDER ? "[sso]" : `[sso.${name}]`;
+}
+
+/** A TOML table (not an array, a date or a value). */
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Date);
+}
 
 class Validator {
   constructor(readonly file: string, readonly text: string) {}
@@ -358,6 +390,81 @@ class Validator {
       out[key] = this.value([...path, key], value, spec);
     }
     return out;
+  }
+
+  /**
+   * `[sso]`: its own keys are the provider "default", each sub-table another provider (a name
+   * like an env's, and not one of the keys). The default one comes first.
+   */
+  providers(raw: unknown): Record<string, FileSso> {
+    const table = this.value(["sso"], raw, { kind: "table" }) as Record<string, unknown>;
+    const own: Record<string, unknown> = {};
+    const named: Record<string, FileSso> = {};
+    for (const [key, value] of Object.entries(table)) {
+      if (!isTable(value)) {
+        own[key] = value;
+        continue;
+      }
+      const path = ["sso", key];
+      if (Object.hasOwn(SSO_KEYS, key)) {
+        this.fail(
+          path,
+          `a provider cannot be named ${quote(key)}: it is a key of [sso]`,
+          `give the provider another name, or write ${key} = … directly in [sso]`,
+        );
+      }
+      if (key === DEFAULT_PROVIDER) {
+        this.fail(
+          path,
+          'the provider "default" is [sso] itself',
+          "put its keys directly in [sso], or give this provider another name",
+        );
+      }
+      if (!PROVIDER_NAME.test(key)) {
+        this.fail(path, `invalid SSO provider name ${quote(key)}`, PROVIDER_NAME_HINT);
+      }
+      named[key] = this.table(path, value, SSO_KEYS) as FileSso;
+    }
+    const out: Record<string, FileSso> = {};
+    // [sso] with sub-tables only (or nothing) has no default provider.
+    if (Object.keys(own).length > 0) {
+      out[DEFAULT_PROVIDER] = this.table(["sso"], own, SSO_KEYS) as FileSso;
+    }
+    Object.assign(out, named);
+    // Sessions are kept by issuer and client id (src/sso/session.ts): two providers with both
+    // the same would share one.
+    const seen: Array<[string, FileSso]> = [];
+    for (const [name, p] of Object.entries(out)) {
+      const twin = seen.find(([, o]) =>
+        p.issuer !== undefined && o.issuer !== undefined && sameIssuer(p.issuer, o.issuer) &&
+        p.client_id !== undefined && p.client_id === o.client_id
+      );
+      if (twin) {
+        this.fail(
+          name === DEFAULT_PROVIDER ? ["sso", "client_id"] : ["sso", name, "client_id"],
+          `the same issuer and client_id as ${
+            providerTable(twin[0])
+          }: the two would share one session`,
+          "keep one of them, or register another client at the IdP for this one",
+        );
+      }
+      seen.push([name, p]);
+    }
+    return out;
+  }
+
+  /** An env's `sso = "<name>"`: a provider the file defines. */
+  providerRef(path: string[], name: string, providers: Record<string, FileSso> | undefined) {
+    const names = Object.keys(providers ?? {});
+    if (names.includes(name)) return;
+    const near = nearest(name, names);
+    this.fail(
+      path,
+      `unknown SSO provider ${quote(name)}`,
+      names.length === 0
+        ? `this file defines no SSO provider: add ${providerTable(name)} with issuer and client_id`
+        : `${near ? `did you mean ${quote(near)}? ` : ""}providers: ${names.join(", ")}`,
+    );
   }
 
   stringTable(path: string[], raw: unknown): Record<string, string> {

@@ -1,7 +1,7 @@
 /**
  * What a config file lets lmi do, for `lmi trust` to show: for each env, every host that gets a
  * secret or a token (and which secrets), every program it runs, every variable and file it reads;
- * the SSO issuer; and the `.env` files beside it that lmi would read. Worked out by the same
+ * every SSO provider's issuer; and the `.env` files beside it that lmi would read. Worked out by the same
  * resolver lmi uses (src/config/resolve.ts) with no variable and no `.env` file read, so what is
  * shown is what the file itself decides. Hosts are shown as lmi will contact them (the URL
  * parsed: an internationalised host in its ASCII form, so a look-alike letter shows).
@@ -12,7 +12,7 @@ import { join } from "../util/path.ts";
 import { visible } from "../ui/text.ts";
 import type { LoadedConfig } from "./load.ts";
 import { type ResolvedEnv, resolveNamedEnv, type SecretRef } from "./resolve.ts";
-import { ssoConfig } from "./sso.ts";
+import { ssoConfig, ssoProviderNames, ssoTable } from "./sso.ts";
 
 /** A host lmi sends something to, and what. */
 export interface Destination {
@@ -38,8 +38,10 @@ export interface EnvReview {
   problem?: string;
 }
 
-/** The `[sso]` provider as `lmi trust` shows it. */
+/** An SSO provider (`[sso]`, `[sso.<name>]`) as `lmi trust` shows it. */
 export interface SsoReview {
+  /** "default" for `[sso]` itself. */
+  name: string;
   issuer: string;
   client_id: string;
   variables: string[];
@@ -73,9 +75,7 @@ export function reviewConfig(config: LoadedConfig & { path: string }): ConfigRev
       };
     }
   });
-  const sso: SsoReview[] = [];
-  const s = ssoReview(bare);
-  if (s) sso.push(s);
+  const sso = ssoProviderNames(bare).flatMap((name) => ssoReview(bare, name) ?? []);
   return { envs, sso, dotenv_files: dotenvFiles(config) };
 }
 
@@ -92,19 +92,20 @@ function dotenvFiles(config: LoadedConfig & { path: string }): string[] {
   });
 }
 
-function ssoReview(config: LoadedConfig): SsoReview | undefined {
+function ssoReview(config: LoadedConfig, name: string): SsoReview | undefined {
   try {
-    const s = ssoConfig(NOTHING, config);
+    const s = ssoConfig(NOTHING, config, name);
     if (!s) return undefined;
     return {
+      name,
       issuer: asContacted(s.issuer),
       client_id: s.clientId,
       variables: names([s.clientSecret]),
     };
   } catch {
-    const s = config.file.sso;
+    const s = config.file.sso?.[name];
     return s?.issuer
-      ? { issuer: asContacted(s.issuer), client_id: s.client_id ?? "", variables: [] }
+      ? { name, issuer: asContacted(s.issuer), client_id: s.client_id ?? "", variables: [] }
       : undefined;
   }
 }
@@ -202,8 +203,8 @@ export function reviewLines(review: ConfigReview): string[] {
   }
   for (const s of review.sso) {
     lines.push(
-      `  [sso] signs people in at host ${hostOf(s.issuer)} (${shown(s.issuer)}) as client ` +
-        shown(s.client_id),
+      `  ${ssoTable(s.name)} signs people in at host ${hostOf(s.issuer)} (${shown(s.issuer)}) ` +
+        `as client ${shown(s.client_id)}`,
     );
     if (s.variables.length) row("reads variables", list(s.variables));
   }

@@ -1,5 +1,5 @@
 /**
- * A sign-in to the SSO identity provider, one at a time per issuer, with the new session stored:
+ * A sign-in to an SSO provider, one at a time per provider, with the new session stored:
  * the browser (authorization code + PKCE) or the device flow. Interactive sign-ins need a
  * terminal; an explicit `--device` or `--no-browser` one does not. Callers decide whether to
  * sign in at all (the CLI asks; the library never does).
@@ -7,7 +7,7 @@
  * @module
  */
 import { AuthError } from "../errors.ts";
-import type { SsoConfig } from "../config/sso.ts";
+import { type SsoConfig, ssoLoginCommand } from "../config/sso.ts";
 import { isInteractive, lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
 import { isFresh } from "../tokens/margin.ts";
 import { loadSession, saveSession, type SsoSession } from "./session.ts";
@@ -31,7 +31,7 @@ export interface LoginSsoOptions {
  */
 export type OfferLogin = (sso: SsoConfig, ctx: SsoContext) => Promise<SsoSession | undefined>;
 
-/** Run the interactive sign-in (one at a time per issuer) and store the session. */
+/** Run the interactive sign-in (one at a time per provider) and store the session. */
 export async function signIn(
   sso: SsoConfig,
   ctx: SsoContext,
@@ -47,21 +47,22 @@ export async function signIn(
       "NON_INTERACTIVE",
       "cannot sign in here: this run is not interactive (no terminal, or CI is set)",
       {
-        hint:
-          `run lmi login sso ${how}, which needs no terminal; CI jobs should use an env with client credentials`,
+        hint: `run ${
+          ssoLoginCommand(sso)
+        } ${how}, which needs no terminal; CI jobs should use an env with client credentials`,
       },
     );
   }
   const { browserLogin, deviceLogin, noBrowserReason } = await import("./login.ts");
   const lock = await lockSso(
     ctx,
-    sso.issuer,
+    sso,
     "an SSO sign-in is in progress",
     options.timeoutMs + 60_000,
   );
   try {
     if (reuseFresh) {
-      const current = await loadSession(await storeFor(ctx), sso.issuer, ctx.log);
+      const current = await loadSession(await storeFor(ctx), sso, ctx.log);
       if (current && isFresh(current, ctx.deps.now(), SSO_REFRESH_MARGIN_MS)) return current;
     }
     let device = options.device;
@@ -87,7 +88,7 @@ export async function signIn(
         timeoutMs: options.timeoutMs,
         ...(options.port !== undefined ? { port: options.port } : {}),
       });
-    await saveSession(await storeFor(ctx), session);
+    await saveSession(await storeFor(ctx), session, sso);
     return session;
   } finally {
     lock?.release();

@@ -1,13 +1,14 @@
 /**
- * The SSO session over time: read from the store, refreshed with the refresh token under the
- * same cross-process lock as service tokens (a rotated refresh token is saved before the lock is
- * released), and a new sign-in when it truly expired (interactive runs only).
+ * An SSO provider's session over time: read from the store, refreshed with the refresh token
+ * under the same kind of cross-process lock as service tokens, one per provider (a rotated
+ * refresh token is saved before the lock is released), and a new sign-in when it truly expired
+ * (interactive runs only).
  *
  * @module
  */
 import { isFresh, shortenedMarginNote } from "../tokens/margin.ts";
 import type { Deps, DpopKey } from "../context.ts";
-import type { SsoConfig } from "../config/sso.ts";
+import { type SsoConfig, ssoLoginCommand } from "../config/sso.ts";
 import { tokenDir } from "../config/paths.ts";
 import { formatDuration } from "../config/duration.ts";
 import { AuthError, LmiError } from "../errors.ts";
@@ -17,7 +18,13 @@ import type { Logger } from "../ui/log.ts";
 import { join } from "../util/path.ts";
 import { type CommandRunner, realRunner } from "./runner.ts";
 import { chooseStore, type SecretStore } from "./store.ts";
-import { loadSession, saveSession, type SsoSession } from "./session.ts";
+import {
+  loadSession,
+  saveSession,
+  sessionAccount,
+  type SessionOwner,
+  type SsoSession,
+} from "./session.ts";
 import { offersDeviceFlow } from "./sign_in_hint.ts";
 import type { ServerInfo } from "../oauth/client.ts";
 
@@ -36,17 +43,22 @@ export function storeFor(ctx: SsoContext): Promise<SecretStore> {
   return chooseStore({ deps: ctx.deps, log: ctx.log, run: ctx.run ?? realRunner });
 }
 
-async function issuerKey(issuer: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(issuer));
+/**
+ * The name of a provider's lock: a hash of its account without `sso:` (for the plain account,
+ * the issuer's, as before there were several providers).
+ */
+async function lockKey(sso: SessionOwner): Promise<string> {
+  const key = sessionAccount(sso).replace(/^sso:/, "");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
   return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(
     "",
   );
 }
 
-/** The lock that serialises refreshes and interactive sign-ins for one issuer. */
+/** The lock that serialises refreshes and interactive sign-ins for one provider. */
 export async function lockSso(
   ctx: SsoContext,
-  issuer: string,
+  sso: SessionOwner,
   what: string,
   timeoutMs?: number,
 ): Promise<HeldLock | undefined> {
@@ -54,7 +66,7 @@ export async function lockSso(
   if (!dir) return undefined;
   try {
     await ensurePrivateDir(dir);
-    return await acquireLock(join(dir, `sso-${await issuerKey(issuer)}.lock`), {
+    return await acquireLock(join(dir, `sso-${await lockKey(sso)}.lock`), {
       what,
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       onWait: () => ctx.log.say(`lmi: waiting for another lmi process (${what})…`),
@@ -107,11 +119,11 @@ export async function getSsoSession(
   const usable = (s: SsoSession | undefined): boolean =>
     s !== undefined && !options.force && s.access_token !== options.rejectedToken &&
     isFresh(s, ctx.deps.now(), SSO_REFRESH_MARGIN_MS, options.minTtlMs);
-  const quick = await loadSession(store, sso.issuer, ctx.log);
+  const quick = await loadSession(store, sso, ctx.log);
   if (quick && usable(quick)) return noteShortMargin(ctx, quick);
-  const lock = await lockSso(ctx, sso.issuer, "refreshing the SSO session");
+  const lock = await lockSso(ctx, sso, "refreshing the SSO session");
   try {
-    const session = await loadSession(store, sso.issuer, ctx.log);
+    const session = await loadSession(store, sso, ctx.log);
     if (session && usable(session)) return noteShortMargin(ctx, session);
     // Another process renewed it while this one waited: the refused token is gone already.
     if (
@@ -135,7 +147,7 @@ export async function getSsoSession(
     if (session?.refresh_token) {
       try {
         const renewed = await refreshSession(sso, session, ctx, (found) => server = found);
-        await saveSession(store, renewed);
+        await saveSession(store, renewed, sso);
         const validFor = Date.parse(renewed.expires_at) - ctx.deps.now();
         ctx.log.info(`refreshed the SSO session (valid for ${formatDuration(validFor)})`);
         if (options.minTtlMs && validFor < options.minTtlMs) {
@@ -160,15 +172,16 @@ export async function getSsoSession(
       if (signedIn) return signedIn;
     }
     const device = await offersDeviceFlow(sso, ctx, server);
+    const login = ssoLoginCommand(sso);
     throw new AuthError(
       "SSO_REQUIRED",
       !session
-        ? "not signed in: run `lmi login sso`"
+        ? `not signed in: run \`${login}\``
         : left > 0
-        ? `session ends in ${formatDuration(left)}: run \`lmi login sso\``
-        : "session expired: run `lmi login sso`",
+        ? `session ends in ${formatDuration(left)}: run \`${login}\``
+        : `session expired: run \`${login}\``,
       {
-        hint: `${failure}; sign in with lmi login sso${
+        hint: `${failure}; sign in with ${login}${
           device ? " (--device on a machine without a browser)" : ""
         }`,
       },
@@ -209,8 +222,11 @@ export async function sessionDpopKey(session: SsoSession): Promise<DpopKey | und
 }
 
 export interface SsoStatus {
+  /** The provider: "default" for `[sso]` itself. */
+  name: string;
   signed_in: boolean;
   issuer: string;
+  client_id: string;
   store: string;
   /** Why the session is kept in a file rather than a keychain, when it is. */
   store_reason?: string;
@@ -227,8 +243,14 @@ export async function ssoStatus(
   store?: SecretStore,
 ): Promise<SsoStatus> {
   store ??= await storeFor(ctx);
-  const session = await loadSession(store, sso.issuer, ctx.log);
-  const status: SsoStatus = { signed_in: false, issuer: sso.issuer, store: store.name };
+  const session = await loadSession(store, sso, ctx.log);
+  const status: SsoStatus = {
+    name: sso.name,
+    signed_in: false,
+    issuer: sso.issuer,
+    client_id: sso.clientId,
+    store: store.name,
+  };
   if (store.reason) status.store_reason = store.reason;
   if (!session) return status;
   const left = Date.parse(session.expires_at) - ctx.deps.now();

@@ -7,7 +7,7 @@
  */
 import type { Deps, TokenSet } from "../context.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
-import { ssoNotConfigured } from "../config/sso.ts";
+import { ssoNotConfigured, ssoTable } from "../config/sso.ts";
 import type { OfferLogin } from "../sso/sign_in.ts";
 import { ConfigError, q } from "../errors.ts";
 import type { Logger } from "../ui/log.ts";
@@ -47,7 +47,7 @@ async function ssoSession(
   ctx: AcquireContext,
   options: ServiceTokenOptions = {},
 ) {
-  if (!env.sso) throw ssoNotConfigured(env.configPath, env.name);
+  if (!env.sso) throw ssoNotConfigured(env.configPath, env.name, env.ssoProvider);
   const sso = env.sso;
   const { getSsoSession } = await lazyImport<typeof import("../sso/sso.ts")>(
     "../sso/sso.ts",
@@ -128,7 +128,9 @@ async function acquireOnce(
       `dpop = true is not supported for auth type ${q(env.auth.type)} (env ${q(env.name)})`,
       {
         hint: env.auth.type === "sso"
-          ? `SSO envs use the session's DPoP setting: set dpop = true in [sso] and remove it from [envs.${env.name}.auth]`
+          ? `SSO envs use the session's DPoP setting: set dpop = true in ${
+            ssoTable(env.ssoProvider)
+          } and remove it from [envs.${env.name}.auth]`
           : 'DPoP works with "client_credentials", "password", "token_exchange" and "jwt_bearer"; remove dpop from the env',
       },
     );

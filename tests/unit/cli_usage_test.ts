@@ -90,7 +90,7 @@ const USAGE_ERRORS: Array<[string[], string, string]> = [
     "a number from 0 to 65535 (0: any free port)",
   ],
   [["login", "sso", "--timeout", "0"], '--timeout: invalid duration "0"', BAD_DURATION],
-  [["completions", "tcsh"], 'unknown shell "tcsh"', "use one of bash, zsh, fish"],
+  [["completions", "tcsh"], 'unknown shell "tcsh"', "use one of bash, zsh, fish, powershell"],
 ];
 
 Deno.test("each command's usage errors in process: exit 2, nothing done", async (t) => {

@@ -98,8 +98,8 @@ Deno.test("config validation names the file, key, line and what is valid", async
         `[sso]\nissuer = "https://idp"\nclient_id = "lmi"\nprompt = ${prompt}\n`,
         "/c",
       );
-    assertEquals((await sso('""')).sso?.prompt, "");
-    assertEquals((await sso('"login consent"')).sso?.prompt, "login consent");
+    assertEquals((await sso('""')).sso?.default?.prompt, "");
+    assertEquals((await sso('"login consent"')).sso?.default?.prompt, "login consent");
     assertMatch(
       (await configError("[sso]\nprompt = true\n")).message,
       /lmi\.toml:2: sso\.prompt: expected a string, got boolean true/,
@@ -114,8 +114,8 @@ Deno.test("config validation names the file, key, line and what is valid", async
     );
     assertEquals(cfg.envs.dev?.auth?.revocation_url, "https://idp/revoke");
     // What the parsed-config cache reads back is checked with the same rules.
-    assert(isFileConfig({ envs: {}, sso: { prompt: "" } }), "prompt may be empty");
-    assert(!isFileConfig({ envs: {}, sso: { prompt: 1 } }), "prompt is a string");
+    assert(isFileConfig({ envs: {}, sso: { default: { prompt: "" } } }), "prompt may be empty");
+    assert(!isFileConfig({ envs: {}, sso: { default: { prompt: 1 } } }), "prompt is a string");
     assert(isFileConfig({ envs: { dev: { auth: { revocation_url: "https://idp/r" } } } }));
   });
   await t.step("a valid file parses with typed values", async () => {

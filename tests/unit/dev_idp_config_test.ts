@@ -52,8 +52,8 @@ Deno.test("dev IdP config: a lmi.toml lmi accepts, with its secrets in .env", as
     assertEquals(Object.keys(config.envs), files.envs);
     assertEquals(config.default_env, "dev");
     for (const env of Object.values(config.envs)) assertEquals(env.base_url, SOURCE.apiUrl);
-    assertEquals(config.sso?.issuer, SOURCE.issuer);
-    assertEquals(config.sso?.client_id, "lmi");
+    assertEquals(config.sso?.default?.issuer, SOURCE.issuer);
+    assertEquals(config.sso?.default?.client_id, "lmi");
     const auth = (name: string) => config.envs[name]!.auth!;
     assertEquals(auth("dev").client_auth, "client_secret_basic");
     assertEquals(auth("post").client_auth, "client_secret_post");

@@ -18,6 +18,7 @@ function env(overrides: Partial<ResolvedEnv> = {}): ResolvedEnv {
     name: "dev",
     definedBy: "file",
     baseUrl: "https://api.example/v1",
+    ssoProvider: "default",
     requiresSso: false,
     timeoutMs: 1000,
     retries: 2,

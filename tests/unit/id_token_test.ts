@@ -8,6 +8,7 @@ import { fakeDeps, testLogger } from "../helpers/fakes.ts";
 const jose = await loadJose();
 const ISSUER = "https://idp.test";
 const sso = {
+  name: "default",
   issuer: ISSUER,
   clientId: "lmi",
   scopes: ["openid"],

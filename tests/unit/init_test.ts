@@ -377,7 +377,7 @@ Deno.test("lmi init appends as text, keeps the mode, and works with --config", a
     assert(after.startsWith(mine + '\n\n# env "dev": added by `lmi init`'), after);
     if (Deno.build.os !== "windows") assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
     const file = await parseConfigText(after, path);
-    assertEquals(file.sso, {
+    assertEquals(file.sso?.default, {
       issuer: ISSUER,
       client_id: IDP.clientId,
       scopes: ["openid", "profile", "email", "offline_access"],
@@ -491,7 +491,7 @@ Deno.test("lmi init in a terminal asks for what the flags do not give", async (t
     assertStringIncludes(r.stderr, "  answer a number from 1 to 5, or a name\n");
     assertStringIncludes(r.stderr, "? Name of the new env [dev]: ");
     const file = await parseConfigText(await Deno.readTextFile(w.config), w.config);
-    assertEquals(file.sso?.client_id, "lmi-cli");
+    assertEquals(file.sso?.default?.client_id, "lmi-cli");
     assertEquals(file.envs.dev?.auth?.type, "sso");
   });
 

@@ -92,6 +92,7 @@ Deno.test("an SSO session with a short-lived token is used for half its lifetime
   const log = testLogger(deps, 1);
   const ctx = { deps, log };
   const sso: SsoConfig = {
+    name: "default",
     issuer: "https://idp.example",
     clientId: "lmi",
     scopes: ["openid"],
