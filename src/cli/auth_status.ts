@@ -1,8 +1,8 @@
 /**
- * `lmi auth status [--env NAME] [--json]`: the SSO session (user, expiry, store) and each env's
- * token state; never prints a token. With --env: exit 1 when that env has no valid token
- * (sso-type envs: no valid SSO session). Without: exit 1 when [sso] is configured and there is
- * no valid SSO session.
+ * `lmi auth status [--env NAME] [--json]`: the SSO session (user, expiry, store, and when and how
+ * the person signed in) and each env's token state; never prints a token. With --env: exit 1 when
+ * that env has no valid token (sso-type envs: no valid SSO session). Without: exit 1 when [sso] is
+ * configured and there is no valid SSO session.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import { listEnvNames, resolveNamedEnv } from "../config/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { ssoConfig } from "../config/sso.ts";
 import { formatDuration } from "../config/duration.ts";
+import { printable } from "../ui/text.ts";
 import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
 import type { SsoStatus } from "../sso/sso.ts";
 import type { SecretStore } from "../sso/store.ts";
@@ -26,8 +27,11 @@ export interface EnvStatus {
   token: TokenState;
 }
 
-/** The SSO session's line and the line naming its store (and why a file, when it is one). */
-function describeSso(s: SsoStatus, store: SecretStore): string[] {
+/**
+ * The SSO session's line, when and how the person signed in (when the ID token said), and the line
+ * naming its store (and why a file, when it is one).
+ */
+function describeSso(s: SsoStatus, store: SecretStore, now: number): string[] {
   const kept = `SSO session store: the ${store.label}${
     store.reason ? `, because ${store.reason}` : ""
   }`;
@@ -37,7 +41,22 @@ function describeSso(s: SsoStatus, store: SecretStore): string[] {
   const expiry = left > 0
     ? `access token expires in ${formatDuration(left * 1000)} (${s.expires_at})`
     : "access token expired, renewed on next use";
-  return [`SSO ${s.issuer}: signed in as ${who}, ${expiry}`, kept];
+  const lines = [`SSO ${s.issuer}: signed in as ${who}, ${expiry}`];
+  const signIn = describeSignIn(s, now);
+  if (signIn) lines.push(signIn);
+  return [...lines, kept];
+}
+
+/** When the person authenticated and with which `acr`, when the ID token said. */
+function describeSignIn(s: SsoStatus, now: number): string | undefined {
+  const parts: string[] = [];
+  const at = s.auth_time === undefined ? NaN : Date.parse(s.auth_time);
+  if (!Number.isNaN(at)) {
+    const ago = Math.max(0, Math.floor((now - at) / 1000) * 1000); // auth_time is in seconds
+    parts.push(`${formatDuration(ago)} ago (${new Date(at).toISOString()})`);
+  }
+  if (s.acr !== undefined) parts.push(`acr ${printable(s.acr)}`);
+  return parts.length > 0 ? `SSO sign-in: ${parts.join(", ")}` : undefined;
 }
 
 /** No env and no [sso]: nothing to show the status of is a configuration error (exit 3). */
@@ -84,7 +103,7 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
   }
   if (ctx.globals.json) await writeJson(ctx, { sso: ssoState ?? null, envs: statuses });
   else {
-    const lines = ssoState ? describeSso(ssoState, store!) : [];
+    const lines = ssoState ? describeSso(ssoState, store!, ctx.deps.now()) : [];
     for (const s of statuses) {
       const state = s.auth_type === "sso" && s.token.state === "valid"
         ? "uses the SSO session"

@@ -1,5 +1,7 @@
 /**
- * `lmi login sso [--device] [--no-browser] [--port N] [--timeout D]`.
+ * `lmi login sso [--device] [--no-browser] [--port N] [--timeout D] [--scope S]... [--acr-values V]
+ * [--max-age D]`: the last three ask for more than `[sso]` does, for this sign-in (what an API's
+ * step-up answer names, RFC 9470).
  *
  * @module
  */
@@ -7,20 +9,52 @@ import { requireSsoConfig } from "../config/sso.ts";
 import { q, UsageError } from "../errors.ts";
 import { storeFor } from "../sso/sso.ts";
 import { type LoginSsoOptions, signIn } from "../sso/sign_in.ts";
+import type { SignInSso } from "../sso/login.ts";
 import { configFor } from "./common.ts";
 import { durationFlag } from "./duration_flag.ts";
 import type { CommandContext, Flags, LOGIN_SSO_OPTIONS } from "./spec.ts";
 
 export type { LoginSsoOptions };
 
+/** The sign-in's options, and what it asks of the IdP besides `[sso]`. */
+export interface LoginSsoCommandOptions extends LoginSsoOptions {
+  /** `--scope`: scopes added to `[sso] scopes` for this sign-in. */
+  scopes: string[];
+  /** `--acr-values`: space-separated. */
+  acrValues?: string;
+  /** `--max-age`, in seconds. */
+  maxAge?: number;
+}
+
+/** A scope token or an ACR value: printable ASCII but space, `"` and `\` (RFC 6749 §3.3). */
+const WORD = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** The space-separated words of a flag's values, each checked. */
+function flagWords(flag: string, values: readonly string[]): string[] {
+  const words = values.flatMap((v) => v.split(/\s+/)).filter(Boolean);
+  const bad = words.find((w) => !WORD.test(w));
+  if (bad !== undefined || (values.length > 0 && words.length === 0)) {
+    throw new UsageError("BAD_FLAG_VALUE", `--${flag}: invalid value ${q(bad ?? values[0])}`, {
+      hint: 'printable ASCII words without quotes or backslashes, e.g. "phr" or "api.write"',
+    });
+  }
+  return [...new Set(words)];
+}
+
 /** Flags → options (no I/O). */
-export function parseOptions(flags: Flags<typeof LOGIN_SSO_OPTIONS>): LoginSsoOptions {
-  const options: LoginSsoOptions = {
+export function parseOptions(flags: Flags<typeof LOGIN_SSO_OPTIONS>): LoginSsoCommandOptions {
+  const options: LoginSsoCommandOptions = {
     device: flags.device,
     openBrowser: !flags["no-browser"],
     explicit: true,
     timeoutMs: durationFlag(flags, "timeout", 5 * 60_000, { positive: true }),
+    scopes: flagWords("scope", flags.scope),
   };
+  const acr = flags["acr-values"];
+  if (acr !== undefined) options.acrValues = flagWords("acr-values", [acr]).join(" ");
+  if (flags["max-age"] !== undefined) {
+    options.maxAge = Math.floor(durationFlag(flags, "max-age", 0) / 1000);
+  }
   const portText = flags.port;
   if (portText !== undefined) {
     const port = Number(portText);
@@ -34,8 +68,12 @@ export function parseOptions(flags: Flags<typeof LOGIN_SSO_OPTIONS>): LoginSsoOp
   return options;
 }
 
-export async function run(options: LoginSsoOptions, ctx: CommandContext): Promise<number> {
-  const sso = requireSsoConfig(ctx.deps, await configFor(ctx));
+export async function run(options: LoginSsoCommandOptions, ctx: CommandContext): Promise<number> {
+  const sso: SignInSso = { ...requireSsoConfig(ctx.deps, await configFor(ctx)) };
+  sso.scopes = [...new Set([...sso.scopes, ...options.scopes])];
+  if (options.acrValues !== undefined) sso.acrValues = options.acrValues;
+  if (options.maxAge !== undefined) sso.maxAge = options.maxAge;
+  // signIn hands the settings on to the sign-in as they are: the additions above included.
   const session = await signIn(sso, ctx, options);
   const store = await storeFor(ctx);
   const who = session.user.email ?? session.user.name ?? session.user.sub;
