@@ -21,6 +21,7 @@ import { envForUse } from "./config/env.ts";
 import { createLogger } from "./ui/log.ts";
 import { Redactor } from "./ui/redact.ts";
 import { UsageError } from "./errors.ts";
+export { type StepUpChallenge, type StepUpErrorCode, StepUpRequiredError } from "./http/step_up.ts";
 
 export {
   AuthError,
@@ -60,6 +61,27 @@ export interface Client {
    * `fetch` for the env's API: relative URLs resolve against `base_url`; the token and the env's
    * headers are sent to `base_url`'s origin only; a 401 gets one retry with a new token;
    * idempotent requests are retried on 429/502/503/504 and connection resets.
+   *
+   * An API answering with a step-up challenge (RFC 9470: a stronger or more recent sign-in; RFC
+   * 6750: a scope the token lacks) is not retried: the call throws a
+   * {@link StepUpRequiredError} carrying what the API asked for, and as its `hint` the command
+   * that gets it (`lmi login sso --acr-values phr`).
+   *
+   * @example
+   * ```ts
+   * import { createClient, StepUpRequiredError } from "./mod.ts";
+   *
+   * const api = await createClient({ env: "portal" });
+   * try {
+   *   const res = await api.fetch("/admin/users");
+   *   console.log(res.status);
+   * } catch (err) {
+   *   if (!(err instanceof StepUpRequiredError)) throw err;
+   *   const { error, acrValues, maxAge, scope } = err.challenge;
+   *   console.error(`${err.status} ${error}`, acrValues, maxAge, scope);
+   *   console.error(`hint: ${err.hint}`);
+   * }
+   * ```
    */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** A valid access token for the env. */

@@ -1,7 +1,8 @@
 /**
  * The protected API's routes: every request recorded, then /public open to all, /redirect?to=PATH
- * (a 307 to PATH on this origin, default /whoami), and /whoami, /echo, /slow, /status/:code and
- * /bytes/:n behind a bearer token checked against the IdP's JWKS (or refused by a forced 401).
+ * (a 307 to PATH on this origin, default /whoami), and /whoami, /echo, /slow, /status/:code,
+ * /bytes/:n, /stepup and /scoped behind a bearer token checked against the IdP's JWKS (or refused
+ * by a forced 401). /stepup and /scoped answer step-up challenges (RFC 9470, RFC 6750 §3.1).
  *
  * @module
  */
@@ -52,6 +53,75 @@ function unauthorized(description: string): Response {
   return json({ error: "invalid_token", error_description: description }, 401, {
     "www-authenticate": `Bearer error="invalid_token", error_description="${quoted}"`,
   });
+}
+
+/** A word in a challenge's quoted value: no quote, backslash, space or control. */
+const CHALLENGE_WORD = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** The space-separated words of a query parameter, or undefined when one cannot be quoted. */
+function queryWords(url: URL, name: string): string[] | undefined {
+  const words = (url.searchParams.get(name) ?? "").split(" ").filter(Boolean);
+  return words.every((w) => CHALLENGE_WORD.test(w)) ? words : undefined;
+}
+
+/**
+ * `GET /stepup?acr=phr&max_age=300` (both optional; `acr` space-separated): the sign-in behind
+ * the token must have one of those `acr` and have happened at most `max_age` seconds ago (the
+ * token's `acr` and `auth_time` claims), else 401 with RFC 9470 §3's challenge naming both.
+ */
+function stepUp(url: URL, claims: jose.JWTPayload, scheme: string): Response {
+  const acrs = queryWords(url, "acr");
+  const maxAgeText = url.searchParams.get("max_age");
+  if (!acrs || (maxAgeText !== null && !/^\d{1,9}$/.test(maxAgeText))) {
+    return json({
+      error: "invalid_request",
+      error_description: "acr: words; max_age: seconds",
+    }, 400);
+  }
+  const maxAge = maxAgeText === null ? undefined : Number(maxAgeText);
+  const acrOk = acrs.length === 0 || (typeof claims.acr === "string" && acrs.includes(claims.acr));
+  const authTime = typeof claims.auth_time === "number" ? claims.auth_time : undefined;
+  const recent = maxAge === undefined ||
+    (authTime !== undefined && Date.now() / 1000 - authTime <= maxAge);
+  if (acrOk && recent) {
+    return json({ ok: true, acr: claims.acr ?? null, auth_time: claims.auth_time ?? null });
+  }
+  const description = acrOk
+    ? "a more recent authentication is required"
+    : "a stronger authentication is required";
+  const params = [
+    'error="insufficient_user_authentication"',
+    `error_description="${description}"`,
+    ...(acrs.length > 0 ? [`acr_values="${acrs.join(" ")}"`] : []),
+    ...(maxAge !== undefined ? [`max_age=${maxAge}`] : []),
+  ];
+  return json({ error: "insufficient_user_authentication", error_description: description }, 401, {
+    "www-authenticate": `${challengeScheme(scheme)} ${params.join(", ")}`,
+  });
+}
+
+/**
+ * `GET /scoped?scope=api.write` (space-separated): the token's `scope` must hold every one, else
+ * 403 with RFC 6750 §3.1's insufficient_scope challenge naming them.
+ */
+function scoped(url: URL, claims: jose.JWTPayload, scheme: string): Response {
+  const wanted = queryWords(url, "scope");
+  if (!wanted || wanted.length === 0) {
+    return json({ error: "invalid_request", error_description: "scope: words" }, 400);
+  }
+  const granted = typeof claims.scope === "string" ? claims.scope.split(" ") : [];
+  if (wanted.every((s) => granted.includes(s))) return json({ ok: true, scope: claims.scope });
+  const description = "the token lacks a scope this resource needs";
+  return json({ error: "insufficient_scope", error_description: description }, 403, {
+    "www-authenticate": `${challengeScheme(scheme)} error="insufficient_scope", scope="${
+      wanted.join(" ")
+    }", error_description="${description}"`,
+  });
+}
+
+/** The scheme a challenge answers a token sent with `scheme` in (RFC 9449 §7.1). */
+function challengeScheme(scheme: string): string {
+  return scheme.toLowerCase() === "dpop" ? "DPoP" : "Bearer";
 }
 
 function dpopUnauthorized(description: string, nonce?: string): Response {
@@ -142,7 +212,7 @@ export async function apiHandler(
     return new Response(null, { status: 307, headers: { location: to } });
   }
 
-  const route = /^\/(?:whoami|echo|slow|status\/\d+|bytes\/\d+)$/.test(path);
+  const route = /^\/(?:whoami|echo|slow|status\/\d+|bytes\/\d+|stepup|scoped)$/.test(path);
   if (!route) return json({ error: "not_found", error_description: `no route ${path}` }, 404);
   if (path !== "/echo" && req.method !== "GET" && req.method !== "HEAD") {
     return json({ error: "method_not_allowed" }, 405, { allow: "GET, HEAD" });
@@ -179,6 +249,8 @@ export async function apiHandler(
   if (path === "/echo") {
     return json({ method: req.method, path, query, headers, body: bodyText });
   }
+  if (path === "/stepup") return stepUp(url, claims, match[1]!);
+  if (path === "/scoped") return scoped(url, claims, match[1]!);
   if (path === "/slow") {
     const ms = Number(url.searchParams.get("ms") ?? "0");
     if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DELAY_MS) {

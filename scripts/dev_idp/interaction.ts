@@ -1,6 +1,7 @@
 /**
  * The browser part of the authorization code and device flows: a login form for the dev users;
- * consent is given automatically for whatever the client asked.
+ * consent is given automatically for whatever the client asked. A request with `acr_values`
+ * naming one the IdP knows (ACR_VALUES) is signed in with that `acr`.
  *   GET  /interaction/:uid        login form (or, at the consent step, straight back to the IdP)
  *   POST /interaction/:uid/login  username + password
  *   GET  /interaction/:uid/abort  access_denied
@@ -10,6 +11,7 @@
 import type { InteractionDetails, KoaContext, OidcProvider } from "./oidc_types.ts";
 import { errorPage, loginPage } from "./pages.ts";
 import { authenticate } from "./users.ts";
+import { ACR_VALUES } from "./provider.ts";
 import { readNodeBody } from "./util.ts";
 
 /** Answers a request below /interaction/. */
@@ -74,7 +76,10 @@ export async function interaction(provider: OidcProvider, ctx: KoaContext): Prom
   if (action === "/login" && ctx.method === "POST") {
     const form = new URLSearchParams(await readNodeBody(ctx.req));
     const user = authenticate(form.get("username") ?? "", form.get("password") ?? "");
-    if (user) return await finish({ login: { accountId: user.sub } }, false);
+    if (user) {
+      const acr = details.params.acr_values?.split(" ").find((v) => ACR_VALUES.includes(v));
+      return await finish({ login: { accountId: user.sub, ...(acr ? { acr } : {}) } }, false);
+    }
     ctx.status = 401;
     ctx.type = "html";
     ctx.body = loginPage(uid ?? "", clientName, "Invalid username or password.");

@@ -29,3 +29,5 @@ const oidc = await withoutRuntimeWarning(loadOidcProvider);
 export const Provider = oidc.default;
 /** oidc-provider's error classes, which a grant handler throws to answer an OAuth error. */
 export const oidcErrors = oidc.errors;
+/** oidc-provider's interaction policy: its prompts (login, consent) and their checks. */
+export const interactionPolicy = oidc.interactionPolicy;

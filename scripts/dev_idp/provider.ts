@@ -1,12 +1,13 @@
 /**
  * The oidc-provider configuration: clients, scopes and claims, the features on (client
  * credentials, device flow, introspection, revocation, resource indicators), token lifetimes,
- * and the password grant added to it.
+ * the password grant added to it, and step-up (RFC 9470): `acr_values` the login satisfies
+ * ({@link ACR_VALUES}), and a person's access tokens carrying `acr` and `auth_time`.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
-import { Provider } from "./oidc_provider.ts";
+import { interactionPolicy, Provider } from "./oidc_provider.ts";
 import { clientMetadata } from "./clients.ts";
 import { providerPages } from "./pages.ts";
 import { SIGNING_ALG, signingJwk } from "./keys.ts";
@@ -25,6 +26,45 @@ import { memoryAdapter } from "./store.ts";
 import { findAccount } from "./users.ts";
 
 const COOKIE_KEYS = ["lmi-dev-idp-cookie-key-1-not-a-secret"];
+
+/**
+ * The authentication context classes the login page signs people in with when a request asks
+ * for one of them in `acr_values` (a sign-in that asks for none gets no `acr`). "phr": phishing
+ * resistant, "phrh": phishing resistant hardware-protected (OpenID EAP ACR values); the dev IdP's
+ * password form stands in for both.
+ */
+export const ACR_VALUES = ["phr", "phrh"];
+
+/** What the sign-in's source (a code, a refresh token, a device code) says of the sign-in. */
+interface SignInSource {
+  acr?: string;
+  authTime?: number;
+}
+
+/**
+ * The login prompt, plus: a request whose `acr_values` the IdP's browser session does not
+ * satisfy signs the person in again, as an IdP stepping up would (oidc-provider itself treats
+ * `acr_values` as voluntary).
+ */
+function loginPolicy() {
+  const { base, Check } = interactionPolicy;
+  const policy = base();
+  policy.get("login").checks.add(
+    new Check(
+      "acr_values",
+      "the requested authentication context class is not satisfied",
+      (ctx: KoaContext & { oidc: { acr?: string; result?: { login?: unknown } } }) => {
+        const asked = ctx.oidc.params.acr_values?.split(" ") ?? [];
+        if (asked.length === 0 || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
+        const acr = ctx.oidc.acr;
+        return acr !== undefined && asked.includes(acr)
+          ? Check.NO_NEED_TO_PROMPT
+          : Check.REQUEST_PROMPT;
+      },
+    ),
+  );
+  return policy;
+}
 
 /** What a refresh token or a session-bound token is issued from: an authorization or device code. */
 interface GrantSource {
@@ -68,6 +108,19 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
       email: ["email", "email_verified"],
     },
     findAccount,
+    acrValues: ACR_VALUES,
+    // RFC 9068 §2.2.1 and RFC 9470 §6: a person's access tokens say how and when they signed in,
+    // for the API's step-up checks (api_routes.ts, /stepup).
+    extraTokenClaims: (ctx: KoaContext, token: { accountId?: string }) => {
+      if (!token.accountId) return Promise.resolve(undefined);
+      const e = (ctx.oidc as { entities?: Record<string, SignInSource> } | undefined)?.entities;
+      const source = e?.AuthorizationCode ?? e?.RefreshToken ?? e?.DeviceCode;
+      if (!source) return Promise.resolve(undefined);
+      return Promise.resolve({
+        ...(source.acr ? { acr: source.acr } : {}),
+        ...(source.authTime !== undefined ? { auth_time: source.authTime } : {}),
+      });
+    },
     features: {
       ...(setup.dpop
         ? {
@@ -116,6 +169,7 @@ export async function createProvider(setup: ProviderSetup): Promise<OidcProvider
       },
     },
     interactions: {
+      policy: loginPolicy(),
       url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`,
     },
     pkce: {

@@ -1,5 +1,6 @@
 /**
- * `lmi auth status [--env NAME] [--json]`: every SSO provider's session (user, expiry, store) and
+ * `lmi auth status [--env NAME] [--json]`: every SSO provider's session (user, expiry, store, when
+ * and how the person signed in when the ID token said) and
  * each env's token state; never prints a token. With --env: exit 1 when that env has no valid
  * token (sso-type envs: no valid session at its provider). Without: exit 1 when a configured SSO
  * provider has no valid session.
@@ -11,6 +12,7 @@ import { noConfigFound } from "../config/no_config.ts";
 import { listEnvNames, type ResolvedEnv, resolveNamedEnv } from "../config/resolve.ts";
 import { ConfigError } from "../errors.ts";
 import { DEFAULT_PROVIDER, ssoConfigs, ssoLabel, ssoLoginCommand } from "../config/sso.ts";
+import { printable } from "../ui/text.ts";
 import { formatDuration } from "../config/duration.ts";
 import { describeState, inspectServiceToken, type TokenState } from "../tokens/inspect.ts";
 import type { SsoStatus } from "../sso/sso.ts";
@@ -28,16 +30,29 @@ export interface EnvStatus {
   token: TokenState;
 }
 
-/** A provider's session in one line. */
-function describeSso(s: SsoStatus): string {
+/** A provider's session: a line, and when and how the person signed in (when the ID token said). */
+function describeSso(s: SsoStatus, now: number): string[] {
   const label = ssoLabel(s);
-  if (!s.signed_in) return `SSO ${label}: not signed in (run ${ssoLoginCommand(s)})`;
+  if (!s.signed_in) return [`SSO ${label}: not signed in (run ${ssoLoginCommand(s)})`];
   const who = s.user?.email ?? s.user?.name ?? s.user?.sub ?? "?";
   const left = s.expires_in_s ?? 0;
   const expiry = left > 0
     ? `access token expires in ${formatDuration(left * 1000)} (${s.expires_at})`
     : "access token expired, renewed on next use";
-  return `SSO ${label}: signed in as ${who}, ${expiry}`;
+  const signIn = describeSignIn(s, now);
+  return [`SSO ${label}: signed in as ${who}, ${expiry}`, ...(signIn ? [signIn] : [])];
+}
+
+/** When the person authenticated and with which `acr`, when the ID token said. */
+function describeSignIn(s: SsoStatus, now: number): string | undefined {
+  const parts: string[] = [];
+  const at = s.auth_time === undefined ? NaN : Date.parse(s.auth_time);
+  if (!Number.isNaN(at)) {
+    const ago = Math.max(0, Math.floor((now - at) / 1000) * 1000); // auth_time is in seconds
+    parts.push(`${formatDuration(ago)} ago (${new Date(at).toISOString()})`);
+  }
+  if (s.acr !== undefined) parts.push(`acr ${printable(s.acr)}`);
+  return parts.length > 0 ? `SSO sign-in: ${parts.join(", ")}` : undefined;
 }
 
 /** The line naming the sessions' store (and why a file, when it is one). */
@@ -113,7 +128,7 @@ export async function run(_options: NoOptions, ctx: CommandContext): Promise<num
       envs: statuses,
     });
   } else {
-    const lines = all.map(describeSso);
+    const lines = all.flatMap((s) => describeSso(s, ctx.deps.now()));
     if (store) lines.push(describeStore(store));
     for (const s of statuses) {
       const of = s.sso !== undefined && s.sso !== DEFAULT_PROVIDER ? ` of ${s.sso}` : "";

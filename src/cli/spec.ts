@@ -143,6 +143,22 @@ export const LOGIN_SSO_OPTIONS = {
     arg: "DURATION",
     desc: "give up when nobody signs in within this (default 5m)",
   },
+  scope: {
+    type: "string",
+    multiple: true,
+    arg: "S",
+    desc: "ask for this scope too, beside [sso] scopes (repeatable)",
+  },
+  "acr-values": {
+    type: "string",
+    arg: "V",
+    desc: "ask for a stronger sign-in: acr values, space-separated (RFC 9470)",
+  },
+  "max-age": {
+    type: "string",
+    arg: "DURATION",
+    desc: "ask for a sign-in no older than this (max_age, e.g. 5m)",
+  },
 } as const satisfies Options;
 
 export const LOGOUT_OPTIONS = {
@@ -263,12 +279,15 @@ export const COMMANDS: CommandSpec[] = [
   command({
     path: ["login", "sso"],
     summary: "sign in to an SSO identity provider ([sso], [sso.NAME]) in the browser",
-    usage: "lmi login sso [NAME] [--device] [--no-browser] [--port N] [--timeout DURATION]",
+    usage: "lmi login sso [NAME] [--device] [--no-browser] [--port N] [--timeout DURATION] " +
+      "[--scope S]... [--acr-values V] [--max-age DURATION]",
     description:
       'NAME is the provider: [sso.NAME] in the config; without it, "default" ([sso] itself).\n' +
       "Authorization code with PKCE through the browser and a loopback redirect on 127.0.0.1;\n" +
       "--device: the device authorization grant (a code to enter on another device).\n" +
-      "Over SSH or without a display, the device flow is used when the IdP offers it.",
+      "Over SSH or without a display, the device flow is used when the IdP offers it.\n" +
+      "--scope, --acr-values and --max-age ask for more than [sso] does, for this sign-in: what\n" +
+      "an API's step-up answer names (lmi request prints the command).",
     options: LOGIN_SSO_OPTIONS,
     positionals: { min: 0, max: 1, names: "NAME" },
     load: () => lazyImport<typeof import("./login_sso.ts")>("./login_sso.ts", import.meta.url),

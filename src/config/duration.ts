@@ -38,6 +38,19 @@ export function formatDuration(ms: number): string {
   return `${h}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
+/**
+ * A whole number of seconds as a duration lmi reads back exactly (a flag's or a key's value),
+ * largest units first, zero parts left out: `5m`, `1h30m`, `1m30s`, `0s`.
+ */
+export function durationText(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const parts: [number, string][] = [[Math.floor(s / 3600), "h"], [
+    Math.floor((s % 3600) / 60),
+    "m",
+  ], [s % 60, "s"]];
+  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join("") || "0s";
+}
+
 export const DURATION_HINT = 'a duration like "90s", "5m", "1h" or a number of seconds';
 
 /** The durations a setting accepts, in milliseconds, and how to say so. */

@@ -1,7 +1,8 @@
 /**
  * The authenticated fetch every API call goes through: URLs resolved against base_url, the token
  * and the env's headers sent only to base_url's origin (and dropped on a redirect elsewhere), one
- * retry with a new token after a 401, retries with backoff for idempotent requests, a timeout on
+ * retry with a new token after a 401 (a step-up challenge is thrown instead: step_up.ts), retries
+ * with backoff for idempotent requests, a timeout on
  * every request (until the headers arrive, then on each wait for the body: a body that goes quiet
  * for that long, or breaks off, ends with a NetworkError; see watched_response.ts for how each
  * way of reading it is timed), and `User-Agent: lmi/<version>`.
@@ -191,6 +192,26 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
           retriedNonce = true;
           attempt--;
           continue;
+        }
+      }
+      if ((response.status === 401 || response.status === 403) && token) {
+        // A step-up challenge asks for another sign-in or scope, not for a new token of the
+        // same session: not retried (RFC 9470 §3, RFC 6750 §3.1).
+        const header = response.headers.get("www-authenticate");
+        if (header !== null) {
+          const stepUp = await lazyImport<typeof import("./step_up.ts")>(
+            "./step_up.ts",
+            import.meta.url,
+          );
+          const challenge = stepUp.stepUpChallenge(header, token.tokenType);
+          if (challenge) {
+            await response.body?.cancel();
+            throw stepUp.stepUpError(env, challenge, {
+              status: response.status,
+              method,
+              url: response.url || target.url.href,
+            });
+          }
         }
       }
       if (response.status === 401 && useToken && !retried401) {

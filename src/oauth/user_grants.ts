@@ -7,6 +7,7 @@
  */
 import type { Connection } from "./client.ts";
 import { AuthError } from "../errors.ts";
+import { durationText, formatDuration } from "../config/duration.ts";
 import { toLmiError } from "./errors.ts";
 import { dpopOption, type GrantConnection, type TokenResponse, toTokenResponse } from "./grants.ts";
 
@@ -18,15 +19,86 @@ export interface PendingAuthorization {
   state: string;
   nonce: string;
   codeVerifier: string;
+  /** The `max_age` asked for, in seconds: the ID token's `auth_time` is checked against it. */
+  maxAge?: number;
+}
+
+/**
+ * What a sign-in asks of the IdP besides the scopes (OIDC Core 1.0 §3.1.2.1, RFC 9470 §4):
+ * `acr_values` (space-separated, in order of preference) and `max_age` in seconds.
+ */
+export interface AuthenticationRequest {
+  acrValues?: string | undefined;
+  maxAge?: number | undefined;
+}
+
+/**
+ * The error for a sign-in whose ID token does not satisfy the `max_age` it asked for: its
+ * `auth_time` is `ageS` seconds old, or missing (undefined).
+ */
+export function signInAgeError(ageS: number | undefined, maxAge: number): AuthError {
+  const asked = `--max-age ${durationText(maxAge)}`;
+  if (ageS === undefined) {
+    return new AuthError(
+      "ID_TOKEN_INVALID",
+      `the ID token has no auth_time, though ${asked} asked for one`,
+      { hint: "the IdP does not support max_age; sign in without --max-age" },
+    );
+  }
+  return new AuthError(
+    "SIGN_IN_TOO_OLD",
+    `the IdP signed you in ${formatDuration(ageS * 1000)} ago, longer than ${asked} allows`,
+    {
+      hint:
+        "the IdP reused an older sign-in: sign out at the IdP in the browser, then sign in again",
+    },
+  );
+}
+
+/**
+ * openid-client's refusal of an ID token for its `auth_time` (checked against `maxAge`), as
+ * {@link signInAgeError}; undefined for any other error.
+ */
+function authTimeRefusal(err: unknown, maxAge: number): AuthError | undefined {
+  // ClientError → oauth4webapi's OperationProcessingError → { claim, now, claims }.
+  const processing = (err as { cause?: { message?: unknown; cause?: unknown } })?.cause;
+  const check = processing?.cause as
+    | { claim?: unknown; now?: unknown; claims?: { auth_time?: unknown } }
+    | undefined;
+  if (
+    check?.claim === "auth_time" && typeof check.now === "number" &&
+    typeof check.claims?.auth_time === "number"
+  ) {
+    return signInAgeError(check.now - check.claims.auth_time, maxAge);
+  }
+  const message = processing?.message;
+  if (typeof message === "string" && /"auth_time" .*claim missing/.test(message)) {
+    return signInAgeError(undefined, maxAge);
+  }
+  return undefined;
+}
+
+/** {@link AuthenticationRequest} as request parameters. */
+function authenticationParams(asked: AuthenticationRequest): Record<string, string> {
+  return {
+    ...(asked.acrValues ? { acr_values: asked.acrValues } : {}),
+    ...(asked.maxAge !== undefined ? { max_age: String(asked.maxAge) } : {}),
+  };
 }
 
 /**
  * Build the authorization request for the loopback `redirectUri`. `prompt` (OIDC Core 1.0
- * §3.1.2.1) is sent as given when there is one: "consent" for offline access (§11).
+ * §3.1.2.1) is sent as given when there is one: "consent" for offline access (§11); so are
+ * `acr_values` and `max_age` (RFC 9470 §4).
  */
 export async function authorizationRequest(
   conn: Connection,
-  options: { redirectUri: string; scope: string; state: string; prompt?: string | undefined },
+  options: {
+    redirectUri: string;
+    scope: string;
+    state: string;
+    prompt?: string | undefined;
+  } & AuthenticationRequest,
 ): Promise<PendingAuthorization> {
   const lib = conn.lib;
   const codeVerifier = lib.randomPKCECodeVerifier();
@@ -39,6 +111,7 @@ export async function authorizationRequest(
     state: options.state,
     nonce,
     ...(options.prompt ? { prompt: options.prompt } : {}),
+    ...authenticationParams(options),
   });
   return {
     url: url.href,
@@ -46,6 +119,7 @@ export async function authorizationRequest(
     state: options.state,
     nonce,
     codeVerifier,
+    ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
   };
 }
 
@@ -54,7 +128,10 @@ export function randomState(conn: Connection): string {
   return conn.lib.randomState();
 }
 
-/** Exchange the code the callback received (state, PKCE and the ID token's nonce checked). */
+/**
+ * Exchange the code the callback received (state, PKCE and the ID token's nonce checked; its
+ * `auth_time` too when the request asked for a `max_age`).
+ */
 export async function exchangeCode(
   conn: GrantConnection,
   callbackUrl: URL,
@@ -69,6 +146,7 @@ export async function exchangeCode(
         expectedState: pending.state,
         expectedNonce: pending.nonce,
         idTokenExpected: true,
+        ...(pending.maxAge !== undefined ? { maxAge: pending.maxAge } : {}),
       },
       undefined,
       dpopOption(conn),
@@ -78,7 +156,8 @@ export async function exchangeCode(
       (note) => conn.log.info(note),
     );
   } catch (err) {
-    throw toLmiError(err, { what: "code exchange", last: conn.transport.last() });
+    const refusal = pending.maxAge !== undefined ? authTimeRefusal(err, pending.maxAge) : undefined;
+    throw refusal ?? toLmiError(err, { what: "code exchange", last: conn.transport.last() });
   }
 }
 
@@ -92,13 +171,17 @@ export interface DeviceAuthorization {
   raw: unknown;
 }
 
-/** Start the device authorization grant. */
+/** Start the device authorization grant (`acr_values` and `max_age` sent when asked for). */
 export async function startDeviceAuthorization(
   conn: Connection,
   scope: string,
+  asked: AuthenticationRequest = {},
 ): Promise<DeviceAuthorization> {
   try {
-    const device = await conn.lib.initiateDeviceAuthorization(conn.config, { scope });
+    const device = await conn.lib.initiateDeviceAuthorization(conn.config, {
+      scope,
+      ...authenticationParams(asked),
+    });
     return {
       user_code: device.user_code,
       verification_uri: device.verification_uri,

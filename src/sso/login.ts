@@ -8,10 +8,10 @@
 import type { Deps } from "../context.ts";
 import type { SsoConfig } from "../config/sso.ts";
 import { formatDuration } from "../config/duration.ts";
-import { AuthError, FailedError, LmiError } from "../errors.ts";
+import { AuthError, FailedError, LmiError, q } from "../errors.ts";
 import { toLmiError } from "../oauth/errors.ts";
 import type { Logger } from "../ui/log.ts";
-import { createVerifier } from "../tokens/verify.ts";
+import { CLOCK_TOLERANCE_S, createVerifier } from "../tokens/verify.ts";
 import { fetchJwks } from "../tokens/jwks_fetch.ts";
 import { noBrowserReason, openBrowser } from "./browser.ts";
 import { pages, startLoopback } from "./loopback.ts";
@@ -21,6 +21,7 @@ import {
   exchangeCode,
   pollDeviceAuthorization,
   randomState,
+  signInAgeError,
   startDeviceAuthorization,
 } from "../oauth/user_grants.ts";
 import { type GrantConnection, type TokenResponse, withDpop } from "../oauth/grants.ts";
@@ -43,6 +44,58 @@ export interface BrowserLoginOptions {
 type Conn = Awaited<ReturnType<typeof ssoConnection>>;
 
 /**
+ * The [sso] settings as one sign-in uses them: `lmi login sso --scope` added to `scopes`, and
+ * what `--acr-values` and `--max-age` ask of the IdP (OIDC Core 1.0 §3.1.2.1, RFC 9470 §4).
+ */
+export interface SignInSso extends SsoConfig {
+  /** `acr_values`: authentication context classes, space-separated, in order of preference. */
+  acrValues?: string;
+  /** `max_age`: the longest time since the person authenticated, in seconds. */
+  maxAge?: number;
+}
+
+/** What the session records of how the person signed in: the ID token's `acr` and `auth_time`. */
+type SignedInWith = Pick<SsoSession, "acr" | "auth_time">;
+
+/**
+ * The ID token's `acr` and `auth_time` (when it has them). At a sign-in that asked for them they
+ * are checked too: an `auth_time` older than `max_age` fails (openid-client checks it in the code
+ * exchange already; this covers the device flow), an `acr` not among `acr_values` is a warning
+ * (RFC 9470 §4: the client should check; the API decides).
+ */
+function signedInWith(
+  claims: Record<string, unknown>,
+  sso: SignInSso,
+  signingIn: boolean,
+  ctx: LoginContext,
+): SignedInWith {
+  const out: SignedInWith = {};
+  const { acr, auth_time: authTime } = claims;
+  if (typeof acr === "string" && acr !== "" && acr.length <= 256) out.acr = acr;
+  const when = typeof authTime === "number" && authTime >= 0 && authTime < 1e11
+    ? authTime
+    : undefined;
+  if (when !== undefined) out.auth_time = new Date(when * 1000).toISOString();
+  if (!signingIn) return out;
+  if (sso.maxAge !== undefined) {
+    const age = when === undefined ? undefined : ctx.deps.now() / 1000 - when;
+    if (age === undefined || age > sso.maxAge + CLOCK_TOLERANCE_S) {
+      throw signInAgeError(age, sso.maxAge);
+    }
+  }
+  if (sso.acrValues && !(out.acr && sso.acrValues.split(" ").includes(out.acr))) {
+    ctx.log.warn(
+      `the IdP signed you in ${
+        out.acr ? `with acr ${q(printable(out.acr))}` : "without an acr"
+      }, not one of --acr-values ${
+        q(sso.acrValues)
+      } asked for; an API that asks for it will refuse this session`,
+    );
+  }
+  return out;
+}
+
+/**
  * With `[sso] dpop = true`: a new key pair for this sign-in (kept with the session; its private
  * part redacted from then on) and the connection whose token requests prove possession of it.
  */
@@ -62,7 +115,7 @@ async function signInConnection(
 /** Check the ID token (signature against the JWKS, iss, aud, exp) and build the session. */
 export async function sessionFrom(
   response: TokenResponse,
-  sso: SsoConfig,
+  sso: SignInSso,
   conn: Conn,
   ctx: LoginContext,
   previous?: SsoSession,
@@ -73,6 +126,10 @@ export async function sessionFrom(
   ctx.log.redactor.add(response.refresh_token);
   ctx.log.redactor.add(response.id_token);
   let user = previous?.user;
+  /** What the previous session knew of the sign-in, unless a new ID token says otherwise. */
+  let how: SignedInWith = {};
+  if (previous?.acr) how.acr = previous.acr;
+  if (previous?.auth_time) how.auth_time = previous.auth_time;
   const idToken = response.id_token ?? previous?.id_token;
   if (response.id_token) {
     const verifier = createVerifier({
@@ -105,6 +162,7 @@ export async function sessionFrom(
     user = { sub: String(claims.sub) };
     if (typeof claims.email === "string") user.email = claims.email;
     if (typeof claims.name === "string") user.name = claims.name;
+    how = { ...how, ...signedInWith(claims, sso, previous === undefined, ctx) };
     if (previous && previous.user.sub !== user.sub) {
       throw new AuthError("ID_TOKEN_INVALID", "the refreshed ID token is for another user", {
         hint: "run lmi login sso",
@@ -126,6 +184,7 @@ export async function sessionFrom(
     expires_at: new Date(now + (response.expires_in ?? 3600) * 1000).toISOString(),
     user,
     obtained_at: new Date(now).toISOString(),
+    ...how,
   };
   const refresh = response.refresh_token ?? previous?.refresh_token;
   if (refresh) session.refresh_token = refresh;
@@ -160,7 +219,7 @@ export async function sessionFrom(
 
 /** Authorization code + PKCE through the browser and a loopback redirect. */
 export async function browserLogin(
-  sso: SsoConfig,
+  sso: SignInSso,
   ctx: LoginContext,
   options: BrowserLoginOptions,
 ): Promise<SsoSession> {
@@ -175,6 +234,8 @@ export async function browserLogin(
       scope: sso.scopes.join(" "),
       state,
       prompt: sso.prompt,
+      acrValues: sso.acrValues,
+      maxAge: sso.maxAge,
     });
     const url = new URL(pending.url);
     log.say(
@@ -275,7 +336,7 @@ export function loginTimeoutHint(
 
 /** The device authorization grant (RFC 8628): a code to enter on another device. */
 export async function deviceLogin(
-  sso: SsoConfig,
+  sso: SignInSso,
   ctx: LoginContext,
   options: { timeoutMs: number },
 ): Promise<SsoSession> {
@@ -291,7 +352,10 @@ export async function deviceLogin(
     );
   }
   const { tokenConn, dpopJwk } = await signInConnection(sso, conn, ctx);
-  const device = await startDeviceAuthorization(conn, sso.scopes.join(" "));
+  const device = await startDeviceAuthorization(conn, sso.scopes.join(" "), {
+    acrValues: sso.acrValues,
+    maxAge: sso.maxAge,
+  });
   // The user code is meant to be read, also where the complete URI carries it as `?code=`
   // (glewlwyd): printed as is, with control characters removed.
   log.sayAsIs(

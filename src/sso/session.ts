@@ -32,6 +32,10 @@ export interface SsoSession {
   scope?: string;
   user: SsoUser;
   obtained_at: string;
+  /** The ID token's `acr`: the authentication context class the IdP signed the person in with. */
+  acr?: string;
+  /** The ID token's `auth_time` (ISO 8601 UTC): when the person last authenticated at the IdP. */
+  auth_time?: string;
   /**
    * DPoP (`[sso] dpop = true`): the private P-256 JWK the session's tokens are bound to, one per
    * session, kept with it and never printed.

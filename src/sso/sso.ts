@@ -234,6 +234,10 @@ export interface SsoStatus {
   expires_at?: string;
   expires_in_s?: number;
   refreshable?: boolean;
+  /** The ID token's `acr`: the authentication context class of the sign-in. */
+  acr?: string;
+  /** The ID token's `auth_time` (ISO 8601 UTC): when the person last authenticated at the IdP. */
+  auth_time?: string;
 }
 
 /** The session as `auth status` shows it; never a token. No network. */
@@ -258,6 +262,8 @@ export async function ssoStatus(
   status.expires_at = session.expires_at;
   status.expires_in_s = Math.round(left / 1000);
   status.refreshable = session.refresh_token !== undefined;
+  if (typeof session.acr === "string") status.acr = session.acr;
+  if (typeof session.auth_time === "string") status.auth_time = session.auth_time;
   status.signed_in = left > 0 || status.refreshable;
   return status;
 }
