@@ -4,6 +4,7 @@
  * @module
  */
 import { q, UsageError } from "../errors.ts";
+import { parseExecInfo } from "../ui/exec_info.ts";
 import { formatToken, githubFileCommands, type TokenFormat } from "../ui/token_output.ts";
 import { envFor } from "./common.ts";
 import { appendGithubFiles, githubFiles } from "./github_files.ts";
@@ -40,14 +41,7 @@ export function parseOptions(
 
 /** The apiVersion kubectl sent in KUBERNETES_EXEC_INFO, if any. */
 export function execApiVersion(ctx: Pick<CommandContext, "deps">): string | undefined {
-  const info = ctx.deps.env("KUBERNETES_EXEC_INFO");
-  if (!info) return undefined;
-  try {
-    const v = (JSON.parse(info) as { apiVersion?: unknown }).apiVersion;
-    return typeof v === "string" && v.startsWith("client.authentication.k8s.io/") ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseExecInfo(ctx.deps.env("KUBERNETES_EXEC_INFO")).apiVersion;
 }
 
 export async function run(options: AuthTokenOptions, ctx: CommandContext): Promise<number> {

@@ -18,7 +18,7 @@ import { canonicalPath } from "../config/trust.ts";
 import { ConfigError, FailedError, q, UsageError } from "../errors.ts";
 import { assertSecureEndpoint } from "../http/transport.ts";
 import type { IdpMetadata } from "../oauth/client.ts";
-import { isInteractive } from "../sso/sso.ts";
+import { isInteractive } from "../ui/interactive.ts";
 import { visible } from "../ui/text.ts";
 import { sameIssuer } from "../util/issuer.ts";
 import { dirname, join } from "../util/path.ts";

@@ -1,17 +1,20 @@
 /**
- * A sign-in to an SSO provider, one at a time per provider, with the new session stored:
- * the browser (authorization code + PKCE) or the device flow. Interactive sign-ins need a
- * terminal; an explicit `--device` or `--no-browser` one does not. Callers decide whether to
- * sign in at all (the CLI asks; the library never does).
+ * A sign-in to an SSO provider, one at a time per provider's session across processes
+ * (sign_in_turn.ts), with the new session stored: the browser (authorization code + PKCE) or the
+ * device flow. Interactive sign-ins need an interactive run (src/ui/interactive.ts); an explicit
+ * `--device` or `--no-browser` one does not. Callers decide whether to sign in at all (the CLI
+ * asks, under the turn; the library never does).
  *
  * @module
  */
 import { AuthError } from "../errors.ts";
 import { type SsoConfig, ssoLoginCommand } from "../config/sso.ts";
-import { isInteractive, lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
+import { nonInteractiveReason } from "../ui/interactive.ts";
+import { lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
 import { isFresh } from "../tokens/margin.ts";
-import { loadSession, saveSession, type SsoSession } from "./session.ts";
+import { loadSession, saveSession, sessionAccount, type SsoSession } from "./session.ts";
 import { offersDeviceFlow } from "./sign_in_hint.ts";
+import { takeSignInTurn } from "./sign_in_turn.ts";
 
 export interface LoginSsoOptions {
   device: boolean;
@@ -23,6 +26,11 @@ export interface LoginSsoOptions {
   explicit?: boolean;
   port?: number;
   timeoutMs: number;
+  /**
+   * Asked once this lmi has the turn to sign in and no other lmi signed in meanwhile (the CLI's
+   * "Sign in again now?"); false: declined, and those waiting for this sign-in give up too.
+   */
+  confirm?: () => Promise<boolean>;
 }
 
 /**
@@ -31,7 +39,7 @@ export interface LoginSsoOptions {
  */
 export type OfferLogin = (sso: SsoConfig, ctx: SsoContext) => Promise<SsoSession | undefined>;
 
-/** Run the interactive sign-in (one at a time per provider) and store the session. */
+/** Run the interactive sign-in (one at a time per session) and store the session. */
 export async function signIn(
   sso: SsoConfig,
   ctx: SsoContext,
@@ -40,12 +48,13 @@ export async function signIn(
   reuseFresh = false,
 ): Promise<SsoSession> {
   const headless = options.explicit === true && (options.device || !options.openBrowser);
-  const interactive = isInteractive(ctx.deps);
+  const notInteractive = nonInteractiveReason(ctx.deps);
+  const interactive = notInteractive === undefined;
   if (!interactive && !headless) {
     const how = await offersDeviceFlow(sso, ctx) ? "--device (or --no-browser)" : "--no-browser";
     throw new AuthError(
       "NON_INTERACTIVE",
-      "cannot sign in here: this run is not interactive (no terminal, or CI is set)",
+      `cannot sign in here: this run is not interactive (${notInteractive})`,
       {
         hint: `run ${
           ssoLoginCommand(sso)
@@ -54,16 +63,21 @@ export async function signIn(
     );
   }
   const { browserLogin, deviceLogin, noBrowserReason } = await import("./login.ts");
-  const lock = await lockSso(
-    ctx,
-    sso,
-    "an SSO sign-in is in progress",
-    options.timeoutMs + 60_000,
-  );
+  // Waiting is bounded by the sign-in's own timeout, and a minute for a prompt or a slow IdP.
+  const turn = await takeSignInTurn(ctx, sessionAccount(sso), options.timeoutMs + 60_000);
   try {
     if (reuseFresh) {
       const current = await loadSession(await storeFor(ctx), sso, ctx.log);
       if (current && isFresh(current, ctx.deps.now(), SSO_REFRESH_MARGIN_MS)) return current;
+    }
+    if (reuseFresh && turn.waited) await turn.takeOver();
+    else await turn.begin();
+    if (options.confirm && !await options.confirm()) {
+      await turn.declined();
+      const login = ssoLoginCommand(sso);
+      throw new AuthError("SSO_REQUIRED", `session expired: run \`${login}\``, {
+        hint: `sign in with ${login}`,
+      });
     }
     let device = options.device;
     let openBrowser = options.openBrowser;
@@ -88,9 +102,15 @@ export async function signIn(
         timeoutMs: options.timeoutMs,
         ...(options.port !== undefined ? { port: options.port } : {}),
       });
-    await saveSession(await storeFor(ctx), session, sso);
+    // Under the refresh lock: a refresh of the old session under way does not overwrite it.
+    const saving = await lockSso(ctx, sso, "saving the new SSO session");
+    try {
+      await saveSession(await storeFor(ctx), session, sso);
+    } finally {
+      saving?.release();
+    }
     return session;
   } finally {
-    lock?.release();
+    turn.release();
   }
 }

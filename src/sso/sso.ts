@@ -34,10 +34,8 @@ export interface SsoContext {
   run?: CommandRunner;
 }
 
-/** Whether lmi may open a browser or ask a question: a terminal on both ends and no CI. */
-export function isInteractive(deps: Pick<Deps, "env" | "stdinIsTerminal" | "stdout">): boolean {
-  return deps.stdinIsTerminal && deps.stdout.isTerminal && (deps.env("CI") ?? "") === "";
-}
+/** Whether lmi may open a browser or ask a question: the rule is src/ui/interactive.ts. */
+export { isInteractive } from "../ui/interactive.ts";
 
 export function storeFor(ctx: SsoContext): Promise<SecretStore> {
   return chooseStore({ deps: ctx.deps, log: ctx.log, run: ctx.run ?? realRunner });

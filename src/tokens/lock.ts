@@ -12,7 +12,10 @@ import { formatDuration } from "../config/duration.ts";
 export interface LockOptions {
   /** Give up after this long (default 60 s). */
   timeoutMs?: number;
-  /** Called once if the lock is not free after `noticeAfterMs` (default 1 s). */
+  /**
+   * Called once if another process holds the lock and it is not free after `noticeAfterMs`
+   * (default 1 s; 0: as soon as it is found held).
+   */
   onWait?: () => void;
   noticeAfterMs?: number;
   /** What the holder is doing, for the timeout message. */
@@ -20,6 +23,8 @@ export interface LockOptions {
 }
 
 export interface HeldLock {
+  /** Someone else (another process, or an earlier caller in this one) held it when asked. */
+  readonly waited: boolean;
   release(): void;
   [Symbol.dispose](): void;
 }
@@ -46,8 +51,13 @@ const inProcess = new Map<string, Promise<void>>();
  * Wait (at most `timeoutMs`) for this process's earlier holders of `path`; the returned function
  * lets the next one in.
  */
-async function queueInProcess(path: string, timeoutMs: number, what: string): Promise<() => void> {
-  const before = inProcess.get(path) ?? Promise.resolve();
+async function queueInProcess(
+  path: string,
+  timeoutMs: number,
+  what: string,
+): Promise<{ next: () => void; waited: boolean }> {
+  const earlier = inProcess.get(path);
+  const before = earlier ?? Promise.resolve();
   let done: (() => void) | undefined;
   let abandoned = false;
   const mine = before.then(() =>
@@ -74,7 +84,7 @@ async function queueInProcess(path: string, timeoutMs: number, what: string): Pr
   } finally {
     clearTimeout(timer);
   }
-  return release;
+  return { next: release, waited: earlier !== undefined };
 }
 
 function lockTimeout(path: string, timeoutMs: number, what: string): FailedError {
@@ -90,16 +100,16 @@ function lockTimeout(path: string, timeoutMs: number, what: string): FailedError
  * turns first, silently; `onWait` is for waiting on another process.
  */
 export async function acquireLock(path: string, options: LockOptions): Promise<HeldLock> {
-  const next = await queueInProcess(path, options.timeoutMs ?? 60_000, options.what);
+  const { next, waited } = await queueInProcess(path, options.timeoutMs ?? 60_000, options.what);
   try {
-    return withRelease(await acquireOsLock(path, options), next);
+    return withRelease(await acquireOsLock(path, options), next, waited);
   } catch (err) {
     next();
     throw err;
   }
 }
 
-function withRelease(lock: HeldLock, after: () => void): HeldLock {
+function withRelease(lock: HeldLock, after: () => void, waitedHere: boolean): HeldLock {
   let released = false;
   const release = () => {
     if (released) return;
@@ -110,7 +120,7 @@ function withRelease(lock: HeldLock, after: () => void): HeldLock {
       after();
     }
   };
-  return { release, [Symbol.dispose]: release };
+  return { waited: waitedHere || lock.waited, release, [Symbol.dispose]: release };
 }
 
 async function acquireOsLock(path: string, options: LockOptions): Promise<HeldLock> {
@@ -118,13 +128,18 @@ async function acquireOsLock(path: string, options: LockOptions): Promise<HeldLo
   const file = await openLockFile(path);
   let notice: ReturnType<typeof setTimeout> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let waited = false;
   try {
-    if (onWait) notice = setTimeout(onWait, noticeAfterMs);
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    const result = await Promise.race([file.lock(true).then(() => "locked" as const), timedOut]);
-    if (result === "timeout") throw lockTimeout(path, timeoutMs, what);
+    if (!await file.tryLock(true)) {
+      waited = true;
+      if (onWait && noticeAfterMs <= 0) onWait();
+      else if (onWait) notice = setTimeout(onWait, noticeAfterMs);
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      });
+      const result = await Promise.race([file.lock(true).then(() => "locked" as const), timedOut]);
+      if (result === "timeout") throw lockTimeout(path, timeoutMs, what);
+    }
   } catch (err) {
     try {
       file.close();
@@ -144,5 +159,5 @@ async function acquireOsLock(path: string, options: LockOptions): Promise<HeldLo
       file.close();
     }
   };
-  return { release, [Symbol.dispose]: release };
+  return { waited, release, [Symbol.dispose]: release };
 }

@@ -1,8 +1,9 @@
 /**
  * SSO end to end: `lmi login sso` in a terminal (a pty), the dev IdP's real login page completed
  * in Debian's Chromium (playwright-core), lmi's callback page; then status, SSO-type envs,
- * refresh rotation under parallel use, logout with revocation checked by introspection; the
- * device flow; and the ways a sign-in fails.
+ * refresh rotation under parallel use, logout with revocation checked by introspection; parallel
+ * kubectl calls needing a sign-in (one browser sign-in, at most one takeover); the device flow;
+ * and the ways a sign-in fails.
  */
 import { introspect } from "../helpers/dev_world.ts";
 import { join } from "../../src/util/path.ts";
@@ -111,6 +112,63 @@ async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${path} never appeared`);
+}
+
+const QUESTION = "Sign in again now? [Y/n]";
+const WAITING = "waiting for the sign-in another lmi started";
+
+/** KUBERNETES_EXEC_INFO as kubectl sets it for a credential plugin. */
+function execInfo(interactive: boolean): string {
+  return JSON.stringify({
+    kind: "ExecCredential",
+    apiVersion: "client.authentication.k8s.io/v1",
+    spec: { interactive },
+  });
+}
+
+/**
+ * Wait until one of `runs` asks to sign in and `waiting` others say they wait for it: the one
+ * that asks, and those that wait.
+ */
+async function oneAsksOthersWait(
+  runs: PtyRun[],
+  waiting: number,
+): Promise<{ asker: PtyRun; waiters: PtyRun[] }> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const askers = runs.filter((r) => r.output().includes(QUESTION));
+    const waiters = runs.filter((r) => r.output().includes(WAITING) && !askers.includes(r));
+    if (askers.length === 1 && waiters.length === waiting) return { asker: askers[0]!, waiters };
+    if (askers.length > 1 || Date.now() > end) {
+      throw new Error(
+        `not one asking and ${waiting} waiting:\n${runs.map((r) => r.output()).join("\n---\n")}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** How many times lmi opened the browser (the opener's log). */
+async function browserOpenings(box: { urlFile: string }): Promise<number> {
+  const log = await Deno.readTextFile(`${box.urlFile}.log`).catch(() => "");
+  return log.split("\n").filter(Boolean).length;
+}
+
+/** When lmi has opened the browser `nth` times: the IdP refuses that sign-in (access_denied). */
+async function refuseSignIn(box: { urlFile: string }, nth: number): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (await browserOpenings(box) < nth) {
+    if (Date.now() > end) throw new Error(`the browser was not opened ${nth} times`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const log = await Deno.readTextFile(`${box.urlFile}.log`);
+  const url = new URL(log.split("\n").filter(Boolean)[nth - 1]!);
+  const callback = new URL(url.searchParams.get("redirect_uri")!);
+  callback.search = new URLSearchParams({
+    error: "access_denied",
+    state: url.searchParams.get("state")!,
+  }).toString();
+  await (await fetch(callback)).body?.cancel();
 }
 
 function sessionFile(box: Sandbox): string {
@@ -311,28 +369,74 @@ Deno.test({
         assertEquals((await box.run(["logout", "sso"])).code, 0);
       });
       await t.step(
-        "two lmi needing the session at once open one browser tab, not two",
+        "five kubectl calls at once open one browser sign-in; the others wait and use it",
         async () => {
           await Deno.remove(box.urlFile).catch(() => {});
           await Deno.remove(`${box.urlFile}.log`).catch(() => {});
-          const first = runInPty(["auth", "token", "-e", "app"], box.env, box.home);
-          await first.waitFor(/Sign in again now\? \[Y\/n\]/);
-          await first.write("y\n");
-          const url = new URL(await waitForFile(box.urlFile));
-          const second = runInPty(["auth", "token", "-e", "app"], box.env, box.home);
-          // The second waits for the first (the lock) instead of asking or opening another tab.
-          await second.waitFor(/waiting for another lmi process/);
+          // As kubectl runs a credential plugin with interactiveMode IfAvailable at a terminal:
+          // its terminal on stdin and stderr, stdout read by kubectl.
+          const env = { ...box.env, KUBERNETES_EXEC_INFO: execInfo(true) };
+          const args = ["auth", "token", "-e", "app", "--format", "exec-credential"];
+          const outs = Array.from({ length: 5 }, (_, i) => join(box.dir, `kubectl-${i}.json`));
+          const calls = outs.map((out) => runInPty(args, env, box.home, { stdoutTo: out }));
+          const { asker, waiters } = await oneAsksOthersWait(calls, 4);
+          // kubectl's interactive: false neither waits nor asks: exit 4 at once, with the hint.
+          const started = Date.now();
+          const never = runInPty(
+            args,
+            { ...box.env, KUBERNETES_EXEC_INFO: execInfo(false) },
+            box.home,
+          );
+          assertEquals(await never.status, 4, never.output());
+          assert(Date.now() - started < 20_000, "at once");
+          assertMatch(
+            never.output(),
+            /lmi: error: not signed in: run `lmi login sso`\r?\nhint: [^\n]*sign in with lmi login sso/,
+          );
+          assert(!/waiting|Sign in again/.test(never.output()), never.output());
+          for (const w of waiters) assert(!w.output().includes(QUESTION), w.output());
+          await asker.write("y\n");
           const page = await browser.newPage();
-          await page.goto(url.href);
+          await page.goto(new URL(await waitForFile(box.urlFile)).href);
           await signInAsAlice(page, idp);
           await page.close();
-          assertEquals(await first.status, 0, first.output());
-          assertEquals(await second.status, 0, second.output());
-          assertEquals(
-            (await Deno.readTextFile(`${box.urlFile}.log`)).trim().split("\n").length,
-            1,
+          for (const call of calls) assertEquals(await call.status, 0, call.output());
+          const tokens = await Promise.all(
+            outs.map(async (out) => JSON.parse(await Deno.readTextFile(out)).status.token),
           );
+          assertEquals(new Set(tokens).size, 1, "the same session's token");
+          assertMatch(tokens[0], /^eyJ/);
+          assertEquals(await browserOpenings(box), 1, "one browser sign-in");
           assertEquals((await box.run(["logout", "sso"])).code, 0);
+        },
+      );
+      await t.step(
+        "the sign-in they waited for fails: one takes over, then the rest give up",
+        async () => {
+          await Deno.remove(`${box.urlFile}.log`).catch(() => {});
+          const env = { ...box.env, KUBERNETES_EXEC_INFO: execInfo(true) };
+          const calls = Array.from(
+            { length: 3 },
+            () => runInPty(["auth", "token", "-e", "app"], env, box.home),
+          );
+          const first = await oneAsksOthersWait(calls, 2);
+          await first.asker.write("y\n");
+          await refuseSignIn(box, 1);
+          assertEquals(await first.asker.status, 4, first.asker.output());
+          // The next holder takes over (it says so and asks); the last keeps waiting for it.
+          const next = await oneAsksOthersWait(first.waiters, 1);
+          await next.asker.waitFor(/ended without a session; signing in here/);
+          await next.asker.write("y\n");
+          await refuseSignIn(box, 2);
+          assertEquals(await next.asker.status, 4, next.asker.output());
+          const last = next.waiters[0]!;
+          assertEquals(await last.status, 4, last.output());
+          assertMatch(
+            last.output(),
+            /lmi: error: the sign-in another lmi started ended without a session: run `lmi login sso`/,
+          );
+          assert(!last.output().includes(QUESTION), "the last one asks nothing");
+          assertEquals(await browserOpenings(box), 2, "one browser sign-in at a time, two in all");
         },
       );
       await t.step("a corrupt stored session counts as signed out, with a warning", async () => {

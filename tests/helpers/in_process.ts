@@ -85,8 +85,11 @@ export interface World {
   ssoRefresh: { expires_in: number; scope?: string; refresh_token?: string };
   /** Refreshes the SSO IdPs answered. */
   ssoRefreshes: number;
-  /** Whether stdin, stdout and stderr are terminals (an interactive run; default: no). */
-  terminal: boolean;
+  /**
+   * Whether stdin, stdout and stderr are terminals (an interactive run; default: no); "stdin":
+   * stdin and stderr only, as kubectl runs a credential plugin at a terminal (it reads stdout).
+   */
+  terminal: boolean | "stdin";
   /** The deps of the run under way (or the last one): to interrupt it as Ctrl-C would. */
   running?: FakeDeps;
   /** What the runs read on stdin (default: nothing). */
@@ -140,7 +143,7 @@ export async function world(toml: string): Promise<World> {
       deps.readStdin = () => Promise.resolve(new TextEncoder().encode(w.stdin));
       if (w.terminal) {
         deps.stdinIsTerminal = true;
-        deps.stdout = captured(true);
+        deps.stdout = captured(w.terminal === true);
         deps.stderr = captured(true);
       }
       deps.readLine = () => Promise.resolve(w.typed.shift() ?? null);

@@ -1,6 +1,7 @@
 /**
  * Running lmi in a pseudo-terminal (util-linux `script`), as a person at a terminal would: lmi
- * then counts as interactive. Output (stdout and stderr together) is collected as it comes.
+ * then counts as interactive. Output (stdout and stderr together, or stderr alone when stdout goes
+ * to a file) is collected as it comes.
  */
 import { lmiCommand } from "../../scripts/run_lmi.ts";
 import { LINUX, type Needs } from "./components.ts";
@@ -29,9 +30,18 @@ function shellQuote(s: string): string {
 /** No terminal session in a test lives longer than this, so a stuck step cannot hang the suite. */
 export const PTY_LIMIT_MS = 90_000;
 
-export function runInPty(args: string[], env: Record<string, string>, cwd: string): PtyRun {
+export function runInPty(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  options: {
+    /** Send lmi's stdout to this file instead, as kubectl reads a credential plugin's. */
+    stdoutTo?: string;
+  } = {},
+): PtyRun {
   const { cmd, args: full } = lmiCommand(args);
-  const line = [cmd, ...full].map(shellQuote).join(" ");
+  const line = [cmd, ...full].map(shellQuote).join(" ") +
+    (options.stdoutTo ? ` > ${shellQuote(options.stdoutTo)}` : "");
   const child = new Deno.Command("script", {
     args: ["-qefc", line, "/dev/null"],
     clearEnv: true,

@@ -30,6 +30,16 @@ Deno.test("the cross-process lock", async (t) => {
     },
   );
 
+  await t.step("the lock says whether someone else held it when asked", async () => {
+    const first = await acquireLock(path, { what: "test" });
+    assert(!first.waited, "it was free");
+    const second = acquireLock(path, { what: "test" });
+    first.release();
+    const got = await second;
+    assert(got.waited, "it waited for the first");
+    got.release();
+  });
+
   await t.step("waiting is bounded", async () => {
     const held = await acquireLock(path, { what: "test" });
     const err = await assertRejects(
@@ -68,11 +78,25 @@ Deno.test("the cross-process lock", async (t) => {
         FailedError,
       );
       assert(noticed, "waiting on another process is announced");
+      // noticeAfterMs 0: announced as soon as the lock is found held, before any wait.
+      let said = 0;
+      const quick = acquireLock(path, {
+        what: "test",
+        timeoutMs: 300,
+        noticeAfterMs: 0,
+        onWait: () => said++,
+      }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      assertEquals(said, 1);
+      await quick;
+      assertEquals(said, 1, "said once");
       holder.kill("SIGKILL");
       await holder.status;
       reader.releaseLock();
       await holder.stdout.cancel();
-      (await acquireLock(path, { what: "test", timeoutMs: 5000 })).release();
+      const after = await acquireLock(path, { what: "test", timeoutMs: 5000 });
+      assert(!after.waited, "the OS released it");
+      after.release();
       assert(await Deno.stat(path), "the lock file is left in place, never deleted");
     },
   );
