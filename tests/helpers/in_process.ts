@@ -5,6 +5,14 @@
 import { join } from "../../src/util/path.ts";
 import { main } from "../../src/cli/main.ts";
 import { captured, type FakeDeps, fakeDeps, homeVars } from "./fakes.ts";
+import { dataDir } from "../../src/config/paths.ts";
+import {
+  saveSession,
+  SESSION_VERSION,
+  type SessionOwner,
+  type SsoSession,
+} from "../../src/sso/session.ts";
+import { fileStore } from "../../src/sso/store.ts";
 
 export interface Result {
   code: number;
@@ -234,4 +242,27 @@ export async function world(toml: string): Promise<World> {
   };
   await w.writeConfig(toml);
   return w;
+}
+
+/**
+ * Store a session for alice in the file store of the home `env` names (the fake clock says
+ * 00:00; by default it is valid until 01:00, with a refresh token), as the provider `owner`.
+ */
+export async function storeSession(
+  env: Record<string, string>,
+  session: Partial<SsoSession> = {},
+  owner?: SessionOwner,
+): Promise<void> {
+  await saveSession(fileStore(dataDir(fakeDeps({ env }))!), {
+    version: SESSION_VERSION,
+    issuer: IDP.ssoIssuer,
+    client_id: "lmi",
+    access_token: "sso-at",
+    token_type: "Bearer",
+    expires_at: "2026-01-01T01:00:00.000Z",
+    refresh_token: "sso-rt",
+    user: { sub: "alice", email: "alice@example.com" },
+    obtained_at: "2026-01-01T00:00:00.000Z",
+    ...session,
+  }, owner);
 }

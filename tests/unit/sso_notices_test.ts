@@ -5,7 +5,7 @@
  * and why a sign-in switched to the device flow.
  */
 import { assert, assertEquals, assertMatch, assertNotIncludes } from "../helpers/assert.ts";
-import { IDP, ok, ssoAppConfig, world } from "../helpers/in_process.ts";
+import { IDP, ok, ssoAppConfig, storeSession, world } from "../helpers/in_process.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
 import { dataDir } from "../../src/config/paths.ts";
 import { fileStore } from "../../src/sso/store.ts";
@@ -13,24 +13,13 @@ import { saveSession, SESSION_VERSION } from "../../src/sso/session.ts";
 import { join } from "../../src/util/path.ts";
 import { ignoreUnless, LINUX, POSIX_MODES } from "../helpers/components.ts";
 
-/** Store a session at `issuer` for alice, its token valid until 01:00 (the fake clock: 00:00). */
-async function signedIn(
+/** Store a session at the fake SSO IdP `issuer` for alice, valid until 01:00. */
+function signedIn(
   env: Record<string, string>,
   issuer: string,
   extra: { scope?: string; expires_at?: string } = {},
 ) {
-  await saveSession(fileStore(dataDir(fakeDeps({ env }))!), {
-    version: SESSION_VERSION,
-    issuer,
-    client_id: "lmi",
-    access_token: "sso-at",
-    token_type: "Bearer",
-    expires_at: "2026-01-01T01:00:00.000Z",
-    refresh_token: "sso-rt",
-    user: { sub: "alice", email: "alice@example.com" },
-    obtained_at: "2026-01-01T00:00:00.000Z",
-    ...extra,
-  });
+  return storeSession(env, { issuer, ...extra });
 }
 
 Deno.test("the file store: said once per user, and by auth status with its reason", async (t) => {

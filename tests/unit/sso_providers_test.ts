@@ -13,7 +13,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../helpers/assert.ts";
-import { failed, IDP, ok, type World, world } from "../helpers/in_process.ts";
+import { failed, IDP, ok, storeSession, type World, world } from "../helpers/in_process.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
 import { dataDir, tokenDir } from "../../src/config/paths.ts";
 import { parseConfigText } from "../../src/config/load.ts";
@@ -46,23 +46,20 @@ sso = "lab"
 type = "sso"
 `;
 
-/** Store a session for alice at `issuer` (client `clientId`) as `saveSession` keeps it. */
-async function signedIn(
+/** Store a session for provider `name` at `issuer` (the fake clock: 00:00). */
+function signedIn(
   w: World,
   issuer: string,
   token: string,
   options: { clientId?: string; name?: string; sharesIssuer?: boolean; expired?: boolean } = {},
 ) {
   const { clientId = "lmi", name = "default", sharesIssuer = false } = options;
-  await saveSession(fileStore(dataDir(fakeDeps({ env: w.env }))!), {
-    version: SESSION_VERSION,
+  return storeSession(w.env, {
     issuer,
     client_id: clientId,
     access_token: token,
-    token_type: "Bearer",
     expires_at: options.expired ? "2025-12-31T23:00:00.000Z" : "2026-01-01T01:00:00.000Z",
     refresh_token: `${token}-rt`,
-    user: { sub: "alice", email: "alice@example.com" },
     obtained_at: "2025-12-31T22:00:00.000Z",
   }, { name, issuer, clientId, sharesIssuer });
 }

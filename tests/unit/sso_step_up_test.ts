@@ -6,31 +6,25 @@
  * ID token's `acr` and `auth_time`, and `lmi auth status` shows them.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
-import { failed, IDP, serviceEnv, ssoAppConfig, world } from "../helpers/in_process.ts";
+import {
+  failed,
+  IDP,
+  serviceEnv,
+  ssoAppConfig,
+  storeSession,
+  world,
+} from "../helpers/in_process.ts";
 import { fakeDeps, testLogger } from "../helpers/fakes.ts";
 import { loadJose } from "../../src/deps.ts";
 import { sessionFrom, type SignInSso } from "../../src/sso/login.ts";
-import { saveSession, SESSION_VERSION, type SsoSession } from "../../src/sso/session.ts";
-import { fileStore } from "../../src/sso/store.ts";
-import { dataDir } from "../../src/config/paths.ts";
+import { type SsoSession } from "../../src/sso/session.ts";
 import { AuthError } from "../../src/errors.ts";
 import { ssoConnection } from "../../src/sso/oidc.ts";
 import { authorizationRequest, exchangeCode } from "../../src/oauth/user_grants.ts";
 
 /** Store a session at the fake SSO IdP for alice, valid until 01:00 (the fake clock: 00:00). */
-async function signedIn(env: Record<string, string>, extra: Partial<SsoSession> = {}) {
-  await saveSession(fileStore(dataDir(fakeDeps({ env }))!), {
-    version: SESSION_VERSION,
-    issuer: IDP.ssoIssuer,
-    client_id: "lmi",
-    access_token: "sso-at",
-    token_type: "Bearer",
-    expires_at: "2026-01-01T01:00:00.000Z",
-    refresh_token: "sso-rt",
-    user: { sub: "alice", email: "alice@example.com" },
-    obtained_at: "2026-01-01T00:00:00.000Z",
-    ...extra,
-  });
+function signedIn(env: Record<string, string>, extra: Partial<SsoSession> = {}) {
+  return storeSession(env, extra);
 }
 
 /** The fake API answers `path` with a challenge, counting the requests. */
