@@ -66,8 +66,12 @@ export interface Deps {
    * than `maxBytes` means stdin held more, which is left unread.
    */
   readStdin(maxBytes?: number): Promise<Uint8Array<ArrayBuffer>>;
-  /** One line typed at the terminal (for yes/no questions), or null at end of input. */
-  readLine(): Promise<string | null>;
+  /**
+   * The next line of stdin, a terminal's or a pipe's (an answer to a question, a pasted
+   * address), without its line ending; null at end of input. Bounded: a line longer than
+   * `maxBytes` (default 4 KiB) comes back as its first `maxBytes + 1` bytes, the rest skipped.
+   */
+  readLine(maxBytes?: number): Promise<string | null>;
   /** Wait `ms` milliseconds (injected so retries and waits are tested without sleeping). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**

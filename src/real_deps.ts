@@ -7,6 +7,7 @@
 import { type Deps, realSleep, writerOutput } from "./context.ts";
 import { dataDir } from "./config/paths.ts";
 import { type CacheKey, userCacheKey } from "./util/cache_key.ts";
+import { lineReader } from "./util/line_reader.ts";
 
 /** Up to `n` bytes from `reader`: fewer only when it ends first. Nothing past them is read. */
 async function readAtMost(
@@ -44,11 +45,7 @@ export function realDeps(cacheKey?: CacheKey): Deps {
       maxBytes === undefined
         ? new Response(Deno.stdin.readable).bytes()
         : readAtMost(Deno.stdin, maxBytes + 1),
-    readLine: async () => {
-      const buf = new Uint8Array(1024);
-      const n = await Deno.stdin.read(buf);
-      return n === null ? null : new TextDecoder().decode(buf.subarray(0, n)).split(/\r?\n/)[0]!;
-    },
+    readLine: lineReader(Deno.stdin),
     sleep: realSleep,
     onInterrupt(listener) {
       Deno.addSignalListener("SIGINT", listener);

@@ -99,6 +99,11 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       return;
     }
     await next();
+    // An IdP without the device flow, as far as lmi can tell: discovery does not offer it.
+    if (options.deviceFlow === false && ctx.path.startsWith("/.well-known/")) {
+      const body = ctx.body as Record<string, unknown> | undefined;
+      if (body && typeof body === "object") delete body.device_authorization_endpoint;
+    }
   });
   server.serve(provider.callback());
 

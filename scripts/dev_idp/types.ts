@@ -23,6 +23,11 @@ export interface DevIdpOptions {
   discovery?: "oidc" | "oauth";
   /** Turn on oidc-provider's DPoP (RFC 9449); `requireNonce`: the token endpoint demands nonces. */
   dpop?: { requireNonce?: boolean };
+  /**
+   * false: discovery offers no `device_authorization_endpoint`, as an IdP without the device flow
+   * (default true).
+   */
+  deviceFlow?: boolean;
 }
 
 /** A canned answer for the next token-endpoint POSTs, instead of the real handler. */

@@ -132,7 +132,10 @@ export const TOKEN_FORMATS = [
 
 export const LOGIN_SSO_OPTIONS = {
   device: { type: "boolean", desc: "sign in with a code on another device (RFC 8628)" },
-  "no-browser": { type: "boolean", desc: "print the URL instead of opening a browser" },
+  "no-browser": {
+    type: "boolean",
+    desc: "print the URL; also read the address the browser ends on from stdin",
+  },
   port: {
     type: "string",
     arg: "N",
@@ -285,7 +288,10 @@ export const COMMANDS: CommandSpec[] = [
       'NAME is the provider: [sso.NAME] in the config; without it, "default" ([sso] itself).\n' +
       "Authorization code with PKCE through the browser and a loopback redirect on 127.0.0.1;\n" +
       "--device: the device authorization grant (a code to enter on another device).\n" +
-      "Over SSH or without a display, the device flow is used when the IdP offers it.\n" +
+      "--no-browser prints the URL and takes the redirect or, pasted on stdin, the address the\n" +
+      "browser ends on (a browser on another machine cannot reach this one's 127.0.0.1).\n" +
+      "Over SSH or without a display: the device flow when the IdP offers it, else as\n" +
+      "--no-browser.\n" +
       "--scope, --acr-values and --max-age ask for more than [sso] does, for this sign-in: what\n" +
       "an API's step-up answer names (lmi request prints the command).",
     options: LOGIN_SSO_OPTIONS,

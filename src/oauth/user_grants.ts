@@ -10,6 +10,7 @@ import { AuthError } from "../errors.ts";
 import { durationText, formatDuration } from "../config/duration.ts";
 import { toLmiError } from "./errors.ts";
 import { dpopOption, type GrantConnection, type TokenResponse, toTokenResponse } from "./grants.ts";
+import { safeText } from "../ui/text.ts";
 
 /** What the code exchange needs to remember between the redirect and the callback. */
 export interface PendingAuthorization {
@@ -126,6 +127,78 @@ export async function authorizationRequest(
 /** A random `state` value for an authorization request. */
 export function randomState(conn: Connection): string {
   return conn.lib.randomState();
+}
+
+/** An authorization response that passed its checks: a code to exchange, or the IdP's error. */
+export type AuthorizationAnswer =
+  | { kind: "code"; url: URL }
+  | { kind: "error"; error: string; description?: string };
+
+/** What an authorization response must match. */
+export interface ExpectedResponse {
+  /** The issuer discovery validated: `iss`, when sent, must be exactly this (RFC 9207 §2.4). */
+  issuer: string;
+  /** The metadata says `authorization_response_iss_parameter_supported`: `iss` must be sent. */
+  issRequired: boolean;
+  state: string;
+}
+
+/** What `pending`'s response must match at `conn`'s IdP. */
+export function expectedResponse(
+  conn: Connection,
+  pending: PendingAuthorization,
+): ExpectedResponse {
+  return {
+    issuer: conn.server.issuer,
+    issRequired: conn.config.serverMetadata().authorization_response_iss_parameter_supported ===
+      true,
+    state: pending.state,
+  };
+}
+
+/**
+ * Check the authorization response the browser brought to the redirect URI (RFC 6749 §4.1.2),
+ * as the code exchange checks it again, so that an error answer is checked too: `iss` (RFC 9207:
+ * the issuer when sent, and sent when the metadata says so), `state`; then the IdP's error
+ * (RFC 6749 §4.1.2.1) or the code. `what` names the response in messages ("the pasted
+ * address"). A response that fails is an AuthError (AUTH_RESPONSE_INVALID); its values are
+ * never quoted but `iss`, made safe.
+ */
+export function checkAuthorizationResponse(
+  url: URL,
+  expected: ExpectedResponse,
+  what: string,
+  hint: string,
+): AuthorizationAnswer {
+  const params = url.searchParams;
+  const refuse = (message: string) =>
+    new AuthError("AUTH_RESPONSE_INVALID", `${what} ${message}`, { hint });
+  const iss = params.get("iss");
+  if (iss === null && expected.issRequired) {
+    throw refuse("has no iss, which this IdP sends with every answer (RFC 9207)");
+  }
+  if (iss !== null && iss !== expected.issuer) {
+    throw refuse(
+      `is from another issuer (iss ${JSON.stringify(safeText(iss, 100))}, not ${
+        JSON.stringify(expected.issuer)
+      }; RFC 9207)`,
+    );
+  }
+  const state = params.get("state");
+  if (state !== expected.state) {
+    throw refuse(
+      state === null
+        ? "has no state: it is not the answer to this sign-in"
+        : "is the answer to another sign-in (its state is not this one's)",
+    );
+  }
+  const error = params.get("error");
+  if (error !== null) {
+    const description = params.get("error_description");
+    return { kind: "error", error, ...(description ? { description } : {}) };
+  }
+  if (!params.get("code")) throw refuse("holds no authorization code");
+  return { kind: "code", url };
 }
 
 /**

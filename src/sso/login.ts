@@ -15,10 +15,14 @@ import { CLOCK_TOLERANCE_S, createVerifier } from "../tokens/verify.ts";
 import { fetchJwks } from "../tokens/jwks_fetch.ts";
 import { noBrowserReason, openBrowser } from "./browser.ts";
 import { pages, startLoopback } from "./loopback.ts";
+import { waitForPaste } from "./paste.ts";
 import { ssoConnection } from "./oidc.ts";
 import {
+  type AuthorizationAnswer,
   authorizationRequest,
+  checkAuthorizationResponse,
   exchangeCode,
+  expectedResponse,
   pollDeviceAuthorization,
   randomState,
   signInAgeError,
@@ -36,9 +40,24 @@ export interface LoginContext {
 }
 
 export interface BrowserLoginOptions {
+  /**
+   * Open the system browser. Without it the URL is printed, and besides the loopback redirect
+   * the address the browser ended on is taken from stdin (a browser on another machine).
+   */
   openBrowser: boolean;
   port?: number;
   timeoutMs: number;
+}
+
+/** A browser sign-in also reads stdin (a pasted address). */
+export type BrowserLoginContext = LoginContext & {
+  deps: Pick<Deps, "readLine" | "stdinIsTerminal">;
+};
+
+/** Where the answer to the authorization request came from. */
+interface Answered {
+  url: URL;
+  pasted: boolean;
 }
 
 type Conn = Awaited<ReturnType<typeof ssoConnection>>;
@@ -217,10 +236,14 @@ export async function sessionFrom(
   return session;
 }
 
-/** Authorization code + PKCE through the browser and a loopback redirect. */
+/**
+ * Authorization code + PKCE through the browser and a loopback redirect; without a browser
+ * opened here, whichever comes first of the redirect and the address the browser ended on,
+ * pasted on stdin. Both are checked alike (checkAuthorizationResponse).
+ */
 export async function browserLogin(
   sso: SignInSso,
-  ctx: LoginContext,
+  ctx: BrowserLoginContext,
   options: BrowserLoginOptions,
 ): Promise<SsoSession> {
   const { log } = ctx;
@@ -228,6 +251,9 @@ export async function browserLogin(
   const { tokenConn, dpopJwk } = await signInConnection(sso, conn, ctx);
   const state = randomState(conn);
   const loopback = startLoopback(sso.redirectHost, options.port ?? sso.redirectPort, state);
+  // No browser opened here: the one used may be on another machine, whose address is pasted.
+  const paste = !options.openBrowser;
+  const stopReading = new AbortController();
   try {
     const pending = await authorizationRequest(conn, {
       redirectUri: loopback.redirectUri,
@@ -238,14 +264,19 @@ export async function browserLogin(
       maxAge: sso.maxAge,
     });
     const url = new URL(pending.url);
-    log.say(
-      options.openBrowser
-        ? "Sign in to lmi in your browser. If it does not open, visit this URL:"
-        : "To sign in to lmi, open this URL in a browser on this machine:",
-    );
-    log.say(`  ${url.href}`);
-    if (options.openBrowser && !openBrowser(ctx.deps, url.href)) {
-      log.warn("could not start a browser; open the URL above yourself");
+    if (options.openBrowser) {
+      log.say("Sign in to lmi in your browser. If it does not open, visit this URL:");
+      log.say(`  ${url.href}`);
+      if (!openBrowser(ctx.deps, url.href)) {
+        log.warn("could not start a browser; open the URL above yourself");
+      }
+    } else {
+      log.say("To sign in to lmi, open this URL in a browser:");
+      log.say(`  ${url.href}`);
+      log.say(
+        "If the browser is on another machine, the page it ends on will not load: " +
+          "paste that page's address here.",
+      );
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -264,20 +295,44 @@ export async function browserLogin(
           ),
         ), options.timeoutMs);
     });
-    let result;
     const waiting = showWaiting({
       log,
       now: ctx.deps.now,
       terminal: ctx.deps.stderr.isTerminal,
+      typing: paste && ctx.deps.stdinIsTerminal,
       deadline: ctx.deps.now() + options.timeoutMs,
       what: "waiting for the sign-in",
       onInterrupt: ctx.deps.onInterrupt,
     });
+    const redirected = loopback.result.then((url): Answered => ({ url, pasted: false }));
+    const pasted = paste
+      ? waitForPaste(ctx.deps, log, loopback.redirectUri, stopReading.signal)
+        .then((url): Answered => ({ url, pasted: true }))
+      : new Promise<never>(() => {});
+    let answered: Answered;
     try {
-      result = await Promise.race([loopback.result, timeout, waiting.interrupted]);
+      answered = await Promise.race([redirected, pasted, timeout, waiting.interrupted]);
     } finally {
       clearTimeout(timer);
       waiting.stop();
+      stopReading.abort();
+    }
+    // The code is a secret until it is exchanged (and the address that holds it with it).
+    log.redactor.add(answered.url.searchParams.get("code") ?? undefined);
+    let result: AuthorizationAnswer;
+    try {
+      result = checkAuthorizationResponse(
+        answered.url,
+        expectedResponse(conn, pending),
+        answered.pasted ? "the pasted address" : "the redirect to lmi",
+        answered.pasted
+          ? "run lmi login sso again, open the URL it prints and paste the whole address " +
+            "that browser ends on"
+          : "run lmi login sso again; if it happens again, check [sso] issuer against the IdP",
+      );
+    } catch (err) {
+      await loopback.finish(pages.failure(`Sign-in failed: ${(err as Error).message}.`), 400);
+      throw err;
     }
     if (result.kind === "error") {
       // What the IdP put in the callback is its text: capped and cleaned before it is shown.

@@ -1,20 +1,17 @@
 /**
  * The one-shot loopback server for the authorization-code redirect: `http://127.0.0.1:<port>/callback`.
- * A callback with a wrong or missing `state` is refused and the wait goes on; the first valid one
- * (a code, or an error from the IdP) ends it.
+ * A callback with a wrong or missing `state` is refused and the wait goes on (any web page can
+ * send the browser there); the first with this sign-in's state (a code, or an error from the
+ * IdP) ends it.
  *
  * @module
  */
 import { UsageError } from "../errors.ts";
 
-export type CallbackResult =
-  | { kind: "code"; url: URL }
-  | { kind: "error"; error: string; description?: string };
-
 export interface LoopbackServer {
   redirectUri: string;
-  /** Resolves with the first valid callback. */
-  result: Promise<CallbackResult>;
+  /** Resolves with the address of the first callback with the expected state. */
+  result: Promise<URL>;
   /** Answer the browser that delivered the valid callback (its page), then stop listening. */
   finish(page: string, status?: number): Promise<void>;
   close(): Promise<void>;
@@ -52,8 +49,8 @@ export const pages = {
 
 /** Listen on `host:port` (0: any free port). A taken fixed port is a usage error naming it. */
 export function startLoopback(host: string, port: number, expectedState: string): LoopbackServer {
-  let settle!: (r: CallbackResult) => void;
-  const result = new Promise<CallbackResult>((resolve) => settle = resolve);
+  let settle!: (url: URL) => void;
+  const result = new Promise<URL>((resolve) => settle = resolve);
   let pending: ((response: Response) => void) | undefined;
   let done = false;
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -70,13 +67,7 @@ export function startLoopback(host: string, port: number, expectedState: string)
           });
         }
         done = true;
-        const error = url.searchParams.get("error");
-        const description = url.searchParams.get("error_description");
-        settle(
-          error
-            ? { kind: "error", error, ...(description ? { description } : {}) }
-            : { kind: "code", url },
-        );
+        settle(url);
         return new Promise<Response>((resolve) => pending = resolve);
       },
     );

@@ -88,8 +88,11 @@ export async function signIn(
         (await ssoConnection(sso, ctx)).server.device_authorization_endpoint !== undefined;
       // Said at every verbosity: the person expected a browser to open.
       ctx.log.say(
-        `${reason[0]!.toUpperCase()}${reason.slice(1)}: ${
-          offersDevice ? "using the device flow" : "printing the URL to open in a browser"
+        `${reason[0]!.toUpperCase()}${reason.slice(1)}${
+          offersDevice
+            ? ": using the device flow"
+            : " and the IdP offers no device flow: sign in in a browser anywhere and paste " +
+              "the address it ends on"
         }`,
       );
       if (offersDevice) device = true;

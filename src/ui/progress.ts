@@ -1,9 +1,9 @@
 /**
  * Progress while lmi waits for something a person does elsewhere (a sign-in): a line redrawn in
- * place each second on a terminal, and one plain line a minute otherwise (logs, pipes, CI), so
- * a non-terminal stderr never fills with carriage-return animation. A wait interrupted on a
- * terminal (Ctrl-C) ends the animated line first, so the shell's prompt starts on a line of its
- * own, and the run ends with exit 130.
+ * place each second on a terminal (unless the person types there), and one plain line a minute
+ * otherwise (logs, pipes, CI), so a non-terminal stderr never fills with carriage-return
+ * animation. A wait interrupted on a terminal (Ctrl-C) ends the animated line first, so the
+ * shell's prompt starts on a line of its own, and the run ends with exit 130.
  *
  * @module
  */
@@ -24,6 +24,11 @@ export interface ProgressOptions {
   everyMs?: { terminal: number; plain: number };
   /** Where an interruption (Ctrl-C) is heard, on a terminal. */
   onInterrupt?: Deps["onInterrupt"];
+  /**
+   * A person types on this terminal (a pasted address): plain lines, since a redrawn line would
+   * wipe what they typed from the screen.
+   */
+  typing?: boolean;
 }
 
 /** A wait being reported. */
@@ -51,7 +56,10 @@ export function showWaiting(options: ProgressOptions): Waiting {
     const id = setInterval(() => log.say(`lmi: still ${what}… ${left()} left`), every.plain);
     return { stop: () => clearInterval(id), interrupted, signal: aborter.signal };
   }
-  const id = setInterval(() => log.raw(`\r\x1b[2K${what}… ${left()} left`), every.terminal);
+  const animate = options.typing !== true;
+  const id = animate
+    ? setInterval(() => log.raw(`\r\x1b[2K${what}… ${left()} left`), every.terminal)
+    : setInterval(() => log.say(`lmi: still ${what}… ${left()} left`), every.plain);
   let stopped = false;
   const stopListening = options.onInterrupt?.(() => {
     if (stopped) return;
@@ -68,7 +76,7 @@ export function showWaiting(options: ProgressOptions): Waiting {
       stopped = true;
       clearInterval(id);
       stopListening?.();
-      log.raw("\r\x1b[2K");
+      if (animate) log.raw("\r\x1b[2K");
     },
     interrupted,
     signal: aborter.signal,

@@ -2,13 +2,14 @@
  * lmi against a real, independently written server: glewlwyd from Debian (C, its own login
  * app; tests/helpers/glewlwyd.ts). It never URL-decodes HTTP Basic credentials, answers a bad
  * client secret with an empty 403, rotates refresh tokens, compares redirect URIs exactly, issues
- * JWT access tokens, and offers the device flow and revocation.
+ * JWT access tokens, and offers the device flow and revocation. A browser sign-in is completed
+ * both through the loopback redirect and by pasting the address the browser ended on.
  */
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../helpers/assert.ts";
 import { ignoreUnless } from "../helpers/components.ts";
 import { sandbox } from "../helpers/cli.ts";
-import { NEEDS_CHROMIUM } from "../helpers/browser.ts";
-import { signInWithoutTerminal } from "../helpers/background.ts";
+import { addressBrowserEndsOn, launchChromium, NEEDS_CHROMIUM } from "../helpers/browser.ts";
+import { runInBackground, SIGN_IN_URL, signInWithoutTerminal } from "../helpers/background.ts";
 import {
   cacheEntry,
   jwtClaims,
@@ -196,6 +197,39 @@ Deno.test({
         );
         assertEquals(await login.status, 0, login.stderr());
         assertEquals((await box.run(["auth", "token", "-e", "app"])).code, 0);
+      },
+    );
+
+    await t.step(
+      "a browser on another machine: the address it ends on, pasted on stdin, signs in",
+      async () => {
+        await box.run(["logout", "sso"]);
+        assertEquals((await box.run(["auth", "status"])).code, 1, "signed out first");
+        const port = freePort();
+        await g.setRedirectUris([`http://127.0.0.1:${port}/callback`]);
+        const login = runInBackground(
+          ["login", "sso", "--no-browser", "--port", String(port), "--timeout", "60s"],
+          box.env,
+          box.home,
+          { stdin: "piped" },
+        );
+        const browser = await launchChromium();
+        try {
+          const [, url] = await login.waitFor(SIGN_IN_URL.browser);
+          // glewlwyd's login app, then its redirect, which cannot reach this lmi.
+          const address = await addressBrowserEndsOn(browser, url!, (page) => g.login(page));
+          await login.write(`${address}\n`);
+          assertEquals(await login.status, 0, login.stderr());
+          assertMatch(login.stderr(), /Signed in to .* as alice@example\.test/);
+          assert(!login.stderr().includes(new URL(address).searchParams.get("code")!), "no code");
+        } finally {
+          login.kill();
+          await login.status;
+          await browser.close();
+        }
+        const token = await box.run(["auth", "token", "-e", "app"]);
+        assertEquals(token.code, 0, token.stderr);
+        assertEquals(jwtClaims(token.stdout.trim()).iss, g.issuer);
       },
     );
 

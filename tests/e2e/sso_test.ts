@@ -460,10 +460,12 @@ Deno.test({
           const url = new URL(await waitForFile(box.urlFile));
           const page = await browser.newPage();
           const cb = new URL(url.searchParams.get("redirect_uri")!);
+          // As oidc-provider answers: with `iss`, which its metadata promises (RFC 9207).
           cb.search = new URLSearchParams({
             error: "access_denied",
             error_description: "The user said no",
             state: url.searchParams.get("state")!,
+            iss: idp.issuer,
           }).toString();
           await page.goto(cb.href);
           assertMatch(
@@ -626,7 +628,7 @@ Deno.test({
       assertEquals(r.code, 4, r.stderr);
       assertMatch(
         r.stderr,
-        /open this URL in a browser on this machine:\n {2}http:\/\/127\.0\.0\.1:\d+\/auth\?/,
+        /open this URL in a browser:\n {2}http:\/\/127\.0\.0\.1:\d+\/auth\?/,
       );
       assertMatch(r.stderr, /nobody completed the sign-in within 1s/);
     });

@@ -1,8 +1,8 @@
 /**
- * Running lmi as a plain subprocess without a terminal (pipes for stdout and stderr, no stdin),
- * as CI, a wrapper script or `ssh host lmi …` would, while the test reads stderr as it comes:
- * for explicit sign-ins (`lmi login sso --device` / `--no-browser`) that print a code or URL
- * and then wait.
+ * Running lmi as a plain subprocess without a terminal (pipes for stdout and stderr, no stdin or
+ * a pipe the test writes to), as CI, a wrapper script or `ssh host lmi …` would, while the test
+ * reads stderr as it comes: for explicit sign-ins (`lmi login sso --device` / `--no-browser`)
+ * that print a code or URL and then wait (and, with --no-browser, read a pasted address).
  */
 import { lmiCommand } from "../../scripts/run_lmi.ts";
 import { launchChromium } from "./browser.ts";
@@ -16,6 +16,10 @@ export interface BackgroundRun {
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   status: Promise<number>;
   kill(): void;
+  /** Write to lmi's stdin (started with `stdin: "piped"`). */
+  write(text: string): Promise<void>;
+  /** Close lmi's stdin (its end of input). */
+  closeStdin(): Promise<void>;
 }
 
 /** No background lmi in a test lives longer than this. */
@@ -25,6 +29,7 @@ export function runInBackground(
   args: string[],
   env: Record<string, string>,
   cwd: string,
+  options: { stdin?: "null" | "piped" } = {},
 ): BackgroundRun {
   const { cmd, args: full } = lmiCommand(args);
   const child = new Deno.Command(cmd, {
@@ -32,10 +37,14 @@ export function runInBackground(
     clearEnv: true,
     env,
     cwd,
-    stdin: "null",
+    stdin: options.stdin ?? "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const input = options.stdin === "piped" ? child.stdin.getWriter() : undefined;
+  const closeStdin = async () => {
+    await input?.close().catch(() => {});
+  };
   const kill = () => {
     try {
       child.kill("SIGKILL");
@@ -52,8 +61,9 @@ export function runInBackground(
     collect(child.stderr, (s) => err += s),
     collect(child.stdout, (s) => out += s),
   ]);
-  const status = done.then(() => child.status).then((s) => {
+  const status = done.then(() => child.status).then(async (s) => {
     clearTimeout(limit);
+    await closeStdin();
     return s.code;
   });
   return {
@@ -61,6 +71,11 @@ export function runInBackground(
     stdout: () => out,
     status,
     kill,
+    async write(text) {
+      if (!input) throw new Error('lmi was started without stdin: pass stdin: "piped"');
+      await input.write(new TextEncoder().encode(text));
+    },
+    closeStdin,
     async waitFor(re, timeoutMs = 30_000) {
       const end = Date.now() + timeoutMs;
       let ended = false;
@@ -82,7 +97,7 @@ export const SIGN_IN_URL = {
   /** `lmi login sso --device`: the complete verification URL. */
   device: /\(or open (\S+)\)/,
   /** `lmi login sso --no-browser`: the authorization URL. */
-  browser: /open this URL in a browser on this machine:\n {2}(\S+)/,
+  browser: /open this URL in a browser:\n {2}(\S+)/,
 };
 
 /**

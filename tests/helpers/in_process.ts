@@ -4,6 +4,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { main } from "../../src/cli/main.ts";
+import { loadJose } from "../../src/deps.ts";
 import { captured, type FakeDeps, fakeDeps, homeVars } from "./fakes.ts";
 import { dataDir } from "../../src/config/paths.ts";
 import {
@@ -38,6 +39,11 @@ export const IDP = {
   clientId: "svc",
   secret: "s3cret",
   apiUrl: "https://api.example",
+  /**
+   * An SSO IdP that signs people in with the authorization code flow (World.authorize stands in
+   * for its login page) and sends `iss` in every authorization response, as its metadata says
+   * (RFC 9207). It offers no device flow.
+   */
   ssoIssuer: "https://sso.example",
   /** An SSO IdP like ssoIssuer that also offers the device authorization grant (RFC 8628). */
   ssoDeviceIssuer: "https://sso-device.example",
@@ -104,8 +110,20 @@ export interface World {
   stdin: string;
   /** The folder lmi runs in (default: `dir`, which holds the lmi.toml). */
   cwd: string;
-  /** The lines typed at the terminal, for `deps.readLine` (each run takes from the front). */
-  typed: string[];
+  /**
+   * The lines on stdin, for `deps.readLine` (each run takes from the front; none left: the end
+   * of input). A function gives its line when lmi asks for it, from what the run printed so far
+   * (a pasted address); a promise that never settles is a stdin nobody writes to.
+   */
+  typed: (string | ((run: FakeDeps) => Promise<string | null>))[];
+  /**
+   * The sign-in at the SSO IdPs' login page, as a person completes it in a browser: the
+   * address the browser is then sent to (lmi's redirect URI with a code, the state and `iss`)
+   * for an authorization URL lmi printed. The code is good for one exchange.
+   */
+  authorize(authorizationUrl: string | URL): URL;
+  /** Authorization codes the SSO IdPs exchanged for tokens. */
+  codeExchanges: number;
   /** More answers of the fake network, by URL, consulted first (a new IdP for a test). */
   answers: Map<string, (request: Request) => Response | Promise<Response>>;
   /** Run lmi in this process; each run gets fresh stdout / stderr buffers. */
@@ -124,6 +142,54 @@ async function hasSecret(request: Request): Promise<boolean> {
 /** A temporary home with `toml` as its lmi.toml and the fake IdP's secret in SVC_SECRET. */
 export async function world(toml: string): Promise<World> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "lmi-inproc-" }));
+  const jose = await loadJose();
+  const signing = await jose.generateKeyPair("ES256");
+  const jwks = { keys: [{ ...await jose.exportJWK(signing.publicKey), kid: "k1", alg: "ES256" }] };
+  /** The authorization codes the SSO IdPs issued and not yet exchanged. */
+  const codes = new Map<
+    string,
+    { issuer: string; redirectUri: string; challenge: string; nonce: string; scope: string }
+  >();
+  /** The tokens for an authorization code (RFC 6749 §4.1.3, PKCE checked), or the IdP's error. */
+  const exchange = async (issuer: string, form: URLSearchParams): Promise<Response> => {
+    const code = codes.get(form.get("code") ?? "");
+    codes.delete(form.get("code") ?? "");
+    const verifier = form.get("code_verifier") ?? "";
+    const challenge = jose.base64url.encode(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))),
+    );
+    if (
+      !code || code.issuer !== issuer || code.redirectUri !== form.get("redirect_uri") ||
+      code.challenge !== challenge
+    ) {
+      return Response.json({ error: "invalid_grant", error_description: "bad code" }, {
+        status: 400,
+      });
+    }
+    w.codeExchanges++;
+    // Valid at lmi's clock (the run's) and at openid-client's (the real one).
+    const clocks = [w.running?.now() ?? Date.now(), Date.now()].map((ms) => Math.floor(ms / 1000));
+    const idToken = await new jose.SignJWT({
+      email: "alice@example.com",
+      name: "Alice",
+      nonce: code.nonce,
+    })
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setIssuer(issuer)
+      .setAudience("lmi")
+      .setSubject("alice")
+      .setIssuedAt(Math.min(...clocks))
+      .setExpirationTime(Math.max(...clocks) + 3600)
+      .sign(signing.privateKey);
+    return Response.json({
+      access_token: `sso-code-at-${w.codeExchanges}`,
+      token_type: "Bearer",
+      expires_in: 3600,
+      refresh_token: `sso-code-rt-${w.codeExchanges}`,
+      id_token: idToken,
+      scope: code.scope,
+    });
+  };
   const w: World = {
     dir,
     env: {
@@ -145,6 +211,23 @@ export async function world(toml: string): Promise<World> {
     stdin: "",
     cwd: dir,
     typed: [],
+    codeExchanges: 0,
+    authorize(authorizationUrl) {
+      const asked = new URL(authorizationUrl).searchParams;
+      const issuer = new URL(authorizationUrl).origin;
+      const code = `code-${crypto.randomUUID()}`;
+      codes.set(code, {
+        issuer,
+        redirectUri: asked.get("redirect_uri")!,
+        challenge: asked.get("code_challenge")!,
+        nonce: asked.get("nonce")!,
+        scope: asked.get("scope") ?? "openid",
+      });
+      const back = new URL(asked.get("redirect_uri")!);
+      back.search = new URLSearchParams({ code, state: asked.get("state")!, iss: issuer })
+        .toString();
+      return back;
+    },
     answers: new Map(),
     async lmi(...args) {
       const deps = fakeDeps({ env: w.env, cwd: w.cwd, fetch });
@@ -154,7 +237,10 @@ export async function world(toml: string): Promise<World> {
         deps.stdout = captured(w.terminal === true);
         deps.stderr = captured(true);
       }
-      deps.readLine = () => Promise.resolve(w.typed.shift() ?? null);
+      deps.readLine = async () => {
+        const next = w.typed.shift();
+        return typeof next === "function" ? await next(deps) : next ?? null;
+      };
       w.running = deps;
       const code = await main(args, deps);
       return { code, stdout: deps.stdout.text(), stderr: deps.stderr.text() };
@@ -191,11 +277,20 @@ export async function world(toml: string): Promise<World> {
         ...(issuer === IDP.ssoDeviceIssuer
           ? { device_authorization_endpoint: `${issuer}/device/auth` }
           : {}),
+        jwks_uri: `${issuer}/jwks`,
+        id_token_signing_alg_values_supported: ["ES256"],
+        ...(issuer === IDP.ssoIssuer
+          ? { authorization_response_iss_parameter_supported: true }
+          : {}),
       });
     }
     const ssoIssuers = [IDP.ssoIssuer, IDP.ssoDeviceIssuer, IDP.ssoNoRevocationIssuer];
+    if (ssoIssuers.some((i) => request.url === `${i}/jwks`)) return Response.json(jwks);
     if (ssoIssuers.some((i) => request.url === `${i}/token`)) {
       const form = new URLSearchParams(await request.text());
+      if (form.get("grant_type") === "authorization_code") {
+        return await exchange(new URL(request.url).origin, form);
+      }
       if (form.get("grant_type") !== "refresh_token") {
         return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
       }

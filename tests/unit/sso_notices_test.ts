@@ -174,14 +174,34 @@ Deno.test({
       );
       delete w.env.SSH_CONNECTION;
     });
-    await t.step("an IdP without the device flow: the URL to open, and why", async () => {
-      await w.writeConfig(ssoAppConfig(IDP.ssoIssuer));
+    await t.step(
+      "an IdP without the device flow: the URL, and the address the browser ends on pasted",
+      async () => {
+        await w.writeConfig(ssoAppConfig(IDP.ssoIssuer));
+        w.typed = [async (run) => {
+          for (let i = 0; i < 200 && !/ {2}https:\S+/.test(run.stderr.text()); i++) {
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          return w.authorize(/ {2}(https:\S+)/.exec(run.stderr.text())![1]!).href;
+        }];
+        const r = await w.lmi("login", "sso", "--timeout", "5s");
+        assertEquals(r.code, 0, r.stderr);
+        const lines = r.stderr.split("\n");
+        assertEquals(
+          lines[0],
+          "No display (DISPLAY/WAYLAND_DISPLAY unset) and the IdP offers no device flow: sign " +
+            "in in a browser anywhere and paste the address it ends on",
+        );
+        assertEquals(lines[1], "To sign in to lmi, open this URL in a browser:");
+        assertMatch(lines.at(-2)!, /^Signed in to https:\/\/sso\.example as alice@example\.com/);
+        // The person types on this terminal: no line redrawn over what they paste.
+        assert(!r.stderr.includes("\r"), JSON.stringify(r.stderr));
+      },
+    );
+    await t.step("nobody pastes: --timeout ends it", async () => {
       const r = await w.lmi("login", "sso", "--timeout", "1s");
       assertEquals(r.code, 4, r.stderr);
-      assertEquals(
-        r.stderr.split("\n")[0],
-        "No display (DISPLAY/WAYLAND_DISPLAY unset): printing the URL to open in a browser",
-      );
+      assertMatch(r.stderr, /lmi: error: nobody completed the sign-in within 1s/);
     });
   },
 });

@@ -117,7 +117,10 @@ Deno.test("sign-in hints fit the IdP", async (t) => {
 Deno.test("Ctrl-C while waiting for the sign-in: the progress line ends, exit 130", async () => {
   await using w = await world(ssoAppConfig());
   w.terminal = true;
-  const run = w.lmi("login", "sso", "--no-browser", "--timeout", "3s");
+  // A browser that opens nothing (`true URL`); with --no-browser the person may paste on this
+  // terminal, where no line is redrawn (tests/unit/sso_paste_test.ts).
+  w.env.BROWSER = "true";
+  const run = w.lmi("login", "sso", "--timeout", "3s");
   // The animated line is drawn each second.
   for (let i = 0; i < 100 && !w.running?.stderr.text().includes(" left"); i++) {
     await new Promise((r) => setTimeout(r, 20));
