@@ -12,21 +12,14 @@ import { addressBrowserEndsOn, launchChromium, NEEDS_CHROMIUM } from "../helpers
 import { NEEDS_PTY, runInPty } from "../helpers/pty.ts";
 import { type BackgroundRun, runInBackground, SIGN_IN_URL } from "../helpers/background.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { ssoAppToml } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launchChromium>>["newPage"]>>;
 
 async function pasteWorld(idp: DevIdp): Promise<Sandbox> {
   const box = await sandbox({ LMI_KEYRING: "file" });
-  await box.writeConfig(`[sso]
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.public.id}"
-
-[envs.app]
-base_url = "${idp.apiUrl}"
-[envs.app.auth]
-type = "sso"
-`);
+  await box.writeConfig(ssoAppToml(idp));
   return box;
 }
 

@@ -5,7 +5,7 @@
  * kubectl calls needing a sign-in (one browser sign-in, at most one takeover); the device flow;
  * and the ways a sign-in fails.
  */
-import { introspect } from "../helpers/dev_world.ts";
+import { introspect, recordingBrowser, ssoAppToml } from "../helpers/dev_world.ts";
 import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { ignoreUnless } from "../helpers/components.ts";
@@ -40,23 +40,8 @@ async function ssoWorld(
   storeEnv: Record<string, string> = { LMI_KEYRING: "file" },
 ): Promise<Sandbox & { urlFile: string }> {
   const box = await sandbox({ ...storeEnv, SVC_SECRET: idp.clients.basic.secret });
-  const urlFile = join(box.dir, "browser-url.txt");
-  const opener = join(box.dir, "open-browser.sh");
-  await Deno.writeTextFile(
-    opener,
-    `#!/bin/sh\nprintf '%s\\n' "$1" >> "${urlFile}.log"\nprintf '%s' "$1" > "${urlFile}.tmp" && mv "${urlFile}.tmp" "${urlFile}"\n`,
-  );
-  await Deno.chmod(opener, 0o755);
-  box.env.BROWSER = opener;
-  await box.writeConfig(`[sso]
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.public.id}"
-
-[envs.app]
-base_url = "${idp.apiUrl}"
-[envs.app.auth]
-type = "sso"
-
+  const urlFile = await recordingBrowser(box);
+  await box.writeConfig(`${ssoAppToml(idp)}
 [envs.svc]
 base_url = "${idp.apiUrl}"
 requires_sso = true

@@ -5,12 +5,12 @@
  * again although its browser session is alive), and the request then passes; `lmi auth status`
  * shows the sign-in's acr and time. Likewise for a scope the token lacks (RFC 6750 §3.1).
  */
-import { join } from "../../src/util/path.ts";
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { ignoreUnless } from "../helpers/components.ts";
 import { launchChromium, NEEDS_CHROMIUM } from "../helpers/browser.ts";
 import { NEEDS_PTY, type PtyRun, runInPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
+import { recordingBrowser, ssoAppToml } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
 
 type Browser = Awaited<ReturnType<typeof launchChromium>>;
@@ -30,23 +30,8 @@ async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
 /** A home whose `BROWSER` writes the URL it is given to `urlFile`; env `app` of type sso. */
 async function stepUpWorld(idp: DevIdp): Promise<Sandbox & { urlFile: string }> {
   const box = await sandbox({ LMI_KEYRING: "file" });
-  const urlFile = join(box.dir, "browser-url.txt");
-  const opener = join(box.dir, "open-browser.sh");
-  await Deno.writeTextFile(
-    opener,
-    `#!/bin/sh\nprintf '%s' "$1" > "${urlFile}.tmp" && mv "${urlFile}.tmp" "${urlFile}"\n`,
-  );
-  await Deno.chmod(opener, 0o755);
-  box.env.BROWSER = opener;
-  await box.writeConfig(`[sso]
-issuer = "${idp.issuer}"
-client_id = "${idp.clients.public.id}"
-
-[envs.app]
-base_url = "${idp.apiUrl}"
-[envs.app.auth]
-type = "sso"
-`);
+  const urlFile = await recordingBrowser(box);
+  await box.writeConfig(ssoAppToml(idp));
   return Object.assign(box, { urlFile });
 }
 

@@ -2,6 +2,7 @@
  * Config snippets and sandboxes for tests against the dev IdP, so each test states only what
  * differs: env tables for the dev IdP's clients, and their secrets in the environment.
  */
+import { join } from "node:path";
 import { type Sandbox, sandbox } from "./cli.ts";
 import type { DevIdp } from "../../scripts/dev_idp/mod.ts";
 
@@ -72,4 +73,35 @@ export async function introspect(idp: DevIdp, token: string): Promise<boolean> {
     body: new URLSearchParams({ token }),
   });
   return (await res.json()).active === true;
+}
+
+/** `[sso]` at the dev IdP (its public client) and an env `app` of type sso calling its API. */
+export function ssoAppToml(idp: DevIdp): string {
+  return `[sso]
+issuer = "${idp.issuer}"
+client_id = "${idp.clients.public.id}"
+
+[envs.app]
+base_url = "${idp.apiUrl}"
+[envs.app.auth]
+type = "sso"
+`;
+}
+
+/**
+ * Make `box`'s `BROWSER` a script that writes the URL lmi opens to the returned file (written
+ * whole: a temp file, then a rename) and appends it to `<file>.log`, so a test can tell how many
+ * times a browser was opened and complete the sign-in in Chromium.
+ */
+export async function recordingBrowser(box: Sandbox): Promise<string> {
+  const urlFile = join(box.dir, "browser-url.txt");
+  const opener = join(box.dir, "open-browser.sh");
+  await Deno.writeTextFile(
+    opener,
+    `#!/bin/sh\nprintf '%s\\n' "$1" >> "${urlFile}.log"\n` +
+      `printf '%s' "$1" > "${urlFile}.tmp" && mv "${urlFile}.tmp" "${urlFile}"\n`,
+  );
+  await Deno.chmod(opener, 0o755);
+  box.env.BROWSER = opener;
+  return urlFile;
 }
