@@ -88,7 +88,15 @@ export function describeEnv(env: ResolvedEnv): Entry[] {
   }
   if (a.command) rows.push({ key: "auth.command", value: a.command, source: src("auth.command") });
   if (env.sso) {
-    rows.push({ key: "sso.prompt", value: env.sso.prompt ?? null, source: src("sso.prompt") });
+    // The provider the env signs in with, as its table says (src: the config file).
+    const table = { kind: "file", detail: env.configPath ?? "the config" } as const;
+    const from = formatSource(table);
+    rows.push(
+      { key: "sso.issuer", value: env.sso.issuer, source: from },
+      { key: "sso.client_id", value: env.sso.clientId, source: from },
+      { key: "sso.scopes", value: env.sso.scopes, source: from },
+      { key: "sso.prompt", value: env.sso.prompt ?? null, source: src("sso.prompt") },
+    );
   }
   rows.push(...subjectTokenRows(env, src));
   rows.push(...clientCertRows(env, src));

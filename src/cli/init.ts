@@ -41,6 +41,7 @@ import { recordTrusted, writeConfigFile } from "./init_save.ts";
 import { type InitTarget, initTarget, stillAsRead } from "./init_target.ts";
 import { appendTo, type InitPlan, initToml, neededVariables } from "./init_toml.ts";
 import type { CommandArgs, CommandContext, Flags, INIT_OPTIONS } from "./spec.ts";
+import { shellWord } from "../ui/text.ts";
 
 export interface InitOptions {
   issuer?: string;
@@ -268,10 +269,6 @@ function configFlag(ctx: CommandContext, path: string, trusted: boolean): string
     ) return "";
   } catch { /* an LMI_CONFIG lmi refuses: name the file */ }
   return ` --config ${shellWord(path)}`;
-}
-
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A line of the next steps: a command to run, or a comment. */

@@ -161,7 +161,9 @@ function reviewEnv(env: ResolvedEnv): EnvReview {
     : [];
   const out: EnvReview = {
     name: env.name,
-    auth_type: a.type,
+    auth_type: a.type === "sso" || env.requiresSso
+      ? `${a.type}, SSO provider ${JSON.stringify(env.ssoProvider)}`
+      : a.type,
     destinations,
     commands: a.command ? [a.command] : [],
     variables: [...new Set([...credentials, ...names(github)])],

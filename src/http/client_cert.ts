@@ -12,6 +12,7 @@ import { ConfigError, q } from "../errors.ts";
 import type { ClientCertRef } from "../config/resolve.ts";
 import { currentUid, distrust } from "../util/private_files.ts";
 import { pemCertificates, readConfigPem } from "./pem.ts";
+import { shellWord } from "../ui/text.ts";
 
 /** A client certificate chain and its key, as PEM text, ready for `Deno.createHttpClient`. */
 export interface ClientCertificate {
@@ -123,11 +124,6 @@ function checkPrivate(path: string, name: string): void {
       ? `chmod 600 ${shellWord(path)}`
       : `use a copy of your own: cp ${shellWord(path)} <copy> && chmod 600 <copy>`,
   });
-}
-
-/** `path` as one word for a POSIX shell, quoted only when it needs to be. */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 function readPemFile(path: string, key: string): string {

@@ -10,12 +10,13 @@
  *
  * @module
  */
-import { ssoLoginCommand } from "../config/sso.ts";
+import { ssoLoginCommand, ssoTable } from "../config/sso.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { durationText, MARGIN_RANGE } from "../config/duration.ts";
 import { AuthError, q } from "../errors.ts";
 import { safeText } from "../ui/text.ts";
 import { parseWwwAuthenticate } from "./www_authenticate.ts";
+import { shellWord } from "../ui/text.ts";
 
 /** The two errors that ask for more than a new token. */
 export type StepUpErrorCode = "insufficient_user_authentication" | "insufficient_scope";
@@ -113,11 +114,6 @@ export class StepUpRequiredError extends AuthError {
   }
 }
 
-/** A value as one word of a POSIX shell command (quoted when it must be). */
-export function shellWord(value: string): string {
-  return /^[A-Za-z0-9_.:/@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /** `max_age` as `--max-age` takes it: a longer one than the flag accepts asks for less, not more. */
 function maxAgeText(seconds: number): string {
   return durationText(Math.min(seconds, MARGIN_RANGE.max / 1000));
@@ -163,9 +159,7 @@ export function stepUpHint(env: ResolvedEnv, challenge: StepUpChallenge): string
     const configured = env.sso?.scopes ?? [];
     const missing = wanted.filter((s) => !configured.includes(s));
     if (missing.length === 0) {
-      return `${
-        env.ssoProvider === "default" ? "[sso]" : `[sso.${env.ssoProvider}]`
-      } scopes ask for ${
+      return `${ssoTable(env.ssoProvider)} scopes ask for ${
         quotedList(wanted)
       } already, but the IdP did not grant them to this session: sign in again (${
         login.join(" ")

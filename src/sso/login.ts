@@ -33,6 +33,8 @@ import { showWaiting } from "../ui/progress.ts";
 import { ungrantedScopesWarning } from "../oauth/granted_scopes.ts";
 import { printable, safeText } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
+import { signInCommand } from "./sign_in_hint.ts";
+import { ssoTable } from "../config/sso.ts";
 
 export interface LoginContext {
   deps: Pick<Deps, "fetch" | "now" | "env" | "os" | "sleep" | "stderr" | "onInterrupt">;
@@ -287,6 +289,8 @@ export async function browserLogin(
             `nobody completed the sign-in within ${formatDuration(options.timeoutMs)}`,
             {
               hint: loginTimeoutHint(
+                sso,
+                !options.openBrowser,
                 loopback.redirectUri,
                 (options.port ?? sso.redirectPort) !== 0,
                 conn.server.device_authorization_endpoint !== undefined,
@@ -326,9 +330,10 @@ export async function browserLogin(
         expectedResponse(conn, pending),
         answered.pasted ? "the pasted address" : "the redirect to lmi",
         answered.pasted
-          ? "run lmi login sso again, open the URL it prints and paste the whole address " +
-            "that browser ends on"
-          : "run lmi login sso again; if it happens again, check [sso] issuer against the IdP",
+          ? `run ${signInCommand(sso, "--no-browser")} again, open the URL it prints and paste ` +
+            "the whole address that browser ends on"
+          : `run ${signInCommand(sso)} again; if it happens again, check the issuer in ` +
+            `${ssoTable(sso.name)} against the IdP`,
       );
     } catch (err) {
       await loopback.finish(pages.failure(`Sign-in failed: ${(err as Error).message}.`), 400);
@@ -375,18 +380,23 @@ export async function browserLogin(
  * on its error page, which URI lmi waited at and what IdPs that match it exactly need.
  */
 export function loginTimeoutHint(
+  sso: SignInSso,
+  noBrowser: boolean,
   redirectUri: string,
   fixedPort: boolean,
   offersDevice: boolean,
 ): string {
-  const again = `run lmi login sso again (--timeout sets how long it waits${
+  const command = noBrowser ? signInCommand(sso, "--no-browser") : signInCommand(sso);
+  const again = `run ${command} again (--timeout sets how long it waits${
     offersDevice ? "; --device signs in from another device" : ""
   })`;
   const uri = `If the browser never came back to ${redirectUri}: `;
   return fixedPort
     ? `${again}. ${uri}check that the IdP has this redirect URI registered`
     : `${again}. ${uri}IdPs that match redirect URIs exactly, port included, need redirect_port ` +
-      "set in [sso] (or --port) and that redirect URI, with its port, registered with them";
+      `set in ${
+        ssoTable(sso.name)
+      } (or --port) and that redirect URI, with its port, registered with them`;
 }
 
 /** The device authorization grant (RFC 8628): a code to enter on another device. */

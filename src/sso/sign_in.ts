@@ -13,7 +13,7 @@ import { nonInteractiveReason } from "../ui/interactive.ts";
 import { lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
 import { isFresh } from "../tokens/margin.ts";
 import { loadSession, saveSession, sessionAccount, type SsoSession } from "./session.ts";
-import { offersDeviceFlow } from "./sign_in_hint.ts";
+import { offersDeviceFlow, signInCommand } from "./sign_in_hint.ts";
 import { takeSignInTurn } from "./sign_in_turn.ts";
 
 export interface LoginSsoOptions {
@@ -57,8 +57,8 @@ export async function signIn(
       `cannot sign in here: this run is not interactive (${notInteractive})`,
       {
         hint: `run ${
-          ssoLoginCommand(sso)
-        } ${how}, which needs no terminal; CI jobs should use an env with client credentials`,
+          signInCommand(sso, how)
+        }, which needs no terminal; CI jobs should use an env with client credentials`,
       },
     );
   }
@@ -75,7 +75,7 @@ export async function signIn(
     if (options.confirm && !await options.confirm()) {
       await turn.declined();
       const login = ssoLoginCommand(sso);
-      throw new AuthError("SSO_REQUIRED", `session expired: run \`${login}\``, {
+      throw new AuthError("SSO_REQUIRED", `sign-in declined: run \`${login}\` when you are ready`, {
         hint: `sign in with ${login}`,
       });
     }

@@ -68,3 +68,16 @@ const HIDDEN = /(?![\n\t])[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 export function visible(text: string): string {
   return text.replace(HIDDEN, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
+
+/**
+ * `value` as one word of a POSIX shell command, quoted only when it must be, for the commands
+ * hints print (`lmi login sso --acr-values 'phr phrh'`).
+ *
+ * @example
+ * ```ts
+ * shellWord("/tmp/a b"); // "'/tmp/a b'"
+ * ```
+ */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -86,10 +86,8 @@ Deno.test("the cross-process lock", async (t) => {
         noticeAfterMs: 0,
         onWait: () => said++,
       }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 100));
-      assertEquals(said, 1);
       await quick;
-      assertEquals(said, 1, "said once");
+      assertEquals(said, 1, "said once (no timed check: a loaded machine may take its time)");
       holder.kill("SIGKILL");
       await holder.status;
       reader.releaseLock();

@@ -125,8 +125,8 @@ Deno.test("a pasted address that fails a redirect's checks: exit 4, nothing stor
     assertEquals((await w.lmi("auth", "status")).code, 1, "no session was stored");
     assertEquals(w.codeExchanges, 0, "no code was exchanged");
   };
-  const AGAIN = "hint: run lmi login sso again, open the URL it prints and paste the whole " +
-    "address that browser ends on\n";
+  const AGAIN = "hint: run lmi login sso --no-browser again, open the URL it prints and paste " +
+    "the whole address that browser ends on\n";
 
   await t.step("another sign-in's state", async () => {
     w.typed = [paste((url) => edited(w.authorize(url), { state: "another-sign-in" }))];

@@ -193,7 +193,8 @@ Deno.test("two providers: one session each, hints naming the provider, status, l
     assertEquals(
       r.stderr,
       `Your SSO session at lab (${LAB}) has expired or is missing. Sign in again now? [Y/n] \n` +
-        "lmi: error: session expired: run `lmi login sso lab`\nhint: sign in with lmi login sso lab\n",
+        "lmi: error: sign-in declined: run `lmi login sso lab` when you are ready\n" +
+        "hint: sign in with lmi login sso lab\n",
     );
   });
   await t.step("a provider the config does not have: exit 3, the providers listed", async () => {

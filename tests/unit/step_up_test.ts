@@ -5,8 +5,8 @@
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
 import { createAuthedFetch, type TokenSource } from "../../src/http/client.ts";
+import { shellWord } from "../../src/ui/text.ts";
 import {
-  shellWord,
   type StepUpChallenge,
   stepUpChallenge,
   stepUpError,
