@@ -19,7 +19,11 @@ export const API_ROUTES: Array<[method: string, route: string, what: string]> = 
   ["GET", "/slow?ms=N", "answers after N milliseconds"],
   ["GET", "/bytes/N", "N bytes of data"],
   ["GET", "/redirect?to=PATH", "a 307 redirect to PATH on the API (default /whoami)"],
-  ["GET", "/stepup?acr=phr&max_age=S", "a step-up challenge (RFC 9470) unless the sign-in meets it"],
+  [
+    "GET",
+    "/stepup?acr=phr&max_age=S",
+    "a step-up challenge (RFC 9470) unless the sign-in meets it",
+  ],
   ["GET", "/scoped?scope=S", "an insufficient_scope challenge unless the token has scope S"],
 ];
 
