@@ -16,6 +16,7 @@ import { NEEDS_SECRET_SERVICE, privateKeyring } from "../helpers/keyring.ts";
 import { signInWithoutTerminal } from "../helpers/background.ts";
 import { fileNameFor } from "../../src/sso/store.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
+import { waitForFile } from "../helpers/files.ts";
 
 const NEEDS = [NEEDS_CHROMIUM, NEEDS_PTY];
 
@@ -86,17 +87,6 @@ async function keychainLookup(env: Record<string, string>, issuer: string) {
     stderr: "null",
   }).output();
   return { code: out.code, value: new TextDecoder().decode(out.stdout) };
-}
-
-async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      return await Deno.readTextFile(path);
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${path} never appeared`);
 }
 
 const QUESTION = "Sign in again now? [Y/n]";

@@ -12,20 +12,10 @@ import { NEEDS_PTY, type PtyRun, runInPty } from "../helpers/pty.ts";
 import { type Sandbox, sandbox } from "../helpers/cli.ts";
 import { recordingBrowser, ssoAppToml } from "../helpers/dev_world.ts";
 import { type DevIdp, startDevIdp } from "../../scripts/dev_idp/mod.ts";
+import { waitForFile } from "../helpers/files.ts";
 
 type Browser = Awaited<ReturnType<typeof launchChromium>>;
 type Page = Awaited<ReturnType<Awaited<ReturnType<Browser["newContext"]>>["newPage"]>>;
-
-async function waitForFile(path: string, timeoutMs = 20_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      return await Deno.readTextFile(path);
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${path} never appeared`);
-}
 
 /** A home whose `BROWSER` writes the URL it is given to `urlFile`; env `app` of type sso. */
 async function stepUpWorld(idp: DevIdp): Promise<Sandbox & { urlFile: string }> {

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../helpers/ass
 import { join } from "../../src/util/path.ts";
 import { FailedError } from "../../src/errors.ts";
 import { acquireLock } from "../../src/tokens/lock.ts";
+import { lockHeldElsewhere } from "../helpers/files.ts";
 
 Deno.test("the cross-process lock", async (t) => {
   const dir = await Deno.makeTempDir();
@@ -54,18 +55,7 @@ Deno.test("the cross-process lock", async (t) => {
   await t.step(
     "another process holds it: the wait is announced and bounded; killed, the OS releases it",
     async () => {
-      const holder = new Deno.Command(Deno.execPath(), {
-        args: [
-          "eval",
-          `const f = await Deno.open(${
-            JSON.stringify(path)
-          }, { write: true, create: true }); await f.lock(true); console.log("locked"); setInterval(() => {}, 1000);`,
-        ],
-        stdout: "piped",
-        stderr: "null",
-      }).spawn();
-      const reader = holder.stdout.getReader();
-      assertEquals(new TextDecoder().decode((await reader.read()).value), "locked\n");
+      const holder = await lockHeldElsewhere(path);
       let noticed = false;
       await assertRejects(
         () =>
@@ -88,10 +78,7 @@ Deno.test("the cross-process lock", async (t) => {
       }).catch(() => undefined);
       await quick;
       assertEquals(said, 1, "said once (no timed check: a loaded machine may take its time)");
-      holder.kill("SIGKILL");
-      await holder.status;
-      reader.releaseLock();
-      await holder.stdout.cancel();
+      await holder.end();
       const after = await acquireLock(path, { what: "test", timeoutMs: 5000 });
       assert(!after.waited, "the OS released it");
       after.release();

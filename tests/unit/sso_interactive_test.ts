@@ -14,6 +14,7 @@ import { fileStore } from "../../src/sso/store.ts";
 import { accountFor, deleteSession, saveSession, SESSION_VERSION } from "../../src/sso/session.ts";
 import { signInFiles, takeSignInTurn, WAITING_NOTICE } from "../../src/sso/sign_in_turn.ts";
 import { EXEC_INFO_MAX_CHARS, parseExecInfo } from "../../src/ui/exec_info.ts";
+import { lockHeldElsewhere } from "../helpers/files.ts";
 
 const QUESTION = "Sign in again now? [Y/n]";
 
@@ -135,29 +136,13 @@ async function anotherSignIn(w: World) {
   const dir = tokenDir(fakeDeps({ env: w.env }))!;
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   const files = signInFiles(dir, accountFor(IDP.ssoIssuer));
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `const f = await Deno.open(${
-        JSON.stringify(files.lock)
-      }, { write: true, create: true, mode: 0o600 }); await f.lock(true); console.log("locked"); setInterval(() => {}, 1000);`,
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = holder.stdout.getReader();
-  assertEquals(new TextDecoder().decode((await reader.read()).value), "locked\n");
-  reader.releaseLock();
+  const holder = await lockHeldElsewhere(files.lock);
   return {
     /** What that sign-in wrote for the next one. */
     record: (record: object) =>
       Deno.writeTextFile(files.record, JSON.stringify(record), { mode: 0o600 }),
     /** It ends (however: the OS releases its lock). */
-    async end() {
-      holder.kill("SIGKILL");
-      await holder.status;
-      await holder.stdout.cancel();
-    },
+    end: () => holder.end(),
   };
 }
 
