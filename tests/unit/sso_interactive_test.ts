@@ -159,6 +159,19 @@ async function waiting(w: World, ...args: string[]): Promise<{ run: Promise<Resu
   return { run };
 }
 
+/**
+ * Another sign-in that leaves `record` for the next one; `auth token` waits for it (answering
+ * `typed` if asked), then it ends: what that run did.
+ */
+async function afterAnotherSignIn(w: World, record: object, typed: string): Promise<Result> {
+  const other = await anotherSignIn(w);
+  await other.record(record);
+  w.typed = [typed];
+  const { run } = await waiting(w);
+  await other.end();
+  return await run;
+}
+
 Deno.test("one sign-in at a time: the others wait for it and use its session", async (t) => {
   await using w = await world(ssoAppConfig());
   w.terminal = "stdin";
@@ -191,12 +204,7 @@ Deno.test("one sign-in at a time: the others wait for it and use its session", a
     }
   });
   await t.step("it ended without a session: this lmi takes over, asking first", async () => {
-    const other = await anotherSignIn(w);
-    await other.record({ takeover: false });
-    w.typed = ["n"];
-    const { run } = await waiting(w);
-    await other.end();
-    const r = await run;
+    const r = await afterAnotherSignIn(w, { takeover: false }, "n");
     assertEquals(r.code, 4, r.stderr);
     assertMatch(
       r.stderr,
@@ -206,12 +214,7 @@ Deno.test("one sign-in at a time: the others wait for it and use its session", a
   });
   await t.step("a person declined it: the others give up without asking", async () => {
     // The previous step's "n" left this record: a takeover, declined.
-    const other = await anotherSignIn(w);
-    await other.record({ takeover: false, declined: true });
-    w.typed = ["y"];
-    const { run } = await waiting(w);
-    await other.end();
-    const r = await run;
+    const r = await afterAnotherSignIn(w, { takeover: false, declined: true }, "y");
     assertEquals(r.code, 4, r.stderr);
     assertMatch(
       r.stderr,
@@ -220,12 +223,7 @@ Deno.test("one sign-in at a time: the others wait for it and use its session", a
     assertEquals(w.typed, ["y"]);
   });
   await t.step("it had taken over itself: at most one takeover, the rest give up", async () => {
-    const other = await anotherSignIn(w);
-    await other.record({ takeover: true });
-    w.typed = ["y"];
-    const { run } = await waiting(w);
-    await other.end();
-    const r = await run;
+    const r = await afterAnotherSignIn(w, { takeover: true }, "y");
     assertEquals(r.code, 4, r.stderr);
     assertMatch(
       r.stderr,
