@@ -307,7 +307,7 @@ function configFile(config: LoadedConfig, value: string, key: string): string {
   if (isAbsolute(value) || config.trust === undefined || config.trust.kind === "named") return path;
   const real = canonicalPath(path);
   // Both canonical (links resolved by the OS): compared as they are.
-  if (isWithin(real, dir, "as written")) return real;
+  if (isWithin(real, dir, "exact")) return real;
   throw new ConfigError(
     "CONFIG_INVALID",
     `${key} ${q(value)} leads outside ${dir} (to ${real}); a discovered config's relative paths ` +

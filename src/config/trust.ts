@@ -100,11 +100,16 @@ function key(path: string, os: string): string {
   return os === "windows" || os === "darwin" ? path.toLowerCase() : path;
 }
 
-/** Whether `path` is `folder` or lies below it (both canonical). */
+/**
+ * Whether `path` is `folder` or lies below it (both canonical). `os` decides how case compares
+ * (`"exact"`: as written, for two paths the OS itself resolved); a Windows path's backslash separates
+ * as `/` does whatever `os` says.
+ */
 export function isWithin(path: string, folder: string, os: string): boolean {
   const p = key(path, os);
   const f = key(folder, os).replace(/[\\/]+$/, "");
-  return p === f || p.startsWith(`${f}/`) || (os === "windows" && p.startsWith(`${f}\\`));
+  const windowsStyle = os === "windows" || /^[A-Za-z]:|^\\\\/.test(f);
+  return p === f || p.startsWith(`${f}/`) || (windowsStyle && p.startsWith(`${f}\\`));
 }
 
 /** The path with links resolved; as given (normalised) when it does not exist. */

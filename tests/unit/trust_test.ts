@@ -286,4 +286,8 @@ Deno.test("isWithin: whole path segments, case as the OS compares it", () => {
   assert(isWithin("/A/b/lmi.toml", "/a/b", "darwin"));
   assert(isWithin("C:\\Work\\x\\lmi.toml", "c:\\work", "windows"));
   assert(!isWithin("C:\\Workshop\\lmi.toml", "c:\\work", "windows"));
+  // "exact": two canonical paths as the OS wrote them, on any OS (a config's relative files).
+  assert(isWithin("C:\\proj\\token.jwt", "C:\\proj", "exact"));
+  assert(!isWithin("C:\\proj2\\token.jwt", "C:\\proj", "exact"));
+  assert(isWithin("/p/token.jwt", "/p", "exact"));
 });
