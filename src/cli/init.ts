@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { endpointUrlProblem } from "../config/endpoint_url.ts";
 import { findConfig, parseConfigText } from "../config/load.ts";
 import { DEFAULT_PROVIDER, DEFAULT_SSO_SCOPES } from "../config/sso.ts";
 import { ENV_NAME, ENV_NAME_HINT } from "../config/schema.ts";
@@ -64,13 +65,10 @@ const USAGE = `lmi init --issuer URL --client-id ID --type ${
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
-function isHttpUrl(value: string): boolean {
-  return URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
-}
-
 /** Why `value` is no issuer URL lmi init can read, or undefined when it is one. */
 function issuerProblem(value: string): string | undefined {
-  if (!isHttpUrl(value)) return `not an http(s) URL: ${q(value)}`;
+  const problem = endpointUrlProblem(value);
+  if (problem) return problem;
   try {
     assertSecureEndpoint(value, "issuer");
   } catch (err) {
@@ -87,8 +85,9 @@ export function parseOptions(
   const options: InitOptions = {};
   const issuer = flags.issuer;
   if (issuer !== undefined) {
-    if (!isHttpUrl(issuer)) {
-      throw new UsageError("BAD_FLAG_VALUE", `--issuer: not an http(s) URL: ${q(issuer)}`, {
+    const problem = endpointUrlProblem(issuer);
+    if (problem) {
+      throw new UsageError("BAD_FLAG_VALUE", `--issuer: ${problem}`, {
         hint: "give the IdP's issuer, e.g. --issuer https://idp.example.com/realms/corp",
       });
     }
@@ -118,8 +117,9 @@ export function parseOptions(
   }
   const baseUrl = flags["base-url"];
   if (baseUrl !== undefined) {
-    if (!isHttpUrl(baseUrl) || URL.parse(baseUrl)!.username !== "") {
-      throw new UsageError("BAD_FLAG_VALUE", `--base-url: not an http(s) URL: ${q(baseUrl)}`, {
+    const problem = endpointUrlProblem(baseUrl);
+    if (problem) {
+      throw new UsageError("BAD_FLAG_VALUE", `--base-url: ${problem}`, {
         hint: "give the API's URL, e.g. --base-url https://api.example.com",
       });
     }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { endpointUrlProblem } from "./endpoint_url.ts";
 import { dirname, isAbsolute, resolve } from "../util/path.ts";
 import { canonicalPath, isWithin } from "./trust.ts";
 import type { Deps } from "../context.ts";
@@ -587,9 +588,10 @@ function fromVariables(
   const url = (variable: string, key: string): string | undefined => {
     const value = read(variable, key);
     if (value === undefined) return undefined;
-    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-      throw new ConfigError("CONFIG_INVALID", `${variable}: not an http(s) URL: ${q(value)}`, {
-        hint: `set ${variable} to an absolute URL like "https://host/path"`,
+    const problem = endpointUrlProblem(value);
+    if (problem) {
+      throw new ConfigError("CONFIG_INVALID", `${variable}: ${problem}`, {
+        hint: `set ${variable} to an absolute URL like "https://host/path", without user@`,
       });
     }
     return value;

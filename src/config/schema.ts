@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { endpointUrlProblem } from "./endpoint_url.ts";
 import { ConfigError, q } from "../errors.ts";
 import {
   DURATION_HINT,
@@ -197,6 +198,10 @@ const SSO_KEYS: Record<string, KeySpec> = {
   prompt: { kind: "string", empty: true },
   dpop: { kind: "boolean" },
 };
+const URL_HINT =
+  'write an absolute https URL like "https://host/path", without user@ (secrets go ' +
+  "in *_env variables)";
+
 const TOP_KEYS = ["default_env", "sso", "envs"];
 
 /** Keys that would hold a secret literally; the hint points at the `*_env` form. */
@@ -518,27 +523,8 @@ class Validator {
           this.fail(path, `invalid value ${quote(raw)}`, oneOfHint(spec));
         }
         if (spec.kind === "url") {
-          let url: URL;
-          try {
-            url = new URL(raw);
-          } catch {
-            this.fail(
-              path,
-              `not a URL: ${quote(raw)}`,
-              'write an absolute URL like "https://host/path"',
-            );
-          }
-          if (url.protocol !== "https:" && url.protocol !== "http:") {
-            this.fail(path, `unsupported URL scheme ${quote(url.protocol)}`, "use an https:// URL");
-          }
-          // "https://api.corp.example@evil.example/" goes to evil.example: never what one meant.
-          if (url.username !== "" || url.password !== "") {
-            this.fail(
-              path,
-              `a URL with a user name or password: ${quote(raw)} (its host is ${url.host})`,
-              "write the URL without user@ (secrets go in *_env variables)",
-            );
-          }
+          const problem = endpointUrlProblem(raw);
+          if (problem) this.fail(path, problem, URL_HINT);
         }
         return raw;
       }

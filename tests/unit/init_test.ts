@@ -480,7 +480,7 @@ Deno.test("lmi init in a terminal asks for what the flags do not give", async (t
       r.stderr,
       "? Issuer URL of the IdP (e.g. https://idp.example.com/realms/corp): ",
     );
-    assertStringIncludes(r.stderr, '  not an http(s) URL: "not a url"\n');
+    assertStringIncludes(r.stderr, '  not a URL: "not a url"\n');
     assertStringIncludes(r.stderr, `Reading the discovery document of ${ISSUER}…\n`);
     assertStringIncludes(
       r.stderr,

@@ -125,6 +125,17 @@ Deno.test("trust's edges: unreadable files, relative LMI_CONFIG, URLs with user@
     const r = await w.lmi("env", "list", "--config", join(w.dir, "other.toml"));
     assertEquals(r.code, 3);
     assertMatch(r.stderr, /a URL with a user name or password: .* \(its host is evil\.example\)/);
+    // The same rule for a variable and for lmi init's flags.
+    w.env.LMI_BASE_URL = "https://api.corp.example@evil.example/";
+    w.env.LMI_TOKEN_URL = "https://idp.example/token";
+    w.env.LMI_CLIENT_ID = "x";
+    const v = await w.lmi("env", "show", "default", "--config", config);
+    assertEquals(v.code, 3);
+    assertMatch(v.stderr, /LMI_BASE_URL: a URL with a user name or password/);
+    for (const key of ["LMI_BASE_URL", "LMI_TOKEN_URL", "LMI_CLIENT_ID"]) delete w.env[key];
+    const flag = await w.lmi("init", "--base-url", "https://:pw@evil.example", "--type", "sso");
+    assertEquals(flag.code, 2);
+    assertMatch(flag.stderr, /--base-url: a URL with a user name or password/);
   });
 });
 
