@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parseConfigText } from "../config/load.ts";
+import { findConfig, parseConfigText } from "../config/load.ts";
 import { readSmallFile } from "../config/small_file.ts";
 import {
   configDigest,
@@ -20,7 +20,6 @@ import {
 } from "../config/trust.ts";
 import { type ConfigReview, reviewConfig, reviewLines, shown } from "../config/trust_review.ts";
 import { ConfigError, UsageError } from "../errors.ts";
-import { resolve } from "../util/path.ts";
 import { writeJson } from "./common.ts";
 import type { CommandArgs, CommandContext, Flags, TRUST_OPTIONS } from "./spec.ts";
 import { targetFile, updateTrust } from "./trust_records.ts";
@@ -50,12 +49,11 @@ export function run(options: TrustOptions, ctx: CommandContext): Promise<number>
   return options.list ? list(ctx) : trust(options, ctx);
 }
 
-/** The config named by --config or LMI_CONFIG, if any: it needs no trust step. */
+/** The config named by --config or LMI_CONFIG, if any (as lmi finds it): it needs no trust step. */
 function namedConfig(ctx: CommandContext): { path: string; by: string } | undefined {
-  const { deps, globals } = ctx;
-  if (globals.config) return { path: resolve(deps.cwd, globals.config), by: "--config" };
-  const variable = deps.env("LMI_CONFIG");
-  return variable ? { path: resolve(deps.cwd, variable), by: "LMI_CONFIG" } : undefined;
+  const found = findConfig(ctx.deps, ctx.globals.config);
+  if (found?.origin === "flag") return { path: found.path, by: "--config" };
+  return found?.origin === "LMI_CONFIG" ? { path: found.path, by: "LMI_CONFIG" } : undefined;
 }
 
 /** The file's bytes and text, or a ConfigError saying why it cannot be read. */

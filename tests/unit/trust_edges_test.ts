@@ -168,6 +168,13 @@ Deno.test("lmi trust --show, --list, a named config, untrust and logout --all", 
     assertMatch(r.stderr, /is named by --config: lmi uses it without a trust step/);
     assertEquals((await w.lmi("env", "list")).code, 3, "nothing was recorded");
   });
+  await t.step("a relative LMI_CONFIG is refused by lmi trust as everywhere", async () => {
+    w.env.LMI_CONFIG = "lmi.toml";
+    const r = await w.lmi("trust");
+    assertEquals(r.code, 3);
+    assertMatch(r.stderr, /LMI_CONFIG: "lmi\.toml" is not absolute/);
+    delete w.env.LMI_CONFIG;
+  });
   await t.step("--list takes no PATH", async () => {
     assertEquals((await w.lmi("trust", "--list", config)).code, 2);
   });
