@@ -142,11 +142,13 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
         }
       }
       let response: Response;
+      /** Whether the last hop carried the token: a redirect to another origin drops it. */
+      let tokenSent = true;
       try {
         const signal = init.signal ?? undefined;
         response = await sendOnce(target.url, method, headers, body, signal);
         if (REDIRECT_STATUSES.has(response.status)) {
-          response = await followRedirects(
+          [response, tokenSent] = await followRedirects(
             response,
             target.url,
             method,
@@ -194,7 +196,11 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
           continue;
         }
       }
-      if ((response.status === 401 || response.status === 403) && token) {
+      // Only an answer to a request that carried the token is about it: a redirect to another
+      // origin went without it, and that host's challenge is not the API's.
+      const refused = (response.status === 401 || response.status === 403) && token !== undefined &&
+        useToken && tokenSent;
+      if (refused) {
         // A step-up challenge asks for another sign-in or scope, not for a new token of the
         // same session: not retried (RFC 9470 §3, RFC 6750 §3.1).
         const header = response.headers.get("www-authenticate");
@@ -203,7 +209,7 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
             "./step_up.ts",
             import.meta.url,
           );
-          const challenge = stepUp.stepUpChallenge(header, token.tokenType);
+          const challenge = stepUp.stepUpChallenge(header, token!.tokenType);
           if (challenge) {
             await response.body?.cancel();
             throw stepUp.stepUpError(env, challenge, {
@@ -214,7 +220,7 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
           }
         }
       }
-      if (response.status === 401 && useToken && !retried401) {
+      if (response.status === 401 && refused && !retried401) {
         if (!replayable) {
           log.warn(
             "the API answered 401; not retried with a new token: the request body is a stream that cannot be replayed",
@@ -262,7 +268,7 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
     body: BodyInit | null | undefined,
     signal: AbortSignal | undefined,
     prove?: (method: string, url: URL) => Promise<string>,
-  ): Promise<Response> {
+  ): Promise<[Response, boolean]> {
     let response = first;
     let url = start;
     let currentMethod = method;
@@ -270,9 +276,13 @@ export function createAuthedFetch(options: AuthedFetchOptions): AuthedFetch {
     /** A copy: the caller's headers serve the next attempt as they were. */
     const currentHeaders = new HeaderMap(headers);
     for (let hop = 0;; hop++) {
-      if (!REDIRECT_STATUSES.has(response.status) || hop >= MAX_REDIRECTS) return response;
-      const location = response.headers.get("location");
-      if (!location) return response;
+      if (
+        !REDIRECT_STATUSES.has(response.status) || hop >= MAX_REDIRECTS ||
+        !response.headers.has("location")
+      ) {
+        return [response, currentHeaders.has("authorization")];
+      }
+      const location = response.headers.get("location")!;
       await response.body?.cancel();
       const next = new URL(location, url);
       if (next.origin !== url.origin) {

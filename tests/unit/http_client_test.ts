@@ -142,6 +142,25 @@ Deno.test("credentials go only to base_url's origin", async (t) => {
     assertEquals(await res.text(), "file");
     assertEquals(w.seen.map((s) => s.authorization), ["Bearer tok-1", null]);
   });
+  await t.step(
+    "another origin's 401 after a redirect is its answer, not about the token",
+    async () => {
+      const w = world((s) =>
+        s.url.startsWith("https://api.example")
+          ? new Response(null, { status: 307, headers: { location: "https://cdn.example/file" } })
+          : new Response("sign in here", {
+            status: 401,
+            headers: {
+              "www-authenticate": 'Bearer error="insufficient_user_authentication", acr_values="x"',
+            },
+          })
+      );
+      const res = await w.fetch("/download");
+      assertEquals([res.status, await res.text()], [401, "sign in here"]);
+      assertEquals(w.seen.map((s) => s.authorization), ["Bearer tok-1", null]);
+      assertEquals(w.rejected, []);
+    },
+  );
 });
 
 Deno.test("a request that outlives the timeout is a network error naming the URL", async () => {
