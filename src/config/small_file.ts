@@ -41,7 +41,7 @@ export function readSmallFile(path: string, maxBytes = MAX_FILE_BYTES): SmallFil
   return { text: new TextDecoder().decode(bytes), bytes };
 }
 
-function formatBytes(n: number): string {
+export function formatBytes(n: number): string {
   if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
   if (n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} bytes`;

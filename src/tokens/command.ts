@@ -13,6 +13,7 @@ import { findOnPath } from "../util/find_program.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { AuthError, ConfigError, NetworkError, q } from "../errors.ts";
 import { formatDuration } from "../config/duration.ts";
+import { formatBytes } from "../config/small_file.ts";
 import { unusableToken } from "../oauth/token_characters.ts";
 import type { Logger } from "../ui/log.ts";
 import { runHelper } from "./helper_process.ts";
@@ -44,6 +45,10 @@ export function commandPath(
     },
   );
 }
+
+/** What a helper may print (a JSON example here would be redacted as a token answer). */
+const OUTPUT_HINT =
+  "print the token alone on stdout, or a JSON object with access_token (and expires_in or expires_at)";
 
 export async function commandToken(
   env: ResolvedEnv,
@@ -90,6 +95,15 @@ export async function commandToken(
       },
     );
   }
+  if (run.kind === "too-much-output") {
+    throw new AuthError(
+      "COMMAND_BAD_OUTPUT",
+      `auth.command ${q(program)} printed more than ${
+        formatBytes(run.limit)
+      } on stdout; it was stopped`,
+      { hint: OUTPUT_HINT },
+    );
+  }
   const out = run.status;
   if (!out.success) {
     throw new AuthError(
@@ -111,7 +125,7 @@ export async function commandToken(
       doc = JSON.parse(text);
     } catch {
       throw new AuthError("COMMAND_BAD_OUTPUT", `auth.command ${q(program)} printed invalid JSON`, {
-        hint: 'print the token alone, or JSON like {"access_token": "…", "expires_in": 3600}',
+        hint: OUTPUT_HINT,
       });
     }
     accessToken = String(doc.access_token ?? doc.token ?? "");
@@ -126,7 +140,7 @@ export async function commandToken(
       "COMMAND_BAD_OUTPUT",
       `auth.command ${q(program)} printed no usable token`,
       {
-        hint: 'print the token alone on stdout, or JSON like {"access_token": "…"}',
+        hint: OUTPUT_HINT,
       },
     );
   }

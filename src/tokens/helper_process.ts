@@ -21,19 +21,25 @@
 export type HelperResult =
   | { kind: "exited"; status: Deno.CommandStatus; stdout: Uint8Array }
   | { kind: "timed-out" }
+  /** It printed more than `maxOutputBytes`; its group was killed. */
+  | { kind: "too-much-output"; limit: number }
   /** It could not be started (a missing program: `Deno.errors.NotFound`). */
   | { kind: "not-started"; error: unknown };
 
 export interface HelperOptions {
   timeoutMs: number;
   os: typeof Deno.build.os;
+  /** At most this much of its stdout is kept (default 1 MiB): a token is never near it. */
+  maxOutputBytes?: number;
 }
+
+const MAX_OUTPUT_BYTES = 1 << 20;
 
 /** How long a helper that was passed a signal may take to end before its group is killed. */
 const INTERRUPT_GRACE_MS = 2000;
 
 /**
- * Run `program args`: its stdout, read whole, and its exit status, or why not. Throws
+ * Run `program args`: its stdout, read whole up to a limit, and its exit status, or why not. Throws
  * `Deno.errors.Interrupted` when lmi was interrupted while it ran.
  */
 export async function runHelper(
@@ -82,10 +88,14 @@ export async function runHelper(
 
     const reader = spawned.stdout.getReader();
     const chunks: Uint8Array[] = [];
+    const limit = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+    let kept = 0;
     const finished = (async () => {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        kept += value.length;
+        if (kept > limit) return "too-much-output" as const;
         chunks.push(value);
       }
       return await spawned.status;
@@ -102,7 +112,7 @@ export async function runHelper(
       send("SIGKILL"); // its stdout could not be read: nothing of it is left running
       throw err;
     }
-    if (outcome.kind === "finished" && !interrupted) {
+    if (outcome.kind === "finished" && !interrupted && outcome.status !== "too-much-output") {
       return { kind: "exited", status: outcome.status, stdout: concat(chunks) };
     }
     if (interrupted) {
@@ -112,6 +122,7 @@ export async function runHelper(
     await reader.cancel().catch(() => {});
     await spawned.status;
     if (interrupted) throw new Deno.errors.Interrupted(`interrupted (${interrupted})`);
+    if (outcome.kind === "finished") return { kind: "too-much-output", limit };
     return { kind: "timed-out" };
   } finally {
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
