@@ -112,11 +112,18 @@ export async function removeIfExists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * The largest of lmi's own files it reads (64 MiB): far above any it writes (the parsed-config
+ * cache holds at most 8 configs of at most 1 MiB each; IdP answers are at most 1 MiB), so a file
+ * planted in a cache folder restored from elsewhere cannot make lmi read without end.
+ */
+export const MAX_PRIVATE_FILE_BYTES = 64 * 1024 * 1024;
+
 /** What reading one of lmi's private files found. */
 export type PrivateRead =
   | { state: "ok"; text: string }
   | { state: "missing" }
-  /** A link, another user's file, or readable by group or others: not trusted. */
+  /** A link, another user's file, readable by group or others, or too large: not trusted. */
   | { state: "unsafe"; why: string }
   | { state: "error"; reason: string };
 
@@ -125,10 +132,19 @@ function failure(err: unknown): PrivateRead {
   return { state: "error", reason: err instanceof Error ? err.message : String(err) };
 }
 
-/** Read one of lmi's files under the one rule: a regular file, this user's, closed to others. */
+/** Why lmi does not read this file of its own, or undefined when it may. */
+function distrustFile(info: Deno.FileInfo): string | undefined {
+  return distrust(info, "file") ??
+    (info.size > MAX_PRIVATE_FILE_BYTES ? "it is larger than lmi writes (64 MiB)" : undefined);
+}
+
+/**
+ * Read one of lmi's files under the one rule: a regular file, this user's, closed to others, of
+ * at most {@link MAX_PRIVATE_FILE_BYTES}.
+ */
 export async function readPrivateFile(path: string): Promise<PrivateRead> {
   try {
-    const why = distrust(await Deno.lstat(path), "file");
+    const why = distrustFile(await Deno.lstat(path));
     if (why) return { state: "unsafe", why };
     return { state: "ok", text: await Deno.readTextFile(path) };
   } catch (err) {
@@ -139,7 +155,7 @@ export async function readPrivateFile(path: string): Promise<PrivateRead> {
 /** {@link readPrivateFile}, synchronously (the warm token path avoids async file operations). */
 export function readPrivateFileSync(path: string): PrivateRead {
   try {
-    const why = distrust(Deno.lstatSync(path), "file");
+    const why = distrustFile(Deno.lstatSync(path));
     if (why) return { state: "unsafe", why };
     return { state: "ok", text: Deno.readTextFileSync(path) };
   } catch (err) {

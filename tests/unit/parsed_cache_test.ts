@@ -13,6 +13,7 @@ import {
   assertStringIncludes,
 } from "../helpers/assert.ts";
 import { join } from "../../src/util/path.ts";
+import { MAX_PRIVATE_FILE_BYTES } from "../../src/util/private_files.ts";
 import { loadConfig, parseConfigText } from "../../src/config/load.ts";
 import {
   entryMac,
@@ -269,6 +270,13 @@ Deno.test("parsed-config cache: corrupt, tampered or unsafe files are misses", a
       assertEquals((await s.read()).entries[0].path, s.config, "replaced on the next write");
     });
   }
+  await t.step("larger than lmi writes (valid JSON padded past 64 MiB): not read", async () => {
+    const padded = JSON.stringify(good) + " ".repeat(MAX_PRIVATE_FILE_BYTES);
+    await Deno.writeTextFile(s.cachePath, padded, { mode: 0o600 });
+    await miss();
+    await loadConfig(s.deps, undefined);
+    assertEquals((await Deno.stat(s.cachePath)).size < 1024 * 1024, true, "replaced");
+  });
   if (Deno.build.os !== "windows") {
     await t.step("readable by others: not used, replaced by a private file", async () => {
       await s.write(good);
