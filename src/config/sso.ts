@@ -15,6 +15,8 @@ import type { ResolvedEnv, SecretRef, Source } from "./resolve.ts";
 import { varLookupFor } from "./resolve.ts";
 import { DEFAULT_PROVIDER, type FileSso, nearest, providerTable } from "./schema.ts";
 import { sameIssuer } from "../util/issuer.ts";
+import { shellWord } from "../ui/text.ts";
+import { durationText } from "./duration.ts";
 
 export { DEFAULT_PROVIDER, providerTable as ssoTable };
 
@@ -68,6 +70,21 @@ export function ssoProviderNames(config: Pick<LoadedConfig, "file">): string[] {
 /** The command that signs in to a provider: `lmi login sso`, or `lmi login sso lab`. */
 export function ssoLoginCommand(sso: Pick<SsoConfig, "name">): string {
   return sso.name === DEFAULT_PROVIDER ? "lmi login sso" : `lmi login sso ${sso.name}`;
+}
+
+/**
+ * The command that signs in again as this sign-in was asked for: the provider's name, and the
+ * step-up it asked for (`--acr-values`, `--max-age`), then `extra` (`--no-browser`): so that a
+ * hint never drops what the person (or an API's challenge) asked for.
+ */
+export function signInCommand(
+  sso: Pick<SsoConfig, "name"> & { acrValues?: string; maxAge?: number },
+  ...extra: string[]
+): string {
+  const words = [ssoLoginCommand(sso)];
+  if (sso.acrValues) words.push("--acr-values", shellWord(sso.acrValues));
+  if (sso.maxAge !== undefined) words.push("--max-age", durationText(sso.maxAge));
+  return [...words, ...extra].join(" ");
 }
 
 /** A provider for a sentence: its issuer, after its name unless it is the default one. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ssoLoginCommand, ssoTable } from "../config/sso.ts";
+import { signInCommand, ssoLoginCommand, ssoTable } from "../config/sso.ts";
 import type { ResolvedEnv } from "../config/resolve.ts";
 import { durationText, MARGIN_RANGE } from "../config/duration.ts";
 import { AuthError, q } from "../errors.ts";
@@ -115,8 +115,9 @@ export class StepUpRequiredError extends AuthError {
 }
 
 /** `max_age` as `--max-age` takes it: a longer one than the flag accepts asks for less, not more. */
-function maxAgeText(seconds: number): string {
-  return durationText(Math.min(seconds, MARGIN_RANGE.max / 1000));
+/** A challenge's max_age as lmi can ask for it (--max-age takes at most a day). */
+function maxAgeSeconds(seconds: number): number {
+  return Math.min(seconds, MARGIN_RANGE.max / 1000);
 }
 
 function quotedList(values: readonly string[]): string {
@@ -127,7 +128,9 @@ function quotedList(values: readonly string[]): string {
 function askedFor(challenge: StepUpChallenge): string {
   const parts: string[] = [];
   if (challenge.acrValues) parts.push(`acr_values ${q(challenge.acrValues.join(" "))}`);
-  if (challenge.maxAge !== undefined) parts.push(`max_age ${maxAgeText(challenge.maxAge)}`);
+  if (challenge.maxAge !== undefined) {
+    parts.push(`max_age ${durationText(maxAgeSeconds(challenge.maxAge))}`);
+  }
   return parts.join(", ");
 }
 
@@ -141,16 +144,17 @@ export function stepUpHint(env: ResolvedEnv, challenge: StepUpChallenge): string
   const type = env.auth.type;
   const wanted = challenge.scope ?? [];
   if (type === "sso") {
-    // The one place the sign-in command is written: the env's provider after "sso" unless it is
-    // the default one (`lmi login sso lab`).
-    const login = ssoLoginCommand({ name: env.sso?.name ?? env.ssoProvider }).split(" ");
+    const name = env.sso?.name ?? env.ssoProvider;
     if (challenge.error === "insufficient_user_authentication") {
-      if (challenge.acrValues) {
-        login.push("--acr-values", shellWord(challenge.acrValues.join(" ")));
-      }
-      if (challenge.maxAge !== undefined) login.push("--max-age", maxAgeText(challenge.maxAge));
-      return `sign in again as the API asks: ${login.join(" ")}`;
+      return `sign in again as the API asks: ${
+        signInCommand({
+          name,
+          ...(challenge.acrValues ? { acrValues: challenge.acrValues.join(" ") } : {}),
+          ...(challenge.maxAge !== undefined ? { maxAge: maxAgeSeconds(challenge.maxAge) } : {}),
+        })
+      }`;
     }
+    const login = ssoLoginCommand({ name }).split(" ");
     if (wanted.length === 0) {
       return `the API did not say which scope it needs; sign in with it: ${
         login.join(" ")

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Deps } from "../context.ts";
-import type { SsoConfig } from "../config/sso.ts";
+import { signInCommand, type SsoConfig, ssoTable } from "../config/sso.ts";
 import { formatDuration } from "../config/duration.ts";
 import { AuthError, FailedError, LmiError, q } from "../errors.ts";
 import { toLmiError } from "../oauth/errors.ts";
@@ -33,8 +33,6 @@ import { showWaiting } from "../ui/progress.ts";
 import { ungrantedScopesWarning } from "../oauth/granted_scopes.ts";
 import { printable, safeText } from "../ui/text.ts";
 import { SESSION_VERSION, type SsoSession } from "./session.ts";
-import { signInCommand } from "./sign_in_hint.ts";
-import { ssoTable } from "../config/sso.ts";
 
 export interface LoginContext {
   deps: Pick<Deps, "fetch" | "now" | "env" | "os" | "sleep" | "stderr" | "onInterrupt">;

@@ -8,12 +8,12 @@
  * @module
  */
 import { AuthError } from "../errors.ts";
-import { type SsoConfig, ssoLoginCommand } from "../config/sso.ts";
+import { signInCommand, type SsoConfig } from "../config/sso.ts";
 import { nonInteractiveReason } from "../ui/interactive.ts";
 import { lockSso, SSO_REFRESH_MARGIN_MS, type SsoContext, storeFor } from "./sso.ts";
 import { isFresh } from "../tokens/margin.ts";
 import { loadSession, saveSession, sessionAccount, type SsoSession } from "./session.ts";
-import { offersDeviceFlow, signInCommand } from "./sign_in_hint.ts";
+import { offersDeviceFlow } from "./sign_in_hint.ts";
 import { takeSignInTurn } from "./sign_in_turn.ts";
 
 export interface LoginSsoOptions {
@@ -64,7 +64,12 @@ export async function signIn(
   }
   const { browserLogin, deviceLogin, noBrowserReason } = await import("./login.ts");
   // Waiting is bounded by the sign-in's own timeout, and a minute for a prompt or a slow IdP.
-  const turn = await takeSignInTurn(ctx, sessionAccount(sso), options.timeoutMs + 60_000);
+  const turn = await takeSignInTurn(
+    ctx,
+    sessionAccount(sso),
+    options.timeoutMs + 60_000,
+    signInCommand(sso),
+  );
   try {
     if (reuseFresh) {
       const current = await loadSession(await storeFor(ctx), sso, ctx.log);
@@ -74,7 +79,7 @@ export async function signIn(
     else await turn.begin();
     if (options.confirm && !await options.confirm()) {
       await turn.declined();
-      const login = ssoLoginCommand(sso);
+      const login = signInCommand(sso);
       throw new AuthError("SSO_REQUIRED", `sign-in declined: run \`${login}\` when you are ready`, {
         hint: `sign in with ${login}`,
       });

@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { type SsoConfig, ssoLoginCommand } from "../config/sso.ts";
-import { durationText } from "../config/duration.ts";
-import { shellWord } from "../ui/text.ts";
+import type { SsoConfig } from "../config/sso.ts";
 import type { ServerInfo } from "../oauth/client.ts";
 import type { Deps } from "../context.ts";
 import type { Logger } from "../ui/log.ts";
@@ -36,19 +34,4 @@ export async function offersDeviceFlow(
     );
     return false;
   }
-}
-
-/**
- * The command that signs in again as this sign-in was asked for: the provider's name, and the
- * step-up it asked for (`--acr-values`, `--max-age`), then `extra` (`--no-browser`): so that a
- * hint never drops what the person (or an API's challenge) asked for.
- */
-export function signInCommand(
-  sso: Pick<SsoConfig, "name"> & { acrValues?: string; maxAge?: number },
-  ...extra: string[]
-): string {
-  const words = [ssoLoginCommand(sso)];
-  if (sso.acrValues) words.push("--acr-values", shellWord(sso.acrValues));
-  if (sso.maxAge !== undefined) words.push("--max-age", durationText(sso.maxAge));
-  return [...words, ...extra].join(" ");
 }

@@ -55,12 +55,14 @@ export const WAITING_NOTICE = "lmi: waiting for the sign-in another lmi startedâ
 
 /**
  * Take the turn to sign in to the session stored under `account`: at once when it is free, else
- * after the sign-in under way (said once on stderr), waiting at most `timeoutMs`.
+ * after the sign-in under way (said once on stderr), waiting at most `timeoutMs`. `login`: the
+ * command that signs in to it, for the errors' hints (`lmi login sso lab`).
  */
 export async function takeSignInTurn(
   ctx: SsoContext,
   account: string,
   timeoutMs: number,
+  login: string,
 ): Promise<SignInTurn> {
   const dir = tokenDir(ctx.deps);
   if (!dir) return withoutLock;
@@ -79,7 +81,7 @@ export async function takeSignInTurn(
       throw new AuthError(
         "SIGN_IN_BUSY",
         `gave up after ${formatDuration(timeoutMs)} waiting for the sign-in another lmi started`,
-        { hint: "finish or cancel that sign-in, then run lmi login sso", cause: err },
+        { hint: `finish or cancel that sign-in, then run ${login}`, cause: err },
       );
     }
     if (err instanceof LmiError) throw err;
@@ -109,17 +111,17 @@ export async function takeSignInTurn(
       if (before?.declined) {
         throw new AuthError(
           "SSO_REQUIRED",
-          "the sign-in another lmi offered was declined: run `lmi login sso`",
-          { hint: "sign in with lmi login sso" },
+          `the sign-in another lmi offered was declined: run \`${login}\``,
+          { hint: `sign in with ${login}` },
         );
       }
       if (before?.takeover) {
         throw new AuthError(
           "SSO_REQUIRED",
-          "the sign-in another lmi started ended without a session: run `lmi login sso`",
+          `the sign-in another lmi started ended without a session: run \`${login}\``,
           {
             hint:
-              "two sign-ins in a row failed or were cancelled; sign in with lmi login sso, which says why",
+              `two sign-ins in a row failed or were cancelled; sign in with ${login}, which says why`,
           },
         );
       }

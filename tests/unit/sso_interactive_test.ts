@@ -236,11 +236,18 @@ Deno.test("one sign-in at a time: the others wait for it and use its session", a
     try {
       const deps = fakeDeps({ env: w.env });
       const err = await assertRejects(
-        () => takeSignInTurn({ deps, log: testLogger(deps) }, accountFor(IDP.ssoIssuer), 300),
+        () =>
+          takeSignInTurn(
+            { deps, log: testLogger(deps) },
+            accountFor(IDP.ssoIssuer),
+            300,
+            "lmi login sso lab",
+          ),
         AuthError,
       );
       assertEquals(err.exitCode, 4);
       assertMatch(err.message, /gave up after 300ms waiting for the sign-in another lmi started/);
+      assertEquals(err.hint, "finish or cancel that sign-in, then run lmi login sso lab");
       assertEquals(deps.stderr.text(), `${WAITING_NOTICE}\n`);
     } finally {
       await other.end();

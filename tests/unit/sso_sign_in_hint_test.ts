@@ -1,6 +1,6 @@
 /** The sign-in command hints print: the provider and the step-up asked for are never dropped. */
 import { assertEquals } from "../helpers/assert.ts";
-import { signInCommand } from "../../src/sso/sign_in_hint.ts";
+import { signInCommand } from "../../src/config/sso.ts";
 
 Deno.test("signInCommand: provider, step-up and extra flags", () => {
   assertEquals(signInCommand({ name: "default" }), "lmi login sso");
