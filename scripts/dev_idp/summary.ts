@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { shellWord } from "../../src/ui/text.ts";
 import type { WrittenConfig } from "./lmi_config.ts";
 import type { DevIdp } from "./types.ts";
 
@@ -104,9 +105,4 @@ function table(rows: string[][]): string[] {
   return rows.map((row) =>
     row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 2)).join("")
   );
-}
-
-/** `s` as one shell word: as it is when it is plain, else single-quoted. */
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

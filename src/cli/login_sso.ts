@@ -8,6 +8,7 @@
  */
 import { requireSsoConfig, ssoLabel } from "../config/sso.ts";
 import { q, UsageError } from "../errors.ts";
+import { STEP_UP_WORD } from "../http/step_up.ts";
 import { storeFor } from "../sso/sso.ts";
 import { type LoginSsoOptions, signIn } from "../sso/sign_in.ts";
 import type { SignInSso } from "../sso/login.ts";
@@ -28,13 +29,10 @@ export interface LoginSsoCommandOptions extends LoginSsoOptions {
   maxAge?: number;
 }
 
-/** A scope token or an ACR value: printable ASCII but space, `"` and `\` (RFC 6749 §3.3). */
-const WORD = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
 /** The space-separated words of a flag's values, each checked. */
 function flagWords(flag: string, values: readonly string[]): string[] {
   const words = values.flatMap((v) => v.split(/\s+/)).filter(Boolean);
-  const bad = words.find((w) => !WORD.test(w));
+  const bad = words.find((w) => !STEP_UP_WORD.test(w));
   if (bad !== undefined || (values.length > 0 && words.length === 0)) {
     throw new UsageError("BAD_FLAG_VALUE", `--${flag}: invalid value ${q(bad ?? values[0])}`, {
       hint: 'printable ASCII words without quotes or backslashes, e.g. "phr" or "api.write"',

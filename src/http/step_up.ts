@@ -41,8 +41,13 @@ export interface StepUpChallenge {
 }
 
 const STEP_UP_ERRORS = new Set<string>(["insufficient_user_authentication", "insufficient_scope"]);
-/** An ACR value or a scope token: printable ASCII but space, `"` and `\` (RFC 6749 §3.3). */
-const WORD = /^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/;
+/**
+ * An ACR value or a scope token: printable ASCII but space, `"` and `\` (RFC 6749 §3.3); the
+ * rule for `lmi login sso --acr-values` and `--scope` too.
+ */
+export const STEP_UP_WORD = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+/** The longest ACR value or scope kept from a challenge. */
+const MAX_WORD_LENGTH = 256;
 /** How many ACR values or scopes are kept from one challenge. */
 const MAX_WORDS = 16;
 /** `max_age` as digits (up to about 300 years). */
@@ -50,7 +55,11 @@ const MAX_AGE = /^\d{1,10}$/;
 
 function words(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const kept = [...new Set(value.split(/[ \t]+/).filter((w) => WORD.test(w)))].slice(0, MAX_WORDS);
+  const kept = [
+    ...new Set(
+      value.split(/[ \t]+/).filter((w) => w.length <= MAX_WORD_LENGTH && STEP_UP_WORD.test(w)),
+    ),
+  ].slice(0, MAX_WORDS);
   return kept.length > 0 ? kept : undefined;
 }
 

@@ -27,7 +27,6 @@ interface TurnRecord {
   takeover: boolean;
   /** The person declined it. */
   declined?: boolean;
-  started_at: string;
 }
 
 export interface SignInTurn {
@@ -91,21 +90,17 @@ export async function takeSignInTurn(
     );
     return withoutLock;
   }
-  const write = async (record: Omit<TurnRecord, "started_at">, startedAt: string) => {
+  const write = async (record: TurnRecord) => {
     try {
-      await writeFileAtomic(
-        files.record,
-        JSON.stringify({ ...record, started_at: startedAt }) + "\n",
-      );
+      await writeFileAtomic(files.record, JSON.stringify(record) + "\n");
     } catch (err) {
       ctx.log.info(`cannot record the SSO sign-in in ${files.record}: ${err}`);
     }
   };
-  const startedAt = new Date(ctx.deps.now()).toISOString();
   let takeover = false;
   return {
     waited: lock.waited,
-    begin: () => write({ takeover: false }, startedAt),
+    begin: () => write({ takeover: false }),
     async takeOver() {
       const before = await readRecord(files.record);
       if (before?.declined) {
@@ -127,9 +122,9 @@ export async function takeSignInTurn(
       }
       takeover = true;
       ctx.log.say("The sign-in another lmi started ended without a session; signing in here");
-      await write({ takeover }, startedAt);
+      await write({ takeover });
     },
-    declined: () => write({ takeover, declined: true }, startedAt),
+    declined: () => write({ takeover, declined: true }),
     release: () => lock.release(),
   };
 }

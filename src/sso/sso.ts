@@ -16,6 +16,7 @@ import { acquireLock, type HeldLock } from "../tokens/lock.ts";
 import { ensurePrivateDir } from "../tokens/files.ts";
 import type { Logger } from "../ui/log.ts";
 import { join } from "../util/path.ts";
+import { sha256Hex } from "../util/sha256.ts";
 import { type CommandRunner, realRunner } from "./runner.ts";
 import { chooseStore, type SecretStore } from "./store.ts";
 import {
@@ -34,9 +35,6 @@ export interface SsoContext {
   run?: CommandRunner;
 }
 
-/** Whether lmi may open a browser or ask a question: the rule is src/ui/interactive.ts. */
-export { isInteractive } from "../ui/interactive.ts";
-
 export function storeFor(ctx: SsoContext): Promise<SecretStore> {
   return chooseStore({ deps: ctx.deps, log: ctx.log, run: ctx.run ?? realRunner });
 }
@@ -45,12 +43,8 @@ export function storeFor(ctx: SsoContext): Promise<SecretStore> {
  * The name of a provider's lock: a hash of its account without `sso:` (for the plain account,
  * the issuer's, as before there were several providers).
  */
-async function lockKey(sso: SessionOwner): Promise<string> {
-  const key = sessionAccount(sso).replace(/^sso:/, "");
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join(
-    "",
-  );
+function lockKey(sso: SessionOwner): string {
+  return sha256Hex(sessionAccount(sso).replace(/^sso:/, "")).slice(0, 16);
 }
 
 /** The lock that serialises refreshes and interactive sign-ins for one provider. */
@@ -58,15 +52,13 @@ export async function lockSso(
   ctx: SsoContext,
   sso: SessionOwner,
   what: string,
-  timeoutMs?: number,
 ): Promise<HeldLock | undefined> {
   const dir = tokenDir(ctx.deps);
   if (!dir) return undefined;
   try {
     await ensurePrivateDir(dir);
-    return await acquireLock(join(dir, `sso-${await lockKey(sso)}.lock`), {
+    return await acquireLock(join(dir, `sso-${lockKey(sso)}.lock`), {
       what,
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       onWait: () => ctx.log.say(`lmi: waiting for another lmi process (${what})…`),
     });
   } catch (err) {

@@ -22,8 +22,6 @@ import {
 import type { CommandRunner, RunResult } from "./runner.ts";
 import { firstNotice } from "../util/notices.ts";
 
-export { dataDir };
-
 export const SERVICE = "lmi";
 export const KEYCHAIN_TIMEOUT_MS = 3_000;
 
