@@ -184,7 +184,7 @@ export async function sessionFrom(
     how = { ...how, ...signedInWith(claims, sso, previous === undefined, ctx) };
     if (previous && previous.user.sub !== user.sub) {
       throw new AuthError("ID_TOKEN_INVALID", "the refreshed ID token is for another user", {
-        hint: "run lmi login sso",
+        hint: `run ${signInCommand(sso)}`,
       });
     }
   }
@@ -410,11 +410,12 @@ export async function deviceLogin(
       "NO_DEVICE_FLOW",
       `the IdP ${sso.issuer} does not offer the device authorization grant`,
       {
-        hint: "sign in with the browser (lmi login sso without --device)",
+        hint: `sign in with the browser (${signInCommand(sso)} without --device)`,
       },
     );
   }
   const { tokenConn, dpopJwk } = await signInConnection(sso, conn, ctx);
+  const again = signInCommand(sso, "--device");
   const device = await startDeviceAuthorization(conn, sso.scopes.join(" "), {
     acrValues: sso.acrValues,
     maxAge: sso.maxAge,
@@ -454,7 +455,7 @@ export async function deviceLogin(
         "LOGIN_TIMEOUT",
         `nobody completed the sign-in within ${formatDuration(options.timeoutMs)}`,
         {
-          hint: "run lmi login sso --device again (--timeout sets how long it waits)",
+          hint: `run ${again} again (--timeout sets how long it waits)`,
           cause: err,
         },
       );
@@ -462,7 +463,7 @@ export async function deviceLogin(
     const e = toLmiError(err, { what: "device sign-in", last: conn.transport.last() });
     if (e instanceof AuthError && e.oauthError === "access_denied") {
       throw new AuthError("LOGIN_REFUSED", "the sign-in was denied on the other device", {
-        hint: "run lmi login sso --device again",
+        hint: `run ${again} again`,
         cause: err,
       });
     }
@@ -475,7 +476,7 @@ export async function deviceLogin(
         "LOGIN_TIMEOUT",
         "the device code expired before the sign-in was completed",
         {
-          hint: "run lmi login sso --device again and enter the code sooner",
+          hint: `run ${again} again and enter the code sooner`,
           cause: err,
         },
       );

@@ -538,7 +538,10 @@ Deno.test({
       await page.click("button[name=abort]");
       await page.close();
       assertEquals(await login.status, 4, login.output());
-      assertMatch(login.output(), /lmi: error: the sign-in was denied on the other device/);
+      assertMatch(
+        login.output(),
+        /lmi: error: the sign-in was denied on the other device\r?\nhint: run lmi login sso --device again/,
+      );
     } finally {
       await stopAll();
       await browser.close();
@@ -558,7 +561,7 @@ Deno.test({
       assertEquals(await login.status, 4, login.output());
       assertMatch(
         login.output(),
-        /lmi: error: the device code expired before the sign-in was completed/,
+        /lmi: error: the device code expired before the sign-in was completed\r?\nhint: run lmi login sso --device again and enter the code sooner/,
       );
     } finally {
       await stopAll();
