@@ -90,10 +90,11 @@ export function loadVarLookup(
       });
     }
   }
+  let unread: string[] | undefined;
   return {
     files: layers.map((l) => l.path),
     unread: () =>
-      unreadDir === undefined
+      unread ??= unreadDir === undefined
         ? []
         : [join(unreadDir, `.env.${envName}`), join(unreadDir, ".env")].filter(exists),
     get: (name) => find(name, layers),

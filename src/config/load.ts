@@ -150,19 +150,25 @@ export async function loadConfig(
   }
   const discovered = found.origin === "nearest lmi.toml";
   const path = discovered ? canonicalPath(found.path) : found.path;
-  // Read before trust is judged, used only after: a hit carries the digest of the bytes it was
-  // parsed from, so the warm path does not hash the file (src/config/parsed_cache.ts).
+  // The parsed-config cache is read when trust asks for the file's digest (a trust record
+  // exists: a hit carries the digest of the bytes it was parsed from, so the warm path does not
+  // hash the file, src/config/parsed_cache.ts), else once trust is settled: never for a file
+  // lmi may not use.
   const cachePath = parsedCachePath(deps);
-  const cached = cachePath
-    ? readParsed(cachePath, path, file.text, deps.cacheKey.read())
-    : undefined;
-  let digest = cached?.sha256;
+  let cached: ReturnType<typeof readParsed> | null = null;
+  const fromCache = () => {
+    if (cached === null) {
+      cached = cachePath ? readParsed(cachePath, path, file.text, deps.cacheKey.read()) : undefined;
+    }
+    return cached;
+  };
+  let digest: string | undefined;
   const bytes = file.bytes;
-  const digestNow = () => digest ??= configDigest(bytes);
+  const digestNow = () => digest ??= fromCache()?.sha256 ?? configDigest(bytes);
   const trust: TrustBasis = found.origin === "nearest lmi.toml"
     ? judgeDiscovered(deps, path, digestNow)
     : { kind: "named", by: found.origin === "flag" ? "--config" : found.origin };
-  let config = cached?.config;
+  let config = fromCache()?.config;
   if (!config) {
     config = await parseConfigText(file.text, path);
     const key = cachePath ? await deps.cacheKey.readOrCreate(warn) : undefined;

@@ -253,14 +253,15 @@ export function dotenvFolders(
   configPath: string | undefined,
   trust: TrustBasis | undefined,
 ): { read: string[]; unread?: string; settings: string[] } {
+  const trusted = trustedPaths(deps, { strict: false });
+  const inTrustedPath = (dir: string) => trusted.some((folder) => isWithin(dir, folder, deps.os));
   const read = configPath ? [dirname(configPath)] : [];
   const settings = read.filter((dir) =>
-    (trust?.kind === "named" && trust.by === "user config") ||
-    trustedPathFor(deps, dir) !== undefined
+    (trust?.kind === "named" && trust.by === "user config") || inTrustedPath(dir)
   );
   const cwd = canonicalPath(deps.cwd);
   if (read.some((dir) => key(dir, deps.os) === key(cwd, deps.os))) return { read, settings };
-  if (trustedPathFor(deps, cwd) === undefined) return { read, unread: cwd, settings };
+  if (!inTrustedPath(cwd)) return { read, unread: cwd, settings };
   return { read: [...read, cwd], settings: [...settings, cwd] };
 }
 

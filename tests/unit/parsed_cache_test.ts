@@ -26,6 +26,7 @@ import {
 } from "../../src/config/parsed_cache.ts";
 import { resolveNamedEnv } from "../../src/config/resolve.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { UntrustedConfigError } from "../../src/config/trust.ts";
 import { readOnlyKey, userCacheKey } from "../../src/util/cache_key.ts";
 import { fakeDeps, homeVars } from "../helpers/fakes.ts";
 import { exists } from "../helpers/files.ts";
@@ -374,4 +375,27 @@ Deno.test("parsed-config cache: only what JSON carries exactly is stored", () =>
   assertEquals(jsonExact({ a: undefined }), false);
   assertEquals(jsonExact({ a: new Date() }), false);
   assertEquals(jsonExact(Object.create(null)), false);
+});
+
+Deno.test("parsed-config cache: not read for a discovered file lmi may not use", async (t) => {
+  await using s = await setup();
+  await loadConfig(s.deps, undefined); // a good entry for lmi.toml, while its folder is trusted
+  let reads = 0;
+  const key = s.deps.cacheKey;
+  const deps = fakeDeps({
+    env: { ...s.env, LMI_TRUSTED_PATHS: "" },
+    cwd: s.dir,
+    cacheKey: { read: () => (reads++, key.read()), readOrCreate: (w) => key.readOrCreate(w) },
+  });
+  await t.step(
+    "untrusted, without a record: refused before the cache or its key is read",
+    async () => {
+      await assertRejects(() => loadConfig(deps, undefined), UntrustedConfigError);
+      assertEquals(reads, 0);
+    },
+  );
+  await t.step("named with --config: read once, when trust is settled", async () => {
+    const loaded = await loadConfig(deps, s.config);
+    assertEquals([loaded.file.default_env, reads], ["dev", 1]);
+  });
 });
