@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../../src/ui/log.ts";
 import { Redactor } from "../../src/ui/redact.ts";
 import { dataDir } from "../../src/config/paths.ts";
 import { type CacheKey, userCacheKey } from "../../src/util/cache_key.ts";
+import type { sessionFrom } from "../../src/sso/login.ts";
 
 /** The variables that put a user's home at `home` (one definition: scripts/child_env.ts). */
 export { homeVars } from "../../scripts/child_env.ts";
@@ -83,4 +84,18 @@ export function fakeDeps(options: {
 
 export function testLogger(deps: FakeDeps, level = 0): Logger {
   return createLogger({ level, color: false, stderr: deps.stderr, redactor: new Redactor() });
+}
+
+/**
+ * The connection `sessionFrom` checks ID tokens with: an IdP at `issuer` whose JWKS holds `jwk`
+ * (no network).
+ */
+export function connWithKey(issuer: string, jwk: JsonWebKey): Parameters<typeof sessionFrom>[2] {
+  return {
+    server: { issuer, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` },
+    transport: {
+      fetch: () => Promise.resolve(Response.json({ keys: [jwk] })),
+      last: () => undefined,
+    },
+  } as unknown as Parameters<typeof sessionFrom>[2];
 }

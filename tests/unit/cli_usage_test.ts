@@ -6,7 +6,7 @@
  */
 import { join } from "../../src/util/path.ts";
 import { assertEquals, assertMatch, ownLines } from "../helpers/assert.ts";
-import { failed, IDP, ok, serviceEnv, world } from "../helpers/in_process.ts";
+import { failed, IDP, ok, serviceEnv, storeSession, world } from "../helpers/in_process.ts";
 import { SNAPSHOT_CASES, snapshotPath, snapshotText } from "../helpers/snapshots.ts";
 import { fakeDeps } from "../helpers/fakes.ts";
 import { VERSION } from "../../src/version.ts";
@@ -194,18 +194,7 @@ Deno.test("login sso and logout sso in process (no browser)", async (t) => {
     assertEquals(await w.lmi("logout", "sso"), ok("", `Not signed in to ${IDP.ssoIssuer}\n`));
   });
   await t.step("logout sso: revokes both tokens at the IdP and deletes the session", async () => {
-    const store = fileStore(dataDir(fakeDeps({ env: w.env }))!);
-    await saveSession(store, {
-      version: SESSION_VERSION,
-      issuer: IDP.ssoIssuer,
-      client_id: "lmi",
-      access_token: "sso-at",
-      token_type: "Bearer",
-      expires_at: "2026-01-01T01:00:00.000Z",
-      refresh_token: "sso-rt",
-      user: { sub: "alice" },
-      obtained_at: "2026-01-01T00:00:00.000Z",
-    });
+    await storeSession(w.env, { user: { sub: "alice" } });
     assertEquals(await w.lmi("logout", "sso"), ok("", `Signed out of ${IDP.ssoIssuer}\n`));
     assertEquals(w.revoked, ["refresh_token", "access_token"]);
     assertEquals(await w.lmi("logout", "sso"), ok("", `Not signed in to ${IDP.ssoIssuer}\n`));

@@ -3,7 +3,7 @@ import { assertEquals, assertMatch, assertRejects } from "../helpers/assert.ts";
 import { loadJose } from "../../src/deps.ts";
 import { sessionFrom } from "../../src/sso/login.ts";
 import { AuthError } from "../../src/errors.ts";
-import { fakeDeps, testLogger } from "../helpers/fakes.ts";
+import { connWithKey, fakeDeps, testLogger } from "../helpers/fakes.ts";
 
 const jose = await loadJose();
 const ISSUER = "https://idp.test";
@@ -21,13 +21,7 @@ Deno.test("ID token verification", async (t) => {
   const other = await jose.generateKeyPair("ES256");
   const jwk = { ...await jose.exportJWK(publicKey), kid: "k1", alg: "ES256" };
   const deps = fakeDeps({ now: Date.now() });
-  const conn = {
-    server: { issuer: ISSUER, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks` },
-    transport: {
-      fetch: () => Promise.resolve(Response.json({ keys: [jwk] })),
-      last: () => undefined,
-    },
-  } as unknown as Parameters<typeof sessionFrom>[2];
+  const conn = connWithKey(ISSUER, jwk);
   const idToken = (claims: Record<string, unknown>, key: CryptoKey = privateKey) => {
     const now = Math.floor(Date.now() / 1000);
     const payload = {

@@ -14,7 +14,7 @@ import {
   storeSession,
   world,
 } from "../helpers/in_process.ts";
-import { fakeDeps, testLogger } from "../helpers/fakes.ts";
+import { connWithKey, fakeDeps, testLogger } from "../helpers/fakes.ts";
 import { loadJose } from "../../src/deps.ts";
 import { sessionFrom, type SignInSso } from "../../src/sso/login.ts";
 import { type SsoSession } from "../../src/sso/session.ts";
@@ -203,13 +203,7 @@ Deno.test("the session records acr and auth_time; a sign-in checks what it asked
   const ISSUER = "https://idp.test";
   const { privateKey, publicKey } = await jose.generateKeyPair("ES256");
   const jwk = { ...await jose.exportJWK(publicKey), kid: "k1", alg: "ES256" };
-  const conn = {
-    server: { issuer: ISSUER, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks` },
-    transport: {
-      fetch: () => Promise.resolve(Response.json({ keys: [jwk] })),
-      last: () => undefined,
-    },
-  } as unknown as Parameters<typeof sessionFrom>[2];
+  const conn = connWithKey(ISSUER, jwk);
   const nowS = Math.floor(Date.now() / 1000);
   const idToken = (claims: Record<string, unknown>) =>
     new jose.SignJWT({ iss: ISSUER, sub: "u", aud: "lmi", iat: nowS, exp: nowS + 300, ...claims })
