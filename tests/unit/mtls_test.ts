@@ -184,6 +184,12 @@ Deno.test({
       await Deno.chmod(path, mode);
       return path;
     };
+    /** The error for client_key_file `path` beside the good certificate. */
+    const refusedKey = (path: string) =>
+      assertThrows(
+        () => loadClientCertificate({ certFile: c.clientCert, keyFile: path }),
+        ConfigError,
+      );
     await t.step("mode 600 (and a link to such a file): used", async () => {
       assertEquals((await Deno.stat(c.clientKey)).mode! & 0o777, 0o600);
       loadClientCertificate({ certFile: c.clientCert, keyFile: c.clientKey });
@@ -198,10 +204,7 @@ Deno.test({
         `mode ${octal}: exit 3 naming the file and its mode, hint chmod 600`,
         async () => {
           const path = await keyFile(`open-${octal}.key`, mode);
-          const err = assertThrows(
-            () => loadClientCertificate({ certFile: c.clientCert, keyFile: path }),
-            ConfigError,
-          );
+          const err = refusedKey(path);
           assertEquals(err.exitCode, 3);
           assertEquals(
             err.message,
@@ -215,10 +218,7 @@ Deno.test({
     await t.step("a link to a key others can read: refused, naming the link", async () => {
       const link = join(dir, "open-link.key");
       await Deno.symlink(await keyFile("open-target.key", 0o644), link);
-      const err = assertThrows(
-        () => loadClientCertificate({ certFile: c.clientCert, keyFile: link }),
-        ConfigError,
-      );
+      const err = refusedKey(link);
       assertEquals(
         err.message,
         `refusing client_key_file "${link}": its mode 644 lets others read it`,
@@ -238,10 +238,7 @@ Deno.test({
     });
     await t.step("a path with a space: the hint quotes it", async () => {
       const path = await keyFile("open key.pem", 0o644);
-      const err = assertThrows(
-        () => loadClientCertificate({ certFile: c.clientCert, keyFile: path }),
-        ConfigError,
-      );
+      const err = refusedKey(path);
       assertEquals(err.hint, `chmod 600 '${path}'`);
     });
     const OTHER_USER = "a key file of another user (uid 65534): refused";
@@ -253,10 +250,7 @@ Deno.test({
       fn: async () => {
         const path = await keyFile("theirs.key", 0o600);
         await Deno.chown(path, 65534, 65534);
-        const err = assertThrows(
-          () => loadClientCertificate({ certFile: c.clientCert, keyFile: path }),
-          ConfigError,
-        );
+        const err = refusedKey(path);
         assertEquals(err.exitCode, 3);
         assertEquals(
           err.message,
